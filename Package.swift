@@ -1,0 +1,52 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "replenishd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "replenishd", targets: ["replenishd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
+    ],
+    targets: [
+        // C libraries: one module map each, found through pkg-config, installed from Debian.
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
+        .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+
+        .target(name: "ReplenishCore"),
+        .target(name: "ReplenishHardware", dependencies: ["ReplenishCore", "CGPIOD"]),
+        .target(name: "ReplenishStore", dependencies: ["CSQLite3"]),
+        .target(name: "ReplenishMQTT", dependencies: [
+            "CMosquitto", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ReplenishSystemd", dependencies: [
+            "CSystemd", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ReplenishAgent", dependencies: [
+            "ReplenishCore", "ReplenishHardware", "ReplenishStore", "ReplenishMQTT", "ReplenishSystemd",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "replenishd", dependencies: [
+            "ReplenishAgent",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "ReplenishCoreTests", dependencies: ["ReplenishCore"]),
+        .testTarget(name: "ReplenishHardwareTests", dependencies: ["ReplenishHardware"]),
+        .testTarget(name: "ReplenishStoreTests", dependencies: ["ReplenishStore"]),
+        .testTarget(name: "ReplenishMQTTTests", dependencies: ["ReplenishMQTT"]),
+        .testTarget(name: "ReplenishSystemdTests", dependencies: ["ReplenishSystemd"]),
+        .testTarget(name: "ReplenishAgentTests", dependencies: ["ReplenishAgent"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,141 @@
+import ReplenishCore
+import ReplenishHardware
+
+/// The whole validated configuration of one replenishd instance (`/etc/replenishd/replenishd.yaml`).
+public struct AgentConfig: Sendable, Equatable {
+    public var device: DeviceSettings
+    public var mqtt: MQTTSettings
+    public var storage: StorageSettings
+    public var report: ReportSettings
+    public var slots: [SlotConfig]
+    /// Hex digest of the file's bytes, sent as `configHash` in every message.
+    public var configHash: String
+
+    public init(device: DeviceSettings, mqtt: MQTTSettings, storage: StorageSettings,
+                report: ReportSettings, slots: [SlotConfig], configHash: String) {
+        self.device = device
+        self.mqtt = mqtt
+        self.storage = storage
+        self.report = report
+        self.slots = slots
+        self.configHash = configHash
+    }
+}
+
+/// `device:` section.
+public struct DeviceSettings: Sendable, Equatable {
+    /// No `/ + #`, no NUL, 1...128 bytes.
+    public var id: String
+    /// Time zone for `report.daily_at` and day boundaries; nil means the system's local zone.
+    public var timeZone: String?
+    /// The board keeps time across power cuts (battery-backed RTC).
+    public var hasRTC: Bool
+
+    public init(id: String, timeZone: String? = nil, hasRTC: Bool = false) {
+        self.id = id
+        self.timeZone = timeZone
+        self.hasRTC = hasRTC
+    }
+}
+
+/// `mqtt:` section.
+public struct MQTTSettings: Sendable, Equatable {
+    /// Parsed `url`: `mqtt://host[:port]` (1883) or `mqtts://host[:port]` (8883).
+    public var url: BrokerURL
+    /// Base topic; default `replenish/v1/{device.id}`.
+    public var baseTopic: String
+    /// Default: the device id.
+    public var clientID: String
+    /// Keepalive in seconds (key `keepalive`, a duration; default 60s).
+    public var keepAliveSeconds: Int
+    public var username: String?
+    /// File holding the password (key `password_file`); the password itself is never in the config.
+    public var passwordFile: String?
+
+    public init(url: BrokerURL, baseTopic: String, clientID: String, keepAliveSeconds: Int = 60,
+                username: String? = nil, passwordFile: String? = nil) {
+        self.url = url
+        self.baseTopic = baseTopic
+        self.clientID = clientID
+        self.keepAliveSeconds = keepAliveSeconds
+        self.username = username
+        self.passwordFile = passwordFile
+    }
+}
+
+/// A broker address from `mqtt.url`.
+public struct BrokerURL: Sendable, Equatable, CustomStringConvertible {
+    public var tls: Bool
+    public var host: String
+    public var port: Int
+
+    public init(tls: Bool, host: String, port: Int) {
+        self.tls = tls
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { "\(tls ? "mqtts" : "mqtt")://\(host):\(port)" }
+}
+
+/// `storage:` section.
+public struct StorageSettings: Sendable, Equatable {
+    /// The SQLite database file.
+    public var path: String
+    /// Outbox bound in bytes (key `outbox_limit`, a size such as "4MiB"; default 4 MiB).
+    public var outboxLimitBytes: Int
+    /// How often in-memory accumulations are written (key `flush_interval`; default 5m).
+    public var flushIntervalSeconds: Double
+
+    public init(path: String, outboxLimitBytes: Int = 4 << 20, flushIntervalSeconds: Double = 300) {
+        self.path = path
+        self.outboxLimitBytes = outboxLimitBytes
+        self.flushIntervalSeconds = flushIntervalSeconds
+    }
+}
+
+/// `report:` section.
+public struct ReportSettings: Sendable, Equatable {
+    /// Local time of the daily report (key `daily_at`, "HH:MM").
+    public var dailyAt: TimeOfDay
+    /// Optional extra period (key `every`, a duration such as "6h").
+    public var everySeconds: Double?
+    /// Send a report at start-up (key `on_start`, default true).
+    public var onStart: Bool
+
+    public init(dailyAt: TimeOfDay, everySeconds: Double? = nil, onStart: Bool = true) {
+        self.dailyAt = dailyAt
+        self.everySeconds = everySeconds
+        self.onStart = onStart
+    }
+}
+
+/// One entry of `slots:`.
+public struct SlotConfig: Sendable, Equatable {
+    public var definition: SlotDefinition
+    public var source: SourceConfig
+    /// The slot's `simulation:` settings, if any (used by `driver: simulated` and by `--simulate`).
+    public var simulation: SimulationSettings?
+
+    public init(definition: SlotDefinition, source: SourceConfig, simulation: SimulationSettings? = nil) {
+        self.definition = definition
+        self.source = source
+        self.simulation = simulation
+    }
+}
+
+/// A slot's `source:`: which driver reads it and how often.
+public struct SourceConfig: Sendable, Equatable {
+    public enum Driver: String, Sendable, Equatable, CaseIterable {
+        case simulated
+    }
+
+    public var driver: Driver
+    /// Key `sample_every`, a duration; default 60s.
+    public var sampleIntervalSeconds: Double
+
+    public init(driver: Driver, sampleIntervalSeconds: Double = 60) {
+        self.driver = driver
+        self.sampleIntervalSeconds = sampleIntervalSeconds
+    }
+}

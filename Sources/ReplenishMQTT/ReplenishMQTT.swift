@@ -1,0 +1,1 @@
+// ReplenishMQTT: see DESIGN.md

@@ -1,0 +1,1 @@
+// ReplenishStore: see DESIGN.md

@@ -1,0 +1,1 @@
+// ReplenishSystemd: see DESIGN.md

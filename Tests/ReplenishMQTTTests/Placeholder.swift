@@ -1,0 +1,4 @@
+import Testing
+@testable import ReplenishMQTT
+
+@Test("module builds") func moduleBuilds() { #expect(Bool(true)) }

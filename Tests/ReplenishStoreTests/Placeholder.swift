@@ -1,0 +1,4 @@
+import Testing
+@testable import ReplenishStore
+
+@Test("module builds") func moduleBuilds() { #expect(Bool(true)) }
