@@ -1,0 +1,25 @@
+import Foundation
+
+/// When status reports fall due: daily at a local time, and optionally every fixed period.
+public struct ReportSchedule: Sendable, Equatable {
+    public var dailyAt: TimeOfDay
+    public var everySeconds: Double?
+
+    public init(dailyAt: TimeOfDay, everySeconds: Double? = nil) {
+        self.dailyAt = dailyAt
+        self.everySeconds = everySeconds
+    }
+
+    /// The first daily report time strictly after `date`, in `calendar`'s time zone.
+    /// A local time that does not exist that day (skipped by DST) moves to the next valid instant.
+    public func nextDaily(after date: Date, calendar: Calendar) -> Date {
+        let components = DateComponents(hour: dailyAt.hour, minute: dailyAt.minute, second: 0)
+        return calendar.nextDate(after: date, matching: components, matchingPolicy: .nextTime,
+                                 repeatedTimePolicy: .first, direction: .forward)!
+    }
+
+    /// The next periodic report after the previous one at `last`; nil when no period is set.
+    public func nextPeriodic(after last: Date) -> Date? {
+        everySeconds.map { last.addingTimeInterval($0) }
+    }
+}

@@ -1,0 +1,13 @@
+import Foundation
+import ReplenishCore
+
+/// A driver that reads one slot. Sampling may block (a bus transfer), so callers run it off the
+/// cooperative thread pool.
+public protocol SensorSource: Sendable {
+    /// The slot this source reads.
+    var slot: String { get }
+    /// How often the agent samples it, in seconds of the agent's clock.
+    var sampleIntervalSeconds: Double { get }
+    /// Takes one sample at `now`: what happened since the previous sample, oldest first.
+    func sample(at now: Date) throws -> [Observation]
+}
