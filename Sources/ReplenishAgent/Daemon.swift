@@ -1,0 +1,51 @@
+import Foundation
+import Logging
+import ReplenishCore
+import ReplenishHardware
+import ServiceLifecycle
+
+/// `replenishd run`: the sources the config asks for, the service, and signal handling.
+public enum Daemon {
+    /// Builds every slot's source. `simulate` replaces hardware drivers with simulated ones.
+    public static func sources(for config: AgentConfig, simulate: Bool, start: Date) -> [any SensorSource] {
+        config.slots.map { slot in
+            switch slot.source.driver {
+            case .simulated:
+                return SimulatedSource(
+                    definition: slot.definition,
+                    settings: slot.simulation ?? .defaults(capacity: slot.definition.capacity),
+                    sampleIntervalSeconds: slot.source.sampleIntervalSeconds, start: start)
+            }
+        }
+    }
+
+    /// The clock for a run: real time, or simulated time `timeScale` times faster (simulated sources only).
+    public static func clock(for config: AgentConfig, simulate: Bool, timeScale: Double?) throws -> any AgentClock {
+        guard let timeScale, timeScale != 1 else { return SystemClock() }
+        guard timeScale > 0, timeScale.isFinite else {
+            throw AgentError(.invalidArguments, "--time-scale must be a positive number, got \(timeScale)")
+        }
+        let hardware = config.slots.filter { $0.source.driver != .simulated }.map(\.definition.id)
+        guard simulate || hardware.isEmpty else {
+            throw AgentError(.invalidArguments,
+                             "--time-scale needs every source simulated; hardware slots: \(hardware.joined(separator: ", ")) (add --simulate)")
+        }
+        return ScaledClock(origin: Date(), scale: timeScale)
+    }
+
+    /// Runs until SIGTERM or SIGINT.
+    public static func run(config: AgentConfig, simulate: Bool, timeScale: Double?, logger: Logger) async throws {
+        let clock = try clock(for: config, simulate: simulate, timeScale: timeScale)
+        let service = ReplenishService(config: config, sources: sources(for: config, simulate: simulate, start: clock.now()),
+                                       clock: clock, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: service)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        logger.info("replenishd starting", metadata: [
+            "device": "\(config.device.id)", "broker": "\(config.mqtt.url)", "slots": "\(config.slots.count)",
+            "config": "\(config.configHash)",
+        ])
+        try await group.run()
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import ReplenishCore
+
+/// Turns the messages the demo hears into a compact table per day and a closing summary.
+struct DemoView {
+    private let config: AgentConfig
+    private let timeZone: TimeZone
+    private var seqs: [UInt64] = []
+    private var duplicates = 0
+    private var events: [String] = []
+    private var refills: [String: Int] = [:]
+    private var totalsAtLastDaily: [String: Double] = [:]
+    private var firstTotals: [String: Double] = [:]
+    private var lastTotals: [String: Double] = [:]
+    private(set) var statusReports = 0
+    private(set) var dailyReports = 0
+    private(set) var lastGeneratedAt: Date?
+
+    init(config: AgentConfig, timeZone: TimeZone) {
+        self.config = config
+        self.timeZone = timeZone
+    }
+
+    /// Lines to print for one message (a day's table for a daily report, nothing for the rest).
+    mutating func take(topic: String, payload: [UInt8]) -> [String] {
+        guard let json = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any],
+              let seq = (json["seq"] as? NSNumber)?.uint64Value else {
+            return ["  ! unreadable message on \(topic)"]
+        }
+        if seqs.contains(seq) {
+            duplicates += 1
+            return []
+        }
+        seqs.append(seq)
+        if let generated = (json["generatedAt"] as? String).flatMap(Timestamp.parse) { lastGeneratedAt = generated }
+
+        if topic.hasSuffix("/events") {
+            let slot = json["slot"] as? String ?? "?"
+            let name = json["event"] as? String ?? "?"
+            if name == "refilled" || name == "replaced" { refills[slot, default: 0] += 1 }
+            events.append(describe(event: name, json))
+            return []
+        }
+        guard let slots = json["slots"] as? [[String: Any]] else { return [] }
+        statusReports += 1
+        for slot in slots {
+            guard let id = slot["slot"] as? String, let total = (slot["consumedTotal"] as? NSNumber)?.doubleValue else { continue }
+            if firstTotals[id] == nil { firstTotals[id] = total }
+            if totalsAtLastDaily[id] == nil { totalsAtLastDaily[id] = total }
+            lastTotals[id] = total
+        }
+        guard json["reason"] as? String == "daily" else { return [] }
+        dailyReports += 1
+        return dayTable(json, slots: slots)
+    }
+
+    private mutating func dayTable(_ json: [String: Any], slots: [[String: Any]]) -> [String] {
+        let generated = (json["generatedAt"] as? String).flatMap(Timestamp.parse) ?? Date()
+        var lines = ["Day \(pad(String(dailyReports), 2, left: true))  \(format(generated, "EEE d MMM HH:mm"))  "
+            + "seq \(json["seq"] ?? "?")  clock \(json["clock"] ?? "?")"]
+        for slot in slots {
+            let id = slot["slot"] as? String ?? "?"
+            let capacity = (slot["originalQuantityInUnit"] as? NSNumber)?.doubleValue ?? 0
+            let remaining = (slot["remainingQuantityInUnit"] as? NSNumber)?.doubleValue
+            let total = (slot["consumedTotal"] as? NSNumber)?.doubleValue ?? 0
+            let used = total - (totalsAtLastDaily[id] ?? total)
+            totalsAtLastDaily[id] = total
+            let unit = unitLabel(slot["measurement"])
+            let level = remaining.map { "\(bar($0 / max(capacity, 1)))  \(pad(number($0), 6, left: true))/\(number(capacity)) \(unit)" }
+                ?? "\(String(repeating: " ", count: 22)) usage meter   "
+            let runOut = (slot["expectedReplenishmentDate"] as? String).flatMap(Timestamp.parse)
+                .map { "run-out \(format($0, "d MMM"))" } ?? "run-out —"
+            lines.append("  \(pad(id, 10)) \(level)  used \(pad(number(used), 6, left: true)) \(pad(unit, 3))  \(runOut)")
+        }
+        lines += events.map { "  ↻ " + $0 }
+        events.removeAll()
+        return lines
+    }
+
+    func summary(elapsed: Duration, outboxLeft: Int) -> [String] {
+        let sorted = seqs.sorted()
+        let gaps = zip(sorted, sorted.dropFirst()).reduce(0) { $0 + Int($1.1 - $1.0 - 1) }
+        let inOrder = seqs == sorted
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        var lines = [
+            "",
+            "\(dailyReports) days simulated in \(String(format: "%.1f", seconds)) s: \(statusReports) status reports and "
+                + "\(seqs.count - statusReports) events received, seq \(sorted.first ?? 0)…\(sorted.last ?? 0) "
+                + "\(inOrder ? "in order" : "OUT OF ORDER"), \(gaps) gaps, \(duplicates) duplicates; "
+                + "\(outboxLeft) left in the outbox at stop.",
+        ]
+        for slot in config.slots {
+            let id = slot.definition.id
+            let used = (lastTotals[id] ?? 0) - (firstTotals[id] ?? 0)
+            let unit = unitLabel(["unit": slot.definition.measurement.unit?.rawValue as Any,
+                                  "type": slot.definition.measurement.type.rawValue])
+            let perDay = dailyReports > 0 ? used / Double(dailyReports) : 0
+            lines.append("  \(pad(id, 10)) used \(number(used)) \(unit) (\(number(perDay)) \(unit)/day), "
+                         + "refilled or replaced \(refills[id] ?? 0) times")
+        }
+        return lines
+    }
+
+    private func describe(event name: String, _ json: [String: Any]) -> String {
+        let slot = json["slot"] as? String ?? "?"
+        switch name {
+        case "refilled":
+            let from = (json["fromQuantity"] as? NSNumber)?.doubleValue ?? 0
+            let to = (json["toQuantity"] as? NSNumber)?.doubleValue ?? 0
+            return "\(slot) refilled \(number(from)) → \(number(to))"
+        case "replaced":
+            return "\(slot) replaced"
+        default:
+            return "\(slot) \(name)"
+        }
+    }
+
+    private func bar(_ fraction: Double, width: Int = 20) -> String {
+        let filled = Int((min(max(fraction, 0), 1) * Double(width)).rounded())
+        return "[" + String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled) + "]"
+    }
+
+    private func unitLabel(_ measurement: Any?) -> String {
+        let m = measurement as? [String: Any]
+        switch m?["unit"] as? String {
+        case "MILLILITER": return "mL"
+        case "LITER": return "L"
+        case "GRAM": return "g"
+        case "KILOGRAM": return "kg"
+        case "MILLIGRAM": return "mg"
+        case "OUNCE": return "oz"
+        case "POUND": return "lb"
+        case "US_FLUID_OUNCE": return "fl oz"
+        default: return (m?["type"] as? String) == "Percentage" ? "%" : "pcs"
+        }
+    }
+
+    private func number(_ value: Double) -> String {
+        abs(value) >= 100 ? String(format: "%.0f", value) : String(format: "%.1f", value)
+    }
+
+    private func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
+        let fill = String(repeating: " ", count: max(0, width - text.count))
+        return left ? fill + text : text + fill
+    }
+
+    private func format(_ date: Date, _ pattern: String) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = timeZone
+        formatter.dateFormat = pattern
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,19 @@
+import Dispatch
+
+/// A dedicated serial thread for blocking C calls (SQLite steps and fsyncs), so they never
+/// occupy a thread of Swift's cooperative pool.
+final class BlockingQueue: Sendable {
+    private let queue: DispatchQueue
+
+    init(label: String) {
+        queue = DispatchQueue(label: label)
+    }
+
+    /// Runs `work` on the queue and resumes with its result. Not cancellable on purpose: a
+    /// transaction that started is allowed to finish.
+    func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+}

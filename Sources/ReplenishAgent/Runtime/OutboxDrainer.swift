@@ -1,0 +1,121 @@
+import Logging
+import ReplenishMQTT
+import ReplenishStore
+import Synchronization
+
+/// What the drainer reacts to.
+enum DrainerInput: Sendable {
+    case transport(MQTTEvent)
+    /// Rows were added to the outbox.
+    case outboxChanged
+}
+
+/// Delivery counters, readable from any thread (status, demo, tests).
+public struct DeliveryStats: Sendable, Equatable {
+    public var connected = false
+    public var delivered: UInt64 = 0
+    public var lastAcknowledgedSeq: UInt64 = 0
+}
+
+/// Publishes outbox rows oldest first at QoS 1 with a bounded in-flight window, and deletes a
+/// row only when its PUBACK arrives. After a reconnect it starts again from the oldest row, so
+/// nothing unacknowledged is left behind.
+final class OutboxDrainer: Sendable {
+    private let store: StateStore
+    private let queue: BlockingQueue
+    private let client: MQTTClient
+    private let window: Int
+    private let logger: Logger
+    let stats = Mutex(DeliveryStats())
+
+    init(store: StateStore, queue: BlockingQueue, client: MQTTClient, window: Int, logger: Logger) {
+        self.store = store
+        self.queue = queue
+        self.client = client
+        self.window = max(1, window)
+        self.logger = logger
+    }
+
+    private struct Flight {
+        var connection: UInt64?
+        /// Message id on the current connection -> outbox seq.
+        var inflight: [Int32: UInt64] = [:]
+        /// Highest seq handed to the client on the current connection.
+        var cursor: UInt64 = 0
+    }
+
+    func run(inputs: AsyncStream<DrainerInput>) async {
+        var flight = Flight()
+        for await input in inputs {
+            switch input {
+            case .transport(.connected(let connection, _)):
+                flight = Flight(connection: connection)
+                stats.withLock { $0.connected = true }
+                logger.info("broker connected; draining the outbox", metadata: ["connection": "\(connection)"])
+                await fill(&flight)
+
+            case .transport(.disconnected(let connection, let reason)):
+                if flight.connection == connection {
+                    flight = Flight()
+                    stats.withLock { $0.connected = false }
+                    logger.warning("broker connection lost", metadata: ["reason": "\(reason)"])
+                }
+
+            case .transport(.published(let connection, let messageID)):
+                guard flight.connection == connection, let seq = flight.inflight.removeValue(forKey: messageID) else {
+                    continue
+                }
+                do {
+                    try await queue.run { [store] in try store.acknowledge(seq: seq) }
+                    stats.withLock {
+                        $0.delivered += 1
+                        $0.lastAcknowledgedSeq = max($0.lastAcknowledgedSeq, seq)
+                    }
+                } catch {
+                    // The row stays and goes out again after the next reconnect; the cloud drops the copy by messageId.
+                    logger.error("could not delete an acknowledged row", metadata: ["seq": "\(seq)", "error": "\(error)"])
+                }
+                await fill(&flight)
+
+            case .transport(.message):
+                break
+
+            case .outboxChanged:
+                await fill(&flight)
+            }
+        }
+    }
+
+    /// Tops the in-flight window up from the outbox.
+    private func fill(_ flight: inout Flight) async {
+        while let connection = flight.connection, flight.inflight.count < window {
+            let after = flight.cursor
+            let limit = window - flight.inflight.count
+            let rows: [OutboxMessage]
+            do {
+                rows = try await queue.run { [store] in try store.pending(afterSeq: after, limit: limit) }
+            } catch {
+                logger.error("could not read the outbox", metadata: ["error": "\(error)"])
+                return
+            }
+            if rows.isEmpty { return }
+            for row in rows {
+                do {
+                    let sent = try client.publish(topic: row.topic, payload: row.payload, qos: 1, retain: false)
+                    guard sent.connection == connection else {
+                        // A newer connection took over; its .connected event restarts from the oldest row.
+                        flight = Flight()
+                        return
+                    }
+                    flight.inflight[sent.messageID] = row.seq
+                    flight.cursor = row.seq
+                    logger.debug("published", metadata: ["seq": "\(row.seq)", "topic": "\(row.topic)"])
+                } catch {
+                    logger.debug("publish refused; waiting for the next connection", metadata: ["error": "\(error)"])
+                    flight = Flight()
+                    return
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import ReplenishCore
+import ReplenishHardware
+import ReplenishMQTT
+import ReplenishStore
+import ReplenishSystemd
+import ServiceLifecycle
+import Synchronization
+
+/// The daemon: sources feed the ledger keeper, which commits reports and events to the store;
+/// the drainer delivers the outbox over MQTT. Stops cleanly on graceful shutdown or cancellation,
+/// flushing the ledgers first.
+public final class ReplenishService: Service, Sendable {
+    private let config: AgentConfig
+    private let sources: [any SensorSource]
+    private let clock: any AgentClock
+    private let logger: Logger
+    private let calendar: Calendar
+    private let committed = Mutex<UInt64>(0)
+    private let drainerStats = Mutex<DeliveryStats>(DeliveryStats())
+    private let drainerBox = Mutex<OutboxDrainer?>(nil)
+
+    public init(config: AgentConfig, sources: [any SensorSource], clock: any AgentClock, logger: Logger) {
+        self.config = config
+        self.sources = sources
+        self.clock = clock
+        self.logger = logger
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = config.device.timeZone.flatMap(TimeZone.init(identifier:)) ?? .current
+        self.calendar = calendar
+    }
+
+    /// The zone of day boundaries and `daily_at`.
+    public var timeZone: TimeZone { calendar.timeZone }
+
+    /// Highest seq committed by this process so far (0 before the first).
+    public var lastCommittedSeq: UInt64 { committed.withLock { $0 } }
+
+    /// Delivery counters of the running drainer.
+    public var delivery: DeliveryStats { drainerBox.withLock { $0?.stats.withLock { $0 } } ?? DeliveryStats() }
+
+    public func run() async throws {
+        let store = try StateStore(path: config.storage.path)
+        let queue = BlockingQueue(label: "replenishd.store")
+        let stored = try await queue.run { try store.loadState() }
+        logger.info("state loaded", metadata: [
+            "path": "\(config.storage.path)", "lastSeq": "\(stored.lastSeq)", "slots": "\(stored.slots.count)",
+        ])
+
+        let client = try MQTTClient(options: try MQTTOptionsBuilder.options(for: config), logger: logger)
+        let drainer = OutboxDrainer(store: store, queue: queue, client: client, window: 32, logger: logger)
+        drainerBox.withLock { $0 = drainer }
+        let (drainerInputs, drainerFeed) = AsyncStream.makeStream(of: DrainerInput.self)
+        let (ledgerInputs, ledgerFeed) = AsyncStream.makeStream(of: LedgerInput.self)
+        let keeper = LedgerKeeper(
+            config: config, store: store, queue: queue, clock: clock, calendar: calendar, logger: logger,
+            outboxChanged: { drainerFeed.yield(.outboxChanged) },
+            committedSeq: { [committed] seq in committed.withLock { $0 = max($0, seq) } })
+        let scheduler = ReportScheduler(settings: config.report, clock: clock, calendar: calendar)
+
+        client.start()
+        // Ready once config, database and sources are up; the broker may come later (boards boot offline).
+        let notifier = ServiceNotifier()
+        notifier.ready(status: "\(sources.count) slots, broker \(config.mqtt.url)")
+        let keeperTask = Task { await keeper.run(inputs: ledgerInputs, stored: stored) }
+        let drainerTask = Task { await drainer.run(inputs: drainerInputs) }
+        let forwarder = Task { for await event in client.events { drainerFeed.yield(.transport(event)) } }
+
+        // Producers end on graceful shutdown or cancellation.
+        let producers = Task {
+            await cancelWhenGracefulShutdown {
+                await withTaskGroup(of: Void.self) { group in
+                    for source in self.sources {
+                        group.addTask { await self.sample(source, into: ledgerFeed) }
+                    }
+                    group.addTask { await scheduler.run { ledgerFeed.yield(.reportDue($0)) } }
+                    group.addTask { await self.flushPeriodically(into: ledgerFeed) }
+                }
+            }
+        }
+        await withTaskCancellationHandler {
+            await producers.value
+        } onCancel: {
+            producers.cancel()
+        }
+
+        // Orderly stop: write the ledgers, let the keeper finish, then close the transport.
+        notifier.stopping()
+        ledgerFeed.yield(.flush)
+        ledgerFeed.finish()
+        await keeperTask.value
+        client.stop(final: nil)
+        await forwarder.value
+        drainerFeed.finish()
+        await drainerTask.value
+        logger.info("stopped", metadata: ["lastSeq": "\(lastCommittedSeq)"])
+    }
+
+    private func sample(_ source: any SensorSource, into feed: AsyncStream<LedgerInput>.Continuation) async {
+        var next = clock.now()
+        while !Task.isCancelled {
+            let now = clock.now()
+            do {
+                let observations = try source.sample(at: now)
+                if !observations.isEmpty {
+                    feed.yield(.observed(slot: source.slot, at: now, observations: observations))
+                }
+            } catch {
+                logger.warning("sensor read failed", metadata: ["slot": "\(source.slot)", "error": "\(error)"])
+            }
+            next = max(next.addingTimeInterval(source.sampleIntervalSeconds), now)
+            do { try await clock.sleep(until: next) } catch { return }
+        }
+    }
+
+    private func flushPeriodically(into feed: AsyncStream<LedgerInput>.Continuation) async {
+        let interval = config.storage.flushIntervalSeconds
+        while !Task.isCancelled {
+            do { try await clock.sleep(until: clock.now().addingTimeInterval(interval)) } catch { return }
+            feed.yield(.flush)
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// ReplenishSystemd: see DESIGN.md

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ReplenishAgent
+
+@main
+struct Replenishd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replenishd",
+        abstract: "Consumable tracking agent: sensors to daily ledger to MQTT, with nothing lost on the way.",
+        version: AgentVersion.current,
+        subcommands: [Run.self, Check.self, Demo.self, Version.self]
+    )
+}
+
+/// EX_CONFIG from sysexits.h: systemd's RestartPreventExitStatus=78 keeps a bad config from looping.
+let exConfig: Int32 = 78
+
+extension Replenishd {
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run the daemon.")
+
+        @Option(name: .long, help: "The configuration file.")
+        var config: String = "/etc/replenishd/replenishd.yaml"
+
+        @Flag(name: .long, help: "Replace every hardware source with a simulated one.")
+        var simulate = false
+
+        @Option(name: .long, help: "Simulated seconds per real second (only when every source is simulated).")
+        var timeScale: Double?
+
+        @Flag(name: .long, help: "Log debug messages.")
+        var verbose = false
+
+        func run() async throws {
+            bootstrapLogging(level: verbose ? .debug : .info)
+            let logger = Logger(label: "replenishd")
+            let loaded: AgentConfig
+            do {
+                loaded = try ConfigLoader.load(path: config)
+            } catch {
+                printErr(error.description)
+                throw ExitCode(exConfig)
+            }
+            do {
+                try await Daemon.run(config: loaded, simulate: simulate, timeScale: timeScale, logger: logger)
+            } catch let error as AgentError where error.code == .invalidArguments || error.code == .unsupported {
+                printErr("replenishd: \(error)")
+                throw ExitCode(exConfig)
+            }
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate a configuration file without touching hardware or network.",
+            discussion: "Exits 0 when valid, 78 (EX_CONFIG) with one line per problem when not.")
+
+        @Option(name: .long, help: "The configuration file.")
+        var config: String = "/etc/replenishd/replenishd.yaml"
+
+        func run() throws {
+            do {
+                let loaded = try ConfigLoader.load(path: config)
+                print("\(config): ok (device \(loaded.device.id), \(loaded.slots.count) slots, config \(loaded.configHash))")
+            } catch {
+                printErr(error.description)
+                throw ExitCode(exConfig)
+            }
+        }
+    }
+
+    struct Demo: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the coffee-machine profile simulated against a broker and show each day as it is reported.")
+
+        @Option(name: .long, help: "Broker URL (mqtt://host:port); default: a private mosquitto on a free loopback port.")
+        var broker: String?
+
+        @Option(name: .long, help: "Simulated days to run.")
+        var days: Int = 30
+
+        @Option(name: .long, help: "Simulated seconds per real second.")
+        var speed: Double = 57_600
+
+        @Option(name: .long, help: "The profile to run.")
+        var profile: String?
+
+        func validate() throws {
+            guard days > 0 else { throw ValidationError("--days must be at least 1") }
+            guard speed > 0 else { throw ValidationError("--speed must be positive") }
+        }
+
+        func run() async throws {
+            bootstrapLogging(level: .warning)
+            let options = DemoOptions(broker: broker, days: days, speed: speed, profile: profile)
+            try await DemoRun(options: options, output: { print($0) }).run()
+        }
+    }
+
+    struct Version: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the version.")
+
+        func run() {
+            print("replenishd \(AgentVersion.current)")
+        }
+    }
+}
+
+func printErr(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+func bootstrapLogging(level: Logger.Level) {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import ReplenishMQTT
+import ReplenishStore
+import Testing
+
+/// The real executable, as systemd would run it.
+@Suite("the replenishd process", .serialized)
+struct DaemonProcessTests {
+    /// Starts `replenishd` with `arguments`, its output in files of `directory`.
+    static func launch(_ arguments: [String], in directory: TemporaryDirectory, name: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try replenishdExecutable())
+        process.arguments = arguments
+        FileManager.default.createFile(atPath: directory.path(name + ".out"), contents: nil)
+        FileManager.default.createFile(atPath: directory.path(name + ".err"), contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: directory.url.appendingPathComponent(name + ".out"))
+        process.standardError = try FileHandle(forWritingTo: directory.url.appendingPathComponent(name + ".err"))
+        try process.run()
+        return process
+    }
+
+    static func run(_ arguments: [String], in directory: TemporaryDirectory) throws -> (status: Int32, stderr: String) {
+        let process = try launch(arguments, in: directory, name: "cmd")
+        process.waitUntilExit()
+        let stderr = (try? String(contentsOfFile: directory.path("cmd.err"), encoding: .utf8)) ?? ""
+        return (process.terminationStatus, stderr)
+    }
+
+    @Test("after SIGKILL and a restart no committed report is lost and seq continues without repeating")
+    func sigkillLosesNothing() async throws {
+        let directory = try TemporaryDirectory()
+        let broker = try LocalBroker.start(persistence: true)
+        defer { broker.stop() }
+        let database = directory.path("state.db")
+        let configPath = directory.path("replenishd.yaml")
+        try testConfig(deviceID: "kill-test", broker: broker, database: database, every: "1h")
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        let subscriber = try Subscriber(broker: broker, base: "replenish/v1/kill-test")
+        defer { subscriber.stop() }
+        try await subscriber.ready()
+
+        // One simulated hour per 0.5 s: a report every half second.
+        let arguments = ["run", "--config", configPath, "--simulate", "--time-scale", "7200"]
+        let first = try Self.launch(arguments, in: directory, name: "first")
+        try await subscriber.waitFor("a few reports", within: .seconds(30)) { $0.count >= 4 }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        #expect(first.terminationReason == .uncaughtSignal)
+
+        let committed = try StateStore(path: database, readOnly: true).loadState().lastSeq
+        #expect(committed >= 4)
+
+        let second = try Self.launch(arguments, in: directory, name: "second")
+        try await subscriber.waitFor("every committed report and newer ones", within: .seconds(30)) { messages in
+            let seqs = Set(messages.map(\.seq))
+            return seqs.isSuperset(of: 1...committed) && seqs.contains(committed + 2)
+        }
+        kill(second.processIdentifier, SIGTERM)
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 0)
+
+        // No seq was ever issued twice: every copy of a seq is the same message.
+        let bySeq = Dictionary(grouping: subscriber.messages, by: \.seq)
+        for (seq, copies) in bySeq {
+            #expect(Set(copies.map(\.json)).count == 1, "seq \(seq) was issued for different messages")
+        }
+        let seqs = subscriber.distinctSeqs.sorted()
+        #expect(seqs == Array(1...seqs.last!))
+    }
+
+    @Test("check accepts the shipped profiles", arguments: ["coffee-machine.yaml", "laser-printer.yaml"])
+    func checkProfiles(profile: String) throws {
+        let directory = try TemporaryDirectory()
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Hardware/profiles/\(profile)").path
+        let result = try Self.run(["check", "--config", path], in: directory)
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    @Test("check and run exit 78 with file, line, column and key on a bad config", arguments: ["check", "run"])
+    func badConfigExits78(command: String) throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("bad.yaml")
+        try """
+        device:
+          id: bad-1
+        mqtt:
+          url: mqtt://127.0.0.1:1883
+        storage:
+          path: \(directory.path("state.db"))
+        report:
+          daily_at: "03:00"
+        slots:
+          - id: water
+            sensor: level
+            measurement: {type: Volume, unit: MILLILITER}
+            capacity: -3
+            source:
+              driver: simulated
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try Self.run([command, "--config", path], in: directory)
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("bad.yaml:13:15: slots[0].capacity: expected a positive number, got -3"),
+                "\(result.stderr)")
+    }
+}

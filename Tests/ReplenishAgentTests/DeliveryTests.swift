@@ -1,0 +1,102 @@
+import Foundation
+import Logging
+@testable import ReplenishAgent
+import ReplenishCore
+import ReplenishMQTT
+import ReplenishStore
+import Testing
+
+/// The whole path, in process: simulated sources, ledger, SQLite outbox, a real mosquitto.
+@Suite("delivery through a real broker", .serialized)
+struct DeliveryTests {
+    static let start = Date(timeIntervalSince1970: 1_772_323_200)  // 2026-03-01T00:00:00Z
+
+    /// A running service on a manual clock, and what the test needs to drive it.
+    struct Harness {
+        let directory: TemporaryDirectory
+        let broker: LocalBroker
+        let config: AgentConfig
+        let clock: ManualClock
+        let service: ReplenishService
+        let subscriber: Subscriber
+        let task: Task<Void, any Error>
+        /// Two sources, the report scheduler and the flush timer.
+        let loops = 4
+
+        init(device: String) async throws {
+            directory = try TemporaryDirectory()
+            broker = try LocalBroker.start(persistence: true)
+            var config = try ConfigLoader.parse(
+                testConfig(deviceID: device, broker: broker, database: directory.path("state.db")),
+                fileName: "test.yaml")
+            config.mqtt.reconnectDelayMax = 0.2
+            self.config = config
+            subscriber = try Subscriber(broker: broker, base: config.mqtt.baseTopic)
+            try await subscriber.ready()
+            clock = ManualClock(now: DeliveryTests.start)
+            service = ReplenishService(
+                config: config, sources: Daemon.sources(for: config, simulate: true, start: DeliveryTests.start),
+                clock: clock, logger: Logger(label: "test.service"))
+            task = Task { [service] in try await service.run() }
+        }
+
+        /// Advances the clock by one hour once every loop is parked, so each hour is one report.
+        func advanceOneHour() async throws {
+            try await waitUntil("every loop asleep") { clock.sleeperCount == loops }
+            clock.advance(by: 3600)
+        }
+
+        func outbox() throws -> OutboxStats {
+            try StateStore(path: config.storage.path, readOnly: true).outboxStats()
+        }
+
+        func stop() async throws {
+            task.cancel()
+            try await task.value
+            subscriber.stop()
+            broker.stop()
+        }
+    }
+
+    @Test("status reports reach the broker with consecutive seq, oldest first")
+    func consecutiveSeq() async throws {
+        let h = try await Harness(device: "seq-test")
+        try await h.subscriber.waitFor("the start-up report") { $0.contains { $0.reason == "startup" } }
+        for hour in 1...6 {
+            try await h.advanceOneHour()
+            try await h.subscriber.waitFor("periodic report \(hour)") { messages in
+                messages.filter { $0.topic.hasSuffix("/status") }.count == hour + 1
+            }
+        }
+        try await h.stop()
+        let seqs = h.subscriber.distinctSeqs
+        #expect(seqs == Array(1...UInt64(seqs.count)))
+        let reasons = h.subscriber.messages.filter { $0.topic.hasSuffix("/status") }.compactMap(\.reason)
+        #expect(reasons == ["startup"] + Array(repeating: "periodic", count: 6))
+    }
+
+    @Test("with the broker down, reports queue in SQLite; when it returns they all arrive in order and the outbox empties")
+    func brokerOutage() async throws {
+        let h = try await Harness(device: "outage-test")
+        try await h.subscriber.waitFor("the start-up report") { $0.contains { $0.reason == "startup" } }
+        try await waitUntil("the outbox drained") { try h.outbox().count == 0 }
+
+        h.broker.stop()
+        try await waitUntil("the service notices") { !h.service.delivery.connected }
+        for _ in 1...5 { try await h.advanceOneHour() }
+        try await waitUntil("five reports queued") { try h.outbox().count >= 5 }
+        let committed = h.service.lastCommittedSeq
+        #expect(try h.outbox().count == Int(committed) - 1)
+
+        try h.broker.restart()
+        try await h.subscriber.waitFor("everything committed to arrive") { messages in
+            Set(messages.map(\.seq)).isSuperset(of: 1...committed)
+        }
+        try await waitUntil("the outbox empty again") { try h.outbox().count == 0 }
+        try await h.stop()
+        let seqs = h.subscriber.distinctSeqs
+        #expect(seqs == seqs.sorted())
+        #expect(seqs.first == 1)
+        #expect(seqs.last! >= committed)
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import Logging
+import ReplenishMQTT
+import Synchronization
+import Testing
+
+/// A fresh directory for one test, removed when the value goes away.
+final class TemporaryDirectory: Sendable {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("replenishd-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+struct TimedOut: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Waits until `condition` holds, checking every few milliseconds, and fails after `limit`.
+func waitUntil(_ what: String, within limit: Duration = .seconds(20),
+               _ condition: @Sendable () throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + limit
+    while try !condition() {
+        guard ContinuousClock.now < deadline else { throw TimedOut(description: "timed out waiting for \(what)") }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+}
+
+/// One message as a subscriber received it, decoded.
+struct ReceivedMessage: Sendable {
+    var topic: String
+    var seq: UInt64
+    var reason: String?
+    var json: String
+}
+
+/// A second MQTT client that records everything on the device's topics, on a persistent session
+/// so that nothing published while it reconnects after a broker restart is missed.
+final class Subscriber: Sendable {
+    let client: MQTTClient
+    private let received = Mutex<[ReceivedMessage]>([])
+    private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
+
+    private let probeTopic: String
+
+    init(broker: LocalBroker, base: String, clientID: String = "test-subscriber-\(UUID().uuidString.prefix(8))") throws {
+        let filter = base + "/#"
+        probeTopic = base + "/test-probe"
+        let probeTopic = self.probeTopic
+        var options = MQTTClientOptions(host: broker.host, port: broker.port, clientID: clientID)
+        options.cleanSession = false
+        options.reconnectDelayMin = 0.05
+        options.reconnectDelayMax = 0.2
+        client = try MQTTClient(options: options, logger: Logger(label: "test.subscriber"))
+        try client.subscribe(filter, qos: 1)
+        client.start()
+        let events = client.events
+        let received = self.received
+        task.withLock {
+            $0 = Task {
+                for await event in events {
+                    guard case let .message(topic, payload, _) = event else { continue }
+                    if topic == probeTopic {
+                        received.withLock { $0.append(ReceivedMessage(topic: topic, seq: 0, reason: nil, json: "")) }
+                        continue
+                    }
+                    guard let object = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any],
+                          let seq = (object["seq"] as? NSNumber)?.uint64Value else { continue }
+                    let message = ReceivedMessage(topic: topic, seq: seq, reason: object["reason"] as? String,
+                                                  json: String(decoding: payload, as: UTF8.self))
+                    received.withLock { $0.append(message) }
+                }
+            }
+        }
+    }
+
+    /// Returns once the subscription is active: the broker handles one connection's packets in
+    /// order, so a probe we publish after subscribing comes back only once it is.
+    func ready() async throws {
+        try await waitUntil("subscriber connected") {
+            (try? self.client.publish(topic: self.probeTopic, payload: Array("probe".utf8), qos: 1, retain: false)) != nil
+        }
+        try await waitUntil("probe echoed") { self.received.withLock { $0.contains { $0.topic == self.probeTopic } } }
+    }
+
+    /// Messages with a seq (probes left out).
+    var messages: [ReceivedMessage] { received.withLock { $0.filter { $0.topic != probeTopic } } }
+
+    /// Distinct seqs in order of first arrival (a redelivered copy is dropped, as the cloud does).
+    var distinctSeqs: [UInt64] {
+        var seen = Set<UInt64>()
+        return messages.map(\.seq).filter { seen.insert($0).inserted }
+    }
+
+    func waitFor(_ what: String, within limit: Duration = .seconds(20),
+                 _ condition: @escaping @Sendable ([ReceivedMessage]) -> Bool) async throws {
+        try await waitUntil(what, within: limit) { condition(self.messages) }
+    }
+
+    func stop() {
+        client.stop()
+        task.withLock { $0?.cancel() }
+    }
+}
+
+/// The replenishd executable built beside the test bundle.
+func replenishdExecutable() throws -> String {
+    if let path = ProcessInfo.processInfo.environment["REPLENISHD_BIN"] { return path }
+    let bundle = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    let path = bundle.appendingPathComponent("replenishd").path
+    guard FileManager.default.isExecutableFile(atPath: path) else {
+        throw TimedOut(description: "replenishd not built at \(path); run `swift build` first (make test does)")
+    }
+    return path
+}
+
+/// A test config for the daemon.
+func testConfig(deviceID: String, broker: LocalBroker, database: String, every: String = "1h",
+                extraSlots: String = "") -> String {
+    """
+    device:
+      id: \(deviceID)
+      timezone: UTC
+    mqtt:
+      url: \(broker.url)
+    storage:
+      path: \(database)
+      flush_interval: 1h
+    report:
+      daily_at: "03:00"
+      every: \(every)
+    slots:
+      - id: water
+        sensor: level
+        measurement: {type: Volume, unit: MILLILITER}
+        capacity: 1800
+        source:
+          driver: simulated
+          sample_every: 10m
+        simulation:
+          daily_consumption: 900
+          uses_per_day: 6
+          refill: below 10%
+      - id: pods
+        sensor: usage
+        measurement: {type: Count}
+        capacity: 50
+        source:
+          driver: simulated
+          sample_every: 10m
+        simulation:
+          daily_consumption: 5
+          uses_per_day: 5
+    \(extraSlots)
+    """
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import ReplenishSystemd
-
-@Test("module builds") func moduleBuilds() { #expect(Bool(true)) }
