@@ -22,12 +22,13 @@ extension OutboxMessage {
     static let columns = "seq, topic, kind, payload, created_at"
 
     init(row: PreparedStatement, path: String) throws(StoreError) {
+        let operation = "read outbox"
         let kindName = row.text(2)
         guard let kind = MessageKind(rawValue: kindName) else {
-            throw StoreError(.invalidValue, operation: "read outbox", path: path, reason: "unknown message kind \"\(kindName)\"")
+            throw StoreError(.invalidValue, operation: operation, path: path, reason: "unknown message kind \"\(kindName)\"")
         }
         self.init(
-            seq: UInt64(row.int64(0)), topic: row.text(1), kind: kind,
+            seq: try row.seq(0, operation: operation), topic: row.text(1), kind: kind,
             payload: row.blob(3), createdAt: row.double(4))
     }
 }

@@ -37,8 +37,9 @@ final class PreparedStatement {
                 // bind_blob with a zero length and no pointer binds NULL, not an empty blob.
                 result = sqlite3_bind_zeroblob(handle, index, 0)
             case .blob(let bytes):
+                // The 64-bit variant: a length above Int32.max is then SQLITE_TOOBIG, not a trap.
                 result = bytes.withUnsafeBytes {
-                    sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), sqliteTransient)
+                    sqlite3_bind_blob64(handle, index, $0.baseAddress, UInt64($0.count), sqliteTransient)
                 }
             }
             guard result == SQLITE_OK else { throw error(result, operation) }
@@ -63,6 +64,15 @@ final class PreparedStatement {
 
     func int64(_ column: Int32) -> Int64 {
         sqlite3_column_int64(handle, column)
+    }
+
+    /// A seq or seq counter; a negative value can only come from a damaged or hand-edited file.
+    func seq(_ column: Int32, operation: String) throws(StoreError) -> UInt64 {
+        let value = sqlite3_column_int64(handle, column)
+        guard let seq = UInt64(exactly: value) else {
+            throw StoreError(.invalidValue, operation: operation, path: path, reason: "negative seq \(value) in the database")
+        }
+        return seq
     }
 
     func double(_ column: Int32) -> Double {

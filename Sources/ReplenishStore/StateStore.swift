@@ -44,7 +44,7 @@ public final class StateStore: Sendable {
             defer { db.rollbackIfActive() }  // a read transaction: ending it changes nothing
             var state = StoredState(lastSeq: 0, slots: [:], values: [:])
             try db.query("SELECT last_seq FROM seq_counter WHERE id = 1", operation: "load last seq") {
-                state.lastSeq = UInt64($0.int64(0))
+                row throws(StoreError) in state.lastSeq = try row.seq(0, operation: "load last seq")
             }
             try db.query("SELECT slot_id, state FROM slot_state", operation: "load slot states") {
                 state.slots[$0.text(0)] = $0.blob(1)
@@ -117,10 +117,10 @@ public final class StateStore: Sendable {
                 FROM outbox
                 """,
                 operation: "read outbox statistics"
-            ) { row in
+            ) { row throws(StoreError) in
                 stats.count = Int(row.int64(0))
                 stats.bytes = Int(row.double(1))
-                stats.oldestSeq = row.isNull(2) ? nil : UInt64(row.int64(2))
+                stats.oldestSeq = row.isNull(2) ? nil : try row.seq(2, operation: "read outbox statistics")
                 stats.oldestCreatedAt = row.isNull(3) ? nil : row.double(3)
             }
             return stats

@@ -9,12 +9,13 @@ public struct StoreTransaction: ~Copyable {
     /// Issues the next seq: strictly increasing and persisted with the transaction, so a seq is
     /// never reused, even after its outbox row was acknowledged and deleted.
     public mutating func nextSeq() throws(StoreError) -> UInt64 {
-        var seq: Int64 = 0
+        let operation = "issue next seq"
+        var seq: UInt64 = 0
         try db.query(
             "UPDATE seq_counter SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq",
-            operation: "issue next seq"
-        ) { seq = $0.int64(0) }
-        return UInt64(seq)
+            operation: operation
+        ) { row throws(StoreError) in seq = try row.seq(0, operation: operation) }
+        return seq
     }
 
     /// Stores the ledger state of one slot, replacing what was there.

@@ -52,6 +52,16 @@ struct DatabaseFileTests {
         }
     }
 
+    @Test("a read-only open of a missing file fails and creates nothing")
+    func readOnlyMissingFile() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory + "/state.db"
+            let error = #expect(throws: StoreError.self) { try StateStore(path: path, readOnly: true) }
+            #expect(error?.code == .cannotOpen)
+            #expect(!FileManager.default.fileExists(atPath: path))
+        }
+    }
+
     @Test("opening in a directory that does not exist fails with the path in the message", arguments: [false, true])
     func missingDirectory(readOnly: Bool) throws {
         try withTemporaryDirectory { directory in

@@ -26,6 +26,7 @@ struct SeqTests {
             }
             let reopened = try StateStore(path: path)
             #expect(try reopened.loadState().lastSeq == 3)
+            #expect(try reopened.pending(limit: 10).map(\.seq) == [1, 2, 3])
             #expect(try reopened.enqueueOne() == 4)
         }
     }
