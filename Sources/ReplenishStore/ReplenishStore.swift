@@ -1,1 +1,0 @@
-// ReplenishStore: see DESIGN.md

@@ -1,0 +1,148 @@
+import Synchronization
+
+/// The daemon's SQLite database: seq counter, ledger and agent state, and the outbox.
+/// Thread-safe: every call holds one mutex over the single connection, so calls never interleave.
+public final class StateStore: Sendable {
+    /// The database file.
+    public let path: String
+    /// True when opened with `readOnly: true`; writes are then refused.
+    public let isReadOnly: Bool
+    private let connection: Mutex<SQLiteConnection>
+
+    /// Opens the database at `path`. A writer creates the file if needed, switches it to WAL,
+    /// and brings its schema up to date; a reader (`readOnly: true`) changes nothing and can
+    /// read while the daemon writes. `busyTimeoutMilliseconds` bounds the wait for another
+    /// connection's lock before a call fails with `.busy`.
+    public init(path: String, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 5000) throws(StoreError) {
+        let db = try SQLiteConnection(path: path, readOnly: readOnly, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        if readOnly {
+            try Schema.requireCurrent(db)
+        } else {
+            try Self.configureWriter(db)
+            try Schema.migrate(db)
+        }
+        self.path = path
+        self.isReadOnly = readOnly
+        self.connection = Mutex(db)
+    }
+
+    private static func configureWriter(_ db: SQLiteConnection) throws(StoreError) {
+        var mode = ""
+        try db.query("PRAGMA journal_mode = WAL", operation: "enable WAL") { mode = $0.text(0) }
+        guard mode.lowercased() == "wal" else {
+            throw StoreError(.cannotOpen, operation: "enable WAL", path: db.path, reason: "journal mode stayed \"\(mode)\"")
+        }
+        // FULL: in WAL mode, NORMAL may lose the last commits on power loss; a queued report must not.
+        try db.execute("PRAGMA synchronous = FULL", operation: "set synchronous")
+        try db.execute("PRAGMA foreign_keys = ON", operation: "enable foreign keys")
+    }
+
+    /// Reads the seq counter, every slot's state, and the agent's values, from one snapshot.
+    public func loadState() throws(StoreError) -> StoredState {
+        try connection.withLock { db throws(StoreError) in
+            try db.execute("BEGIN", operation: "begin load")
+            defer { db.rollbackIfActive() }  // a read transaction: ending it changes nothing
+            var state = StoredState(lastSeq: 0, slots: [:], values: [:])
+            try db.query("SELECT last_seq FROM seq_counter WHERE id = 1", operation: "load last seq") {
+                row throws(StoreError) in state.lastSeq = try row.seq(0, operation: "load last seq")
+            }
+            try db.query("SELECT slot_id, state FROM slot_state", operation: "load slot states") {
+                state.slots[$0.text(0)] = $0.blob(1)
+            }
+            try db.query("SELECT key, value FROM agent_value", operation: "load values") {
+                state.values[$0.text(0)] = $0.blob(1)
+            }
+            return state
+        }
+    }
+
+    /// Runs `body` in one SQLite transaction (BEGIN IMMEDIATE … COMMIT). If `body` throws, or the
+    /// commit fails, everything is rolled back, seqs handed out are not consumed, and the error
+    /// is rethrown. Do not call the store from inside `body`: the store's mutex is held.
+    public func commit<T>(_ body: (inout StoreTransaction) throws -> T) throws -> T {
+        try refuseIfReadOnly("commit")
+        return try connection.withLock { db in
+            // IMMEDIATE takes the write lock now, so a busy database waits here under the busy
+            // timeout instead of failing halfway through the body.
+            try db.execute("BEGIN IMMEDIATE", operation: "begin transaction")
+            do {
+                var transaction = StoreTransaction(db: db)
+                let result = try body(&transaction)
+                try db.execute("COMMIT", operation: "commit transaction")
+                return result
+            } catch {
+                db.rollbackIfActive()
+                throw error
+            }
+        }
+    }
+
+    /// Messages waiting for delivery with seq above `afterSeq`, oldest (lowest seq) first.
+    public func pending(afterSeq: UInt64? = nil, limit: Int) throws(StoreError) -> [OutboxMessage] {
+        guard limit > 0 else { return [] }
+        return try connection.withLock { db throws(StoreError) in
+            let operation = "read pending messages"
+            var messages: [OutboxMessage] = []
+            try db.query(
+                "SELECT \(OutboxMessage.columns) FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                [try .seq(afterSeq ?? 0, operation: operation, path: db.path), .integer(Int64(limit))],
+                operation: operation
+            ) { row throws(StoreError) in
+                messages.append(try OutboxMessage(row: row, path: db.path))
+            }
+            return messages
+        }
+    }
+
+    /// Deletes the message with `seq` once the broker has acknowledged it; nothing happens when
+    /// it is already gone, so a repeated PUBACK is harmless.
+    public func acknowledge(seq: UInt64) throws(StoreError) {
+        let operation = "acknowledge seq \(seq)"
+        try refuseIfReadOnly(operation)
+        try connection.withLock { db throws(StoreError) in
+            _ = try db.execute("DELETE FROM outbox WHERE seq = ?1", [try .seq(seq, operation: operation, path: db.path)],
+                           operation: operation)
+        }
+    }
+
+    /// How many messages wait, their payload bytes, and the oldest of them.
+    public func outboxStats() throws(StoreError) -> OutboxStats {
+        try connection.withLock { db throws(StoreError) in
+            var stats = OutboxStats(count: 0, bytes: 0, oldestCreatedAt: nil, oldestSeq: nil)
+            try db.query(
+                """
+                SELECT count(*), total(length(payload)),
+                       (SELECT seq FROM outbox ORDER BY seq LIMIT 1),
+                       (SELECT created_at FROM outbox ORDER BY seq LIMIT 1)
+                FROM outbox
+                """,
+                operation: "read outbox statistics"
+            ) { row throws(StoreError) in
+                stats.count = Int(row.int64(0))
+                stats.bytes = Int(row.double(1))
+                stats.oldestSeq = row.isNull(2) ? nil : try row.seq(2, operation: "read outbox statistics")
+                stats.oldestCreatedAt = row.isNull(3) ? nil : row.double(3)
+            }
+            return stats
+        }
+    }
+
+    /// The result of `PRAGMA integrity_check`: "ok", or SQLite's list of problems, one per line.
+    public func integrityCheck() throws(StoreError) -> String {
+        try pragma("integrity_check").joined(separator: "\n")
+    }
+
+    /// The rows of `PRAGMA name`, as text.
+    func pragma(_ name: String) throws(StoreError) -> [String] {
+        try connection.withLock { db throws(StoreError) in
+            var rows: [String] = []
+            try db.query("PRAGMA \(name)", operation: "PRAGMA \(name)") { rows.append($0.text(0)) }
+            return rows
+        }
+    }
+
+    private func refuseIfReadOnly(_ operation: String) throws(StoreError) {
+        guard isReadOnly else { return }
+        throw StoreError(.readOnly, operation: operation, path: path, reason: "the store was opened read-only")
+    }
+}

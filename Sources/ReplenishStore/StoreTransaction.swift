@@ -1,0 +1,84 @@
+/// The work of one transaction; valid only inside `StateStore.commit`, which is why it cannot be copied.
+public struct StoreTransaction: ~Copyable {
+    private let db: SQLiteConnection
+
+    init(db: SQLiteConnection) {
+        self.db = db
+    }
+
+    /// Issues the next seq: strictly increasing and persisted with the transaction, so a seq is
+    /// never reused, even after its outbox row was acknowledged and deleted.
+    public mutating func nextSeq() throws(StoreError) -> UInt64 {
+        let operation = "issue next seq"
+        var seq: UInt64 = 0
+        try db.query(
+            "UPDATE seq_counter SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq",
+            operation: operation
+        ) { row throws(StoreError) in seq = try row.seq(0, operation: operation) }
+        return seq
+    }
+
+    /// Stores the ledger state of one slot, replacing what was there.
+    public mutating func setSlotState(_ id: String, _ blob: [UInt8]) throws(StoreError) {
+        try db.execute(
+            """
+            INSERT INTO slot_state (slot_id, state) VALUES (?1, ?2)
+            ON CONFLICT (slot_id) DO UPDATE SET state = excluded.state
+            """,
+            [.text(id), .blob(blob)], operation: "store state of slot \"\(id)\"")
+    }
+
+    /// Forgets a slot's state, e.g. after the slot was removed from the configuration.
+    public mutating func removeSlotState(_ id: String) throws(StoreError) {
+        try db.execute(
+            "DELETE FROM slot_state WHERE slot_id = ?1", [.text(id)],
+            operation: "remove state of slot \"\(id)\"")
+    }
+
+    /// Stores other agent state under `key`, replacing what was there.
+    public mutating func setValue(_ key: String, _ blob: [UInt8]) throws(StoreError) {
+        try db.execute(
+            """
+            INSERT INTO agent_value (key, value) VALUES (?1, ?2)
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value
+            """,
+            [.text(key), .blob(blob)], operation: "store value \"\(key)\"")
+    }
+
+    /// Queues a message for delivery. `seq` must come from `nextSeq()`: a seq never issued
+    /// would later be issued again, and one already queued is refused as a constraint failure.
+    public mutating func enqueue(
+        seq: UInt64, topic: String, kind: MessageKind, payload: [UInt8], createdAt: Double
+    ) throws(StoreError) {
+        let operation = "enqueue \(kind.rawValue) message seq \(seq)"
+        let inserted = try db.execute(
+            """
+            INSERT INTO outbox (seq, topic, kind, payload, created_at)
+            SELECT ?1, ?2, ?3, ?4, ?5 FROM seq_counter WHERE id = 1 AND ?1 <= last_seq
+            """,
+            [try .seq(seq, operation: operation, path: db.path), .text(topic), .text(kind.rawValue),
+             .blob(payload), .real(createdAt)],
+            operation: operation)
+        guard inserted == 1 else {
+            throw StoreError(.invalidValue, operation: operation, path: db.path, reason: "seq \(seq) was never issued")
+        }
+    }
+
+    /// Deletes the oldest messages of `kind` until the outbox's payload bytes are at most
+    /// `maxBytes` or none of that kind is left, and answers how many it deleted.
+    /// Used to keep the outbox bounded by dropping superseded status reports first.
+    public mutating func evictOldest(kind: MessageKind, toFitBytes maxBytes: Int) throws(StoreError) -> Int {
+        // A row goes when the bytes of its kind queued before it are still short of the excess,
+        // i.e. deleting the rows up to and including it is needed to get under the bound.
+        try db.execute(
+            """
+            DELETE FROM outbox WHERE seq IN (
+                SELECT seq FROM (
+                    SELECT seq, sum(length(payload)) OVER (ORDER BY seq) - length(payload) AS before
+                    FROM outbox WHERE kind = ?1)
+                WHERE before < (SELECT total(length(payload)) FROM outbox) - ?2)
+            """,
+            [.text(kind.rawValue), .integer(Int64(maxBytes))],
+            operation: "evict \(kind.rawValue) messages to fit \(maxBytes) bytes")
+    }
+}

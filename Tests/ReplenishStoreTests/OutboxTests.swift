@@ -1,0 +1,87 @@
+import Testing
+@testable import ReplenishStore
+
+@Suite("outbox")
+struct OutboxTests {
+    @Test("pending returns oldest first, honouring afterSeq and limit", arguments: [
+        (afterSeq: UInt64?.none, limit: 10, expected: [UInt64](1...5)),
+        (afterSeq: nil, limit: 2, expected: [1, 2]),
+        (afterSeq: 2, limit: 10, expected: [3, 4, 5]),
+        (afterSeq: 2, limit: 1, expected: [3]),
+        (afterSeq: 5, limit: 10, expected: []),
+        (afterSeq: nil, limit: 0, expected: []),
+    ])
+    func pendingOrder(afterSeq: UInt64?, limit: Int, expected: [UInt64]) throws {
+        try withStore { store, _ in
+            for _ in 1...5 { try store.enqueueOne() }
+            #expect(try store.pending(afterSeq: afterSeq, limit: limit).map(\.seq) == expected)
+        }
+    }
+
+    @Test("a queued message reads back exactly as enqueued", arguments: MessageKind.allCases)
+    func messageRoundTrip(kind: MessageKind) throws {
+        try withStore { store, _ in
+            let payload: [UInt8] = Array(0...255) + Array("{\"ok\":true}".utf8)
+            let seq = try store.enqueueOne(topic: "replenish/dev-1/\(kind.rawValue)", kind: kind, payload: payload, createdAt: 1_700_000_123.5)
+            #expect(try store.pending(limit: 1) == [
+                OutboxMessage(seq: seq, topic: "replenish/dev-1/\(kind.rawValue)", kind: kind, payload: payload, createdAt: 1_700_000_123.5)
+            ])
+        }
+    }
+
+    @Test("an empty payload reads back as empty")
+    func emptyPayload() throws {
+        try withStore { store, _ in
+            try store.enqueueOne(payload: [])
+            #expect(try store.pending(limit: 1).first?.payload == [])
+        }
+    }
+
+    @Test("acknowledge deletes exactly one row and is idempotent")
+    func acknowledge() throws {
+        try withStore { store, _ in
+            for _ in 1...3 { try store.enqueueOne() }
+            try store.acknowledge(seq: 2)
+            #expect(try store.pending(limit: 10).map(\.seq) == [1, 3])
+            try store.acknowledge(seq: 2)
+            try store.acknowledge(seq: 99)
+            #expect(try store.pending(limit: 10).map(\.seq) == [1, 3])
+        }
+    }
+
+    @Test("outboxStats counts messages, sums payload bytes and reports the oldest")
+    func stats() throws {
+        try withStore { store, _ in
+            #expect(try store.outboxStats() == OutboxStats(count: 0, bytes: 0, oldestCreatedAt: nil, oldestSeq: nil))
+            try store.enqueueOne(payload: [UInt8](repeating: 0, count: 10), createdAt: 100)
+            try store.enqueueOne(payload: [UInt8](repeating: 1, count: 20), createdAt: 50)  // clock stepped back
+            try store.enqueueOne(payload: [], createdAt: 200)
+            #expect(try store.outboxStats() == OutboxStats(count: 3, bytes: 30, oldestCreatedAt: 100, oldestSeq: 1))
+            try store.acknowledge(seq: 1)
+            #expect(try store.outboxStats() == OutboxStats(count: 2, bytes: 20, oldestCreatedAt: 50, oldestSeq: 2))
+        }
+    }
+
+    @Test("evictOldest drops the oldest messages of one kind until the outbox fits", arguments: [
+        (maxBytes: 1_000, evicted: [UInt64]()),
+        (maxBytes: 70, evicted: []),
+        (maxBytes: 69, evicted: [1]),
+        (maxBytes: 60, evicted: [1]),
+        (maxBytes: 50, evicted: [1, 3]),
+        (maxBytes: 0, evicted: [1, 3, 5]),  // events stay even though the bound is not met
+    ])
+    func evict(maxBytes: Int, evicted: [UInt64]) throws {
+        try withStore { store, _ in
+            // seq 1, 3, 5 are status reports of 10 bytes each; 2 and 4 are events of 20 bytes each: 70 bytes.
+            for seq in 1...5 {
+                let kind: MessageKind = seq.isMultiple(of: 2) ? .event : .status
+                try store.enqueueOne(kind: kind, payload: [UInt8](repeating: 0, count: kind == .event ? 20 : 10))
+            }
+            let count = try store.commit { transaction in
+                try transaction.evictOldest(kind: .status, toFitBytes: maxBytes)
+            }
+            #expect(count == evicted.count)
+            #expect(try store.pending(limit: 10).map(\.seq) == [1, 2, 3, 4, 5].filter { !evicted.contains($0) })
+        }
+    }
+}
