@@ -14,7 +14,7 @@ final class MosquittoHandle: @unchecked Sendable {
 
     /// `userdata` is handed back to the C callbacks (an unretained `MQTTNetworkLoop`, or nil when
     /// only validating options). The corresponding C function is `mosquitto_new`.
-    init(options: MQTTClientOptions, userdata: UnsafeMutableRawPointer?) throws(MQTTError) {
+    init(options: MQTTClientOptions, userdata: UnsafeMutableRawPointer?, forwardLibraryLog: Bool = false) throws(MQTTError) {
         MosquittoLibrary.initializeOnce()
         // An empty id asks libmosquitto for a random one (allowed with a clean session only).
         let created: OpaquePointer? = options.clientID.isEmpty
@@ -26,14 +26,14 @@ final class MosquittoHandle: @unchecked Sendable {
                             message: "mosquitto_new failed for client id '\(options.clientID)': \(reason)")
         }
         raw = created
-        try configure(options)
+        try configure(options, forwardLibraryLog: forwardLibraryLog)
     }
 
     deinit {
         mosquitto_destroy(raw)
     }
 
-    private func configure(_ options: MQTTClientOptions) throws(MQTTError) {
+    private func configure(_ options: MQTTClientOptions, forwardLibraryLog: Bool) throws(MQTTError) {
         // We call mosquitto_loop on our own thread while other threads publish.
         try check(mosquitto_threaded_set(raw, true), "mosquitto_threaded_set")
         try check(mosquitto_int_option(raw, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311),
@@ -64,6 +64,8 @@ final class MosquittoHandle: @unchecked Sendable {
             guard let message else { return }
             MQTTNetworkLoop.from(userdata)?.handleMessage(message.pointee)
         }
+        // libmosquitto logs every packet; only pay for it when someone reads trace logs.
+        guard forwardLibraryLog else { return }
         mosquitto_log_callback_set(raw) { _, userdata, level, text in
             guard let text else { return }
             MQTTNetworkLoop.from(userdata)?.handleLibraryLog(level: level, text: String(cString: text))
@@ -84,10 +86,7 @@ final class MosquittoHandle: @unchecked Sendable {
 
     /// Queues a PUBLISH and returns its message id. The corresponding C function is `mosquitto_publish`.
     func publish(topic: String, payload: [UInt8], qos: Int32, retain: Bool) throws(MQTTError) -> Int32 {
-        var messageID: Int32 = 0
-        let rc = payload.withUnsafeBytes { bytes in
-            mosquitto_publish(raw, &messageID, topic, Int32(bytes.count), bytes.baseAddress, qos, retain)
-        }
+        let (rc, messageID) = publishResult(topic: topic, payload: payload, qos: qos, retain: retain)
         switch rc {
         case MosquittoLibrary.success:
             return messageID
@@ -100,6 +99,17 @@ final class MosquittoHandle: @unchecked Sendable {
         default:
             throw MQTTError(code: .mosquitto, message: "publish on '\(topic)' failed", mosquittoResult: rc)
         }
+    }
+
+    /// The raw result and the message id libmosquitto assigned. Note: in 2.0.11 a QoS 1 publish
+    /// that returns MOSQ_ERR_NO_CONN still gets an id and stays queued in the handle, to be sent
+    /// if the same handle ever connects again; we never reconnect a handle.
+    func publishResult(topic: String, payload: [UInt8], qos: Int32, retain: Bool) -> (result: Int32, messageID: Int32) {
+        var messageID: Int32 = 0
+        let rc = payload.withUnsafeBytes { bytes in
+            mosquitto_publish(raw, &messageID, topic, Int32(bytes.count), bytes.baseAddress, qos, retain)
+        }
+        return (rc, messageID)
     }
 
     /// The corresponding C function is `mosquitto_subscribe`.

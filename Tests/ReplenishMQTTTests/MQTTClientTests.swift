@@ -201,3 +201,61 @@ struct MQTTClientTests {
         #expect(error?.code == .invalidArgument)
     }
 }
+
+@Suite("MQTTClient delivery guarantees")
+struct MQTTClientDeliveryTests {
+    @Test("a message unacknowledged when its connection dies is not re-sent by libmosquitto on the next connection")
+    func noLibraryRedeliveryAcrossConnections() async throws {
+        let broker = try LocalBroker.start(logger: testLogger)
+        let topic = uniqueTopic("lost")
+        let (subscriber, inbox) = try await startConnected(broker, id: "sub-lost")
+        try await subscribeConfirmed(subscriber, inbox, to: topic)
+        let (publisher, events) = try await startConnected(broker, id: "pub-lost")
+
+        let lostID = publisher.dropConnectionUncleanly(thenPublish: (topic: topic, payload: Array("lost".utf8)))
+
+        // Up to the reconnect, the lost message is never acknowledged.
+        var seen: [MQTTEvent] = []
+        while let event = await events.next(where: { _ in true }) {
+            seen.append(event)
+            if event.isConnected { break }
+        }
+        #expect(seen.first?.isDisconnected == true)
+        #expect(seen.last == .connected(connection: 2, sessionPresent: false))
+        let lost = try #require(lostID, "publish into the dead connection was refused")
+        #expect(!seen.contains(.published(connection: 1, messageID: lost)))
+        // Had the library re-sent it on connection 2, it would reach the subscriber before this.
+        let payload = Array("after reconnect".utf8)
+        let sent = try publisher.publish(topic: topic, payload: payload, qos: 1, retain: false)
+        #expect(sent.connection == 2)
+        #expect(await inbox.next(where: MQTTEvent.isMessage(on: topic))?.messagePayload == payload)
+
+        publisher.stop()
+        subscriber.stop()
+    }
+
+    @Test("publishes from many tasks at once are all acknowledged with distinct message ids")
+    func concurrentPublishers() async throws {
+        let broker = try LocalBroker.start(logger: testLogger)
+        let (client, events) = try await startConnected(broker, id: "concurrent")
+        let topic = uniqueTopic("concurrent")
+
+        let ids = try await withThrowingTaskGroup(of: [Int32].self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    try (0..<50).map { index in
+                        try client.publish(topic: topic, payload: Array("\(worker)-\(index)".utf8), qos: 1, retain: false).messageID
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int32]()) { $0 += $1 }
+        }
+        #expect(Set(ids).count == 200)
+        var acknowledged: Set<Int32> = []
+        while acknowledged.count < 200, let event = await events.next(where: { if case .published = $0 { true } else { false } }) {
+            if case .published(1, let mid) = event { acknowledged.insert(mid) }
+        }
+        #expect(acknowledged == Set(ids))
+        client.stop()
+    }
+}
