@@ -98,12 +98,16 @@ public final class LocalBroker: Sendable {
 
     private func launch() throws {
         let executable = try Self.mosquittoExecutable()
+        // The log is appended to across restarts; only lines written by this run count.
+        let logStart = (try? FileManager.default.attributesOfItem(atPath: logFile.path)[.size] as? Int) ?? 0
         let pid = try Self.spawn(executable, arguments: ["-c", configFile.path], output: outputFile.path)
         process.withLock { $0 = pid }
 
         let deadline = ContinuousClock.now + .seconds(Self.startDeadline)
         while true {
-            if Self.acceptsConnections(port: port) {
+            // "running" is logged after the listener is bound: a connect alone could reach
+            // whoever else took the port.
+            if logText(from: logStart).contains(" running"), Self.acceptsConnections(port: port) {
                 logger?.debug("broker started", metadata: ["port": "\(port)", "pid": "\(pid)"])
                 return
             }
@@ -168,6 +172,13 @@ public final class LocalBroker: Sendable {
         for fd in open.compactMap(Int32.init) where fd > 2 && fcntl(fd, F_GETFD) & FD_CLOEXEC == 0 {
             posix_spawn_file_actions_addclose(&actions, fd)
         }
+    }
+
+    private func logText(from offset: Int) -> String {
+        guard let handle = FileHandle(forReadingAtPath: logFile.path) else { return "" }
+        defer { try? handle.close() }
+        try? handle.seek(toOffset: UInt64(offset))
+        return String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
     }
 
     /// The last lines of the broker's log and output, for error messages.
