@@ -1,0 +1,70 @@
+/// The last will: published by the broker when the client's connection ends without a DISCONNECT.
+public struct MQTTWill: Sendable, Equatable {
+    public var topic: String
+    public var payload: [UInt8]
+    public var qos: Int32
+    public var retain: Bool
+
+    public init(topic: String, payload: [UInt8], qos: Int32 = 1, retain: Bool = true) {
+        self.topic = topic
+        self.payload = payload
+        self.qos = qos
+        self.retain = retain
+    }
+}
+
+/// How `MQTTClient` connects and reconnects.
+public struct MQTTClientOptions: Sendable {
+    public var host: String
+    public var port: Int
+    public var clientID: String
+    public var keepAliveSeconds: Int = 60
+    public var cleanSession: Bool = true
+    public var username: String? = nil
+    /// Never logged.
+    public var password: String? = nil
+    public var will: MQTTWill? = nil
+    /// Seconds; the shortest wait before a reconnect.
+    public var reconnectDelayMin: Double = 0.5
+    /// Seconds; exponential backoff with full jitter between min and max.
+    public var reconnectDelayMax: Double = 30
+    /// QoS 1/2 messages libmosquitto keeps in flight at once; more are queued inside the handle
+    /// (and dropped with it when the connection ends: the outbox republishes them).
+    public var maxInflight: Int = 32
+    // TLS goes here (a later task): an optional `tls` struct applied in `MosquittoHandle.configure`.
+
+    public init(
+        host: String,
+        port: Int,
+        clientID: String,
+        keepAliveSeconds: Int = 60,
+        cleanSession: Bool = true,
+        username: String? = nil,
+        password: String? = nil,
+        will: MQTTWill? = nil,
+        reconnectDelayMin: Double = 0.5,
+        reconnectDelayMax: Double = 30,
+        maxInflight: Int = 32
+    ) {
+        self.host = host
+        self.port = port
+        self.clientID = clientID
+        self.keepAliveSeconds = keepAliveSeconds
+        self.cleanSession = cleanSession
+        self.username = username
+        self.password = password
+        self.will = will
+        self.reconnectDelayMin = reconnectDelayMin
+        self.reconnectDelayMax = reconnectDelayMax
+        self.maxInflight = maxInflight
+    }
+}
+
+extension MQTTClientOptions: CustomStringConvertible {
+    /// Safe to log: the password is never shown.
+    public var description: String {
+        "MQTTClientOptions(host: \(host), port: \(port), clientID: \(clientID), keepAlive: \(keepAliveSeconds)s, "
+            + "cleanSession: \(cleanSession), username: \(username ?? "-"), password: \(password == nil ? "-" : "<redacted>"), "
+            + "will: \(will?.topic ?? "-"), reconnect: \(reconnectDelayMin)...\(reconnectDelayMax)s, maxInflight: \(maxInflight))"
+    }
+}

@@ -1,0 +1,327 @@
+import CMosquitto
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+/// The network thread behind `MQTTClient`: one fresh `MosquittoHandle` per connection attempt,
+/// `mosquitto_loop` driven on a dedicated thread, reconnect with backoff, events handed on
+/// through the stream's continuation. C callbacks run on this thread inside `mosquitto_loop`.
+final class MQTTNetworkLoop: Sendable {
+    struct Subscription: Sendable {
+        var filter: String
+        var qos: Int32
+    }
+
+    struct State {
+        /// The live handle; nil between connections. Other threads touch it only under the lock.
+        var handle: MosquittoHandle?
+        /// `mosquitto_connect` succeeded on `handle`, so `mosquitto_disconnect` may be called.
+        var socketOpen = false
+        /// CONNACK accepted on `handle` and not yet lost: publishing is allowed.
+        var connected = false
+        var establishedThisAttempt = false
+        var disconnectRequested = false
+        var disconnectReason: String?
+        var generation: UInt64 = 0
+        var failedAttempts = 0
+        var subscriptions: [Subscription] = []
+        var started = false
+        var stopping = false
+        var finalMessageID: Int32?
+    }
+
+    let options: MQTTClientOptions
+    let logger: Logger
+    let continuation: AsyncStream<MQTTEvent>.Continuation
+    let state = Mutex(State())
+    /// Signalled by `stop` to cut a backoff sleep short.
+    private let wakeUp = DispatchSemaphore(value: 0)
+    /// Signalled when the final message of `stop(final:)` is acknowledged or cannot be.
+    private let finalSettled = DispatchSemaphore(value: 0)
+    /// Signalled when the thread's body returns (our join).
+    private let exited = DispatchSemaphore(value: 0)
+
+    static let finalMessageWait: Double = 2
+    static let threadExitWait: Double = 5
+
+    init(options: MQTTClientOptions, logger: Logger, continuation: AsyncStream<MQTTEvent>.Continuation) {
+        self.options = options
+        self.logger = logger
+        self.continuation = continuation
+    }
+
+    static func from(_ userdata: UnsafeMutableRawPointer?) -> MQTTNetworkLoop? {
+        guard let userdata else { return nil }
+        return Unmanaged<MQTTNetworkLoop>.fromOpaque(userdata).takeUnretainedValue()
+    }
+
+    private var metadata: Logger.Metadata {
+        ["mqtt.host": "\(options.host)", "mqtt.port": "\(options.port)", "mqtt.clientID": "\(options.clientID)"]
+    }
+
+    // MARK: - Public operations (any thread)
+
+    func start() {
+        let shouldStart = state.withLock { s in
+            guard !s.started, !s.stopping else { return false }
+            s.started = true
+            return true
+        }
+        guard shouldStart else { return }
+        let thread = Thread { [self] in run() }
+        thread.name = "mqtt-network"
+        thread.start()
+    }
+
+    func publish(topic: String, payload: [UInt8], qos: Int32, retain: Bool) throws(MQTTError) -> (connection: UInt64, messageID: Int32) {
+        guard (0...2).contains(qos) else {
+            throw MQTTError(code: .invalidArgument, message: "QoS must be 0, 1 or 2, not \(qos)")
+        }
+        let sent = try state.withLock { s throws(MQTTError) -> (connection: UInt64, messageID: Int32) in
+            guard s.connected, !s.stopping, let handle = s.handle else {
+                throw MQTTError(code: .notConnected, message: s.stopping ? "client is stopped" : "not connected to the broker")
+            }
+            let mid = try handle.publish(topic: topic, payload: payload, qos: qos, retain: retain)
+            return (s.generation, mid)
+        }
+        logger.trace("published", metadata: [
+            "mqtt.topic": "\(topic)", "mqtt.mid": "\(sent.messageID)", "mqtt.connection": "\(sent.connection)",
+            "mqtt.bytes": "\(payload.count)",
+        ])
+        return sent
+    }
+
+    func subscribe(_ filter: String, qos: Int32) throws(MQTTError) {
+        guard (0...2).contains(qos) else {
+            throw MQTTError(code: .invalidArgument, message: "QoS must be 0, 1 or 2, not \(qos)")
+        }
+        let rc = mosquitto_sub_topic_check(filter)
+        guard rc == MosquittoLibrary.success else {
+            throw MQTTError(code: .invalidArgument, message: "invalid subscription filter '\(filter)'", mosquittoResult: rc)
+        }
+        state.withLock { s in
+            if let index = s.subscriptions.firstIndex(where: { $0.filter == filter }) {
+                s.subscriptions[index].qos = qos
+            } else {
+                s.subscriptions.append(Subscription(filter: filter, qos: qos))
+            }
+            // When not connected it is sent by handleConnect on the next connection.
+            if s.connected, let handle = s.handle {
+                let rc = handle.subscribe(filter, qos: qos)
+                if rc != MosquittoLibrary.success {
+                    logger.warning("subscribe failed; retried after reconnect", metadata: [
+                        "mqtt.topic": "\(filter)", "error": "\(MosquittoLibrary.describe(rc))",
+                    ])
+                }
+            }
+        }
+        logger.debug("subscribed", metadata: ["mqtt.topic": "\(filter)", "mqtt.qos": "\(qos)"])
+    }
+
+    func stop(final: (topic: String, payload: [UInt8], retain: Bool)?) {
+        let (firstStop, started, finalMessageID) = state.withLock { s -> (Bool, Bool, Int32?) in
+            guard !s.stopping else { return (false, s.started, nil) }
+            s.stopping = true
+            if let final, s.connected, let handle = s.handle {
+                do {
+                    s.finalMessageID = try handle.publish(topic: final.topic, payload: final.payload, qos: 1, retain: final.retain)
+                } catch {
+                    logger.warning("final message not sent", metadata: ["mqtt.topic": "\(final.topic)", "error": "\(error)"])
+                }
+            }
+            return (true, s.started, s.finalMessageID)
+        }
+        guard firstStop else { return }
+        if let finalMessageID {
+            if finalSettled.wait(timeout: .now() + Self.finalMessageWait) == .timedOut {
+                logger.warning("final message not acknowledged in time", metadata: [
+                    "mqtt.topic": "\(final?.topic ?? "")", "mqtt.mid": "\(finalMessageID)",
+                ])
+            }
+        }
+        state.withLock { s in
+            if s.socketOpen, !s.disconnectRequested, let handle = s.handle {
+                s.disconnectRequested = true
+                handle.disconnect()
+            }
+        }
+        wakeUp.signal()
+        if started, exited.wait(timeout: .now() + Self.threadExitWait) == .timedOut {
+            // Only a blocking TCP connect to an unreachable host can hold the thread this long;
+            // it finishes on its own and destroys its handle.
+            logger.warning("network thread still busy after stop; leaving it to finish", metadata: metadata)
+        }
+        continuation.finish()
+        logger.info("MQTT client stopped", metadata: metadata)
+    }
+
+    /// Test hook: drops the TCP connection without DISCONNECT, as a network failure would, and
+    /// then (optionally) publishes into the dead connection. Returns that message's id, if any.
+    func dropConnectionUncleanly(thenPublish message: (topic: String, payload: [UInt8])? = nil) -> Int32? {
+        state.withLock { s in
+            guard s.socketOpen, let handle = s.handle else { return nil }
+            handle.shutdownSocket()
+            guard let message else { return nil }
+            // Either accepted or (if this thread lost the race) MOSQ_ERR_NO_CONN: queued in the handle both ways.
+            let (rc, mid) = handle.publishResult(topic: message.topic, payload: message.payload, qos: 1, retain: false)
+            let queued = rc == MosquittoLibrary.success || rc == Int32(MOSQ_ERR_NO_CONN.rawValue)
+            return queued ? mid : nil
+        }
+    }
+
+    // MARK: - The network thread
+
+    private var isStopping: Bool { state.withLock { $0.stopping } }
+
+    private func run() {
+        defer { exited.signal() }
+        let backoff = ReconnectBackoff(minimum: options.reconnectDelayMin, maximum: options.reconnectDelayMax)
+        while !isStopping {
+            runOneConnection()
+            let failures: Int? = state.withLock { s in
+                guard !s.stopping else { return nil }
+                defer { s.failedAttempts += 1 }
+                return s.failedAttempts
+            }
+            guard let failures else { break }
+            let delay = backoff.delay(afterFailures: failures)
+            logger.debug("reconnecting after delay", metadata: metadata.merging([
+                "mqtt.delay": "\(delay)", "mqtt.failedAttempts": "\(failures)",
+            ]) { $1 })
+            _ = wakeUp.wait(timeout: .now() + delay)
+        }
+    }
+
+    private func runOneConnection() {
+        let handle: MosquittoHandle
+        do {
+            handle = try MosquittoHandle(
+                options: options, userdata: Unmanaged.passUnretained(self).toOpaque(),
+                forwardLibraryLog: logger.logLevel <= .trace
+            )
+        } catch {
+            logger.error("cannot create mosquitto handle", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            return
+        }
+        let proceed = state.withLock { s in
+            guard !s.stopping else { return false }
+            s.handle = handle
+            s.socketOpen = false
+            s.connected = false
+            s.establishedThisAttempt = false
+            s.disconnectRequested = false
+            s.disconnectReason = nil
+            return true
+        }
+        guard proceed else { return }
+
+        let keepAlive = options.keepAliveSeconds
+        let rc = handle.connect(host: options.host, port: options.port, keepAliveSeconds: keepAlive)
+        guard rc == MosquittoLibrary.success else {
+            let reason = MosquittoLibrary.describe(rc)
+            state.withLock { $0.handle = nil }
+            logger.warning("MQTT connect failed", metadata: metadata.merging(["error": "\(reason)"]) { $1 })
+            return
+        }
+        state.withLock { s in
+            s.socketOpen = true
+            // stop() ran while we were in mosquitto_connect and could not disconnect yet.
+            if s.stopping, !s.disconnectRequested {
+                s.disconnectRequested = true
+                handle.disconnect()
+            }
+        }
+        // An idle connection sleeps in select(); libmosquitto shortens the wait to send PINGREQ
+        // in time, and publish/disconnect from other threads wake it through its socket pair.
+        let timeout = Int32(clamping: (keepAlive > 0 ? keepAlive : 60) * 1000)
+        var loopResult: Int32
+        repeat {
+            loopResult = handle.loop(timeoutMilliseconds: timeout)
+        } while loopResult == MosquittoLibrary.success
+
+        let (established, generation, reason, stopping) = state.withLock { s in
+            s.handle = nil
+            s.socketOpen = false
+            s.connected = false
+            return (s.establishedThisAttempt, s.generation, s.disconnectReason, s.stopping)
+        }
+        let why = reason ?? MosquittoLibrary.describe(loopResult)
+        if established {
+            if stopping {
+                logger.info("MQTT disconnected", metadata: metadata.merging(["mqtt.connection": "\(generation)"]) { $1 })
+            } else {
+                logger.warning("MQTT connection lost", metadata: metadata.merging([
+                    "mqtt.connection": "\(generation)", "reason": "\(why)",
+                ]) { $1 })
+            }
+            continuation.yield(.disconnected(connection: generation, reason: why))
+        } else if !stopping {
+            logger.warning("MQTT connection attempt failed", metadata: metadata.merging(["reason": "\(why)"]) { $1 })
+        }
+        // `handle` is destroyed here, on this thread, after no other thread can reach it.
+    }
+
+    // MARK: - C callbacks (network thread, inside mosquitto_loop)
+
+    func handleConnect(result: Int32, flags: Int32) {
+        guard result == 0 else {
+            let reason = String(cString: mosquitto_connack_string(result))
+            state.withLock { $0.disconnectReason = "connection refused: \(reason)" }
+            logger.error("MQTT broker refused the connection", metadata: metadata.merging(["reason": "\(reason)"]) { $1 })
+            return
+        }
+        let generation = state.withLock { s in
+            s.generation += 1
+            s.connected = true
+            s.establishedThisAttempt = true
+            s.failedAttempts = 0
+            if let handle = s.handle {
+                for subscription in s.subscriptions {
+                    let rc = handle.subscribe(subscription.filter, qos: subscription.qos)
+                    if rc != MosquittoLibrary.success {
+                        logger.warning("re-subscribe failed", metadata: [
+                            "mqtt.topic": "\(subscription.filter)", "error": "\(MosquittoLibrary.describe(rc))",
+                        ])
+                    }
+                }
+            }
+            return s.generation
+        }
+        let sessionPresent = flags & 1 != 0
+        logger.info("MQTT connected", metadata: metadata.merging([
+            "mqtt.connection": "\(generation)", "mqtt.sessionPresent": "\(sessionPresent)",
+        ]) { $1 })
+        continuation.yield(.connected(connection: generation, sessionPresent: sessionPresent))
+    }
+
+    func handleDisconnect(result: Int32) {
+        let settleFinal = state.withLock { s in
+            s.connected = false
+            if s.disconnectReason == nil {
+                s.disconnectReason = result == 0 ? "disconnected by client" : MosquittoLibrary.describe(result)
+            }
+            return s.finalMessageID != nil
+        }
+        if settleFinal { finalSettled.signal() }
+    }
+
+    func handlePublished(messageID: Int32) {
+        let (generation, isFinal) = state.withLock { s in (s.generation, s.finalMessageID == messageID) }
+        logger.trace("PUBACK", metadata: ["mqtt.mid": "\(messageID)", "mqtt.connection": "\(generation)"])
+        continuation.yield(.published(connection: generation, messageID: messageID))
+        if isFinal { finalSettled.signal() }
+    }
+
+    func handleMessage(_ message: mosquitto_message) {
+        let topic = String(cString: message.topic)
+        let count = Int(message.payloadlen)
+        let payload: [UInt8] = message.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: count)) } ?? []
+        logger.trace("message", metadata: ["mqtt.topic": "\(topic)", "mqtt.bytes": "\(payload.count)"])
+        continuation.yield(.message(topic: topic, payload: payload, retained: message.retain))
+    }
+
+    func handleLibraryLog(level: Int32, text: String) {
+        logger.trace("libmosquitto", metadata: ["mosquitto.level": "\(level)", "mosquitto.text": "\(text)"])
+    }
+}

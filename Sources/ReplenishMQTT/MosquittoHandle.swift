@@ -1,0 +1,138 @@
+import CMosquitto
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Owns one `struct mosquitto *` for exactly one connection attempt, and destroys it in deinit.
+///
+/// A fresh handle per connection means libmosquitto never re-sends a message from an earlier
+/// connection (the outbox does that) and message ids never mix between connections.
+/// `@unchecked Sendable`: libmosquitto is in threaded mode, and `MQTTNetworkLoop` only calls
+/// into it from other threads while holding its state lock, so no call sees a destroyed handle.
+final class MosquittoHandle: @unchecked Sendable {
+    let raw: OpaquePointer
+
+    /// `userdata` is handed back to the C callbacks (an unretained `MQTTNetworkLoop`, or nil when
+    /// only validating options). The corresponding C function is `mosquitto_new`.
+    init(options: MQTTClientOptions, userdata: UnsafeMutableRawPointer?, forwardLibraryLog: Bool = false) throws(MQTTError) {
+        MosquittoLibrary.initializeOnce()
+        // An empty id asks libmosquitto for a random one (allowed with a clean session only).
+        let created: OpaquePointer? = options.clientID.isEmpty
+            ? mosquitto_new(nil, options.cleanSession, userdata)
+            : options.clientID.withCString { mosquitto_new($0, options.cleanSession, userdata) }
+        guard let created else {
+            let reason = String(cString: strerror(errno))
+            throw MQTTError(code: errno == EINVAL ? .invalidArgument : .mosquitto,
+                            message: "mosquitto_new failed for client id '\(options.clientID)': \(reason)")
+        }
+        raw = created
+        try configure(options, forwardLibraryLog: forwardLibraryLog)
+    }
+
+    deinit {
+        mosquitto_destroy(raw)
+    }
+
+    private func configure(_ options: MQTTClientOptions, forwardLibraryLog: Bool) throws(MQTTError) {
+        // We call mosquitto_loop on our own thread while other threads publish.
+        try check(mosquitto_threaded_set(raw, true), "mosquitto_threaded_set")
+        try check(mosquitto_int_option(raw, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311),
+                  "setting protocol version 3.1.1")
+        try check(mosquitto_max_inflight_messages_set(raw, UInt32(options.maxInflight)),
+                  "setting max inflight messages to \(options.maxInflight)")
+        if let username = options.username {
+            try check(mosquitto_username_pw_set(raw, username, options.password),
+                      "setting username and password")
+        }
+        if let will = options.will {
+            let rc = will.payload.withUnsafeBytes { bytes in
+                mosquitto_will_set(raw, will.topic, Int32(bytes.count), bytes.baseAddress, will.qos, will.retain)
+            }
+            try check(rc, "setting the will on topic '\(will.topic)'", code: .invalidArgument)
+        }
+        // TLS extension point: mosquitto_tls_set / mosquitto_tls_opts_set / MOSQ_OPT_TLS_* go here.
+        mosquitto_connect_with_flags_callback_set(raw) { _, userdata, rc, flags in
+            MQTTNetworkLoop.from(userdata)?.handleConnect(result: rc, flags: flags)
+        }
+        mosquitto_disconnect_callback_set(raw) { _, userdata, rc in
+            MQTTNetworkLoop.from(userdata)?.handleDisconnect(result: rc)
+        }
+        mosquitto_publish_callback_set(raw) { _, userdata, mid in
+            MQTTNetworkLoop.from(userdata)?.handlePublished(messageID: mid)
+        }
+        mosquitto_message_callback_set(raw) { _, userdata, message in
+            guard let message else { return }
+            MQTTNetworkLoop.from(userdata)?.handleMessage(message.pointee)
+        }
+        // libmosquitto logs every packet; only pay for it when someone reads trace logs.
+        guard forwardLibraryLog else { return }
+        mosquitto_log_callback_set(raw) { _, userdata, level, text in
+            guard let text else { return }
+            MQTTNetworkLoop.from(userdata)?.handleLibraryLog(level: level, text: String(cString: text))
+        }
+    }
+
+    /// Blocking TCP connect and CONNECT send; CONNACK arrives later through `loop`.
+    /// The corresponding C function is `mosquitto_connect`.
+    func connect(host: String, port: Int, keepAliveSeconds: Int) -> Int32 {
+        mosquitto_connect(raw, host, Int32(port), Int32(keepAliveSeconds))
+    }
+
+    /// Waits up to `timeoutMilliseconds` for network activity (or a wake-up from another thread's
+    /// publish/disconnect) and processes it. The corresponding C function is `mosquitto_loop`.
+    func loop(timeoutMilliseconds: Int32) -> Int32 {
+        mosquitto_loop(raw, timeoutMilliseconds, 1)
+    }
+
+    /// Queues a PUBLISH and returns its message id. The corresponding C function is `mosquitto_publish`.
+    func publish(topic: String, payload: [UInt8], qos: Int32, retain: Bool) throws(MQTTError) -> Int32 {
+        let (rc, messageID) = publishResult(topic: topic, payload: payload, qos: qos, retain: retain)
+        switch rc {
+        case MosquittoLibrary.success:
+            return messageID
+        case Int32(MOSQ_ERR_NO_CONN.rawValue), Int32(MOSQ_ERR_CONN_LOST.rawValue):
+            throw MQTTError(code: .notConnected, message: "publish on '\(topic)' failed", mosquittoResult: rc)
+        case Int32(MOSQ_ERR_INVAL.rawValue), Int32(MOSQ_ERR_PAYLOAD_SIZE.rawValue),
+             Int32(MOSQ_ERR_MALFORMED_UTF8.rawValue), Int32(MOSQ_ERR_OVERSIZE_PACKET.rawValue),
+             Int32(MOSQ_ERR_QOS_NOT_SUPPORTED.rawValue):
+            throw MQTTError(code: .invalidArgument, message: "publish on '\(topic)' rejected", mosquittoResult: rc)
+        default:
+            throw MQTTError(code: .mosquitto, message: "publish on '\(topic)' failed", mosquittoResult: rc)
+        }
+    }
+
+    /// The raw result and the message id libmosquitto assigned. Note: in 2.0.11 a QoS 1 publish
+    /// that returns MOSQ_ERR_NO_CONN still gets an id and stays queued in the handle, to be sent
+    /// if the same handle ever connects again; we never reconnect a handle.
+    func publishResult(topic: String, payload: [UInt8], qos: Int32, retain: Bool) -> (result: Int32, messageID: Int32) {
+        var messageID: Int32 = 0
+        let rc = payload.withUnsafeBytes { bytes in
+            mosquitto_publish(raw, &messageID, topic, Int32(bytes.count), bytes.baseAddress, qos, retain)
+        }
+        return (rc, messageID)
+    }
+
+    /// The corresponding C function is `mosquitto_subscribe`.
+    func subscribe(_ filter: String, qos: Int32) -> Int32 {
+        mosquitto_subscribe(raw, nil, filter, qos)
+    }
+
+    /// Queues a DISCONNECT (no will) and wakes the loop. The corresponding C function is `mosquitto_disconnect`.
+    @discardableResult
+    func disconnect() -> Int32 {
+        mosquitto_disconnect(raw)
+    }
+
+    /// Ends the TCP connection without a DISCONNECT, as a dying network would (the broker then
+    /// publishes the will). Used by tests. The socket stays open until the handle is destroyed.
+    func shutdownSocket() {
+        let fd = mosquitto_socket(raw)
+        if fd >= 0 { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+    }
+
+    private func check(_ rc: Int32, _ what: String, code: MQTTError.Code = .invalidArgument) throws(MQTTError) {
+        guard rc == MosquittoLibrary.success else {
+            throw MQTTError(code: code, message: what, mosquittoResult: rc)
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// ReplenishMQTT: see DESIGN.md

@@ -1,0 +1,62 @@
+import Logging
+import Synchronization
+import Testing
+@testable import ReplenishMQTT
+
+/// Collects every log line with its metadata.
+final class CapturedLog: Sendable {
+    let lines = Mutex<[String]>([])
+    var text: String { lines.withLock { $0.joined(separator: "\n") } }
+
+    var logger: Logger {
+        var logger = Logger(label: "captured") { _ in CapturingLogHandler(sink: self) }
+        logger.logLevel = .trace
+        return logger
+    }
+}
+
+struct CapturingLogHandler: LogHandler {
+    let sink: CapturedLog
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let fields = metadata.merging(event.metadata ?? [:]) { $1 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        let line = "\(event.level) \(event.message) \(fields.joined(separator: " "))"
+        sink.lines.withLock { $0.append(line) }
+    }
+}
+
+@Suite("MQTTClient logging")
+struct MQTTClientLoggingTests {
+    @Test("the password never appears in the log, even at trace level with libmosquitto's own log")
+    func passwordNeverLogged() async throws {
+        let broker = try LocalBroker.start(logger: testLogger)
+        let captured = CapturedLog()
+        let password = "pw-\(UInt64.random(in: 0...UInt64.max))"
+        let options = MQTTClientOptions(
+            host: broker.host, port: broker.port, clientID: "secretive", username: "device-1", password: password,
+            reconnectDelayMin: 0.05, reconnectDelayMax: 0.5
+        )
+        let client = try MQTTClient(options: options, logger: captured.logger)
+        let events = EventRecorder.recording(client)
+        client.start()
+        #expect(await events.next { $0.isConnected } == .connected(connection: 1, sessionPresent: false))
+        let topic = uniqueTopic("logged")
+        let sent = try client.publish(topic: topic, payload: Array("x".utf8), qos: 1, retain: false)
+        #expect(await events.next { if case .published = $0 { true } else { false } } != nil)
+        client.stop()
+
+        let log = captured.text
+        #expect(log.contains("MQTT connected"))
+        #expect(log.contains("mqtt.mid=\(sent.messageID)") && log.contains("mqtt.topic=\(topic)"))
+        #expect(log.contains("libmosquitto"))
+        #expect(!log.contains(password))
+        #expect(!"\(options)".contains(password))
+    }
+}
