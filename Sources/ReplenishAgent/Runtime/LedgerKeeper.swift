@@ -176,7 +176,7 @@ final class LedgerKeeper: Sendable {
     private func encodedStates(_ ledgers: [String: SlotLedger], reportedAs slots: [SlotStatus]?) throws -> [(String, [UInt8])] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        return ledgers.sorted { $0.key < $1.key }.map { id, ledger in
+        return try ledgers.sorted { $0.key < $1.key }.map { id, ledger in
             var ledger = ledger
             if let status = slots?.first(where: { $0.slot == id }) { ledger.markReported(total: status.consumedTotal) }
             return (id, Array(try encoder.encode(ledger)))

@@ -18,7 +18,6 @@ public final class ReplenishService: Service, Sendable {
     private let logger: Logger
     private let calendar: Calendar
     private let committed = Mutex<UInt64>(0)
-    private let drainerStats = Mutex<DeliveryStats>(DeliveryStats())
     private let drainerBox = Mutex<OutboxDrainer?>(nil)
 
     public init(config: AgentConfig, sources: [any SensorSource], clock: any AgentClock, logger: Logger) {
@@ -56,7 +55,7 @@ public final class ReplenishService: Service, Sendable {
         let keeper = LedgerKeeper(
             config: config, store: store, queue: queue, clock: clock, calendar: calendar, logger: logger,
             outboxChanged: { drainerFeed.yield(.outboxChanged) },
-            committedSeq: { [committed] seq in committed.withLock { $0 = max($0, seq) } })
+            committedSeq: { [self] seq in self.committed.withLock { $0 = max($0, seq) } })
         let scheduler = ReportScheduler(settings: config.report, clock: clock, calendar: calendar)
 
         client.start()
