@@ -123,6 +123,9 @@ final class MQTTNetworkLoop: Sendable {
         let (firstStop, started, finalMessageID) = state.withLock { s -> (Bool, Bool, Int32?) in
             guard !s.stopping else { return (false, s.started, nil) }
             s.stopping = true
+            if let final, !(s.connected && s.handle != nil) {
+                logger.notice("final message not sent: not connected", metadata: ["mqtt.topic": "\(final.topic)"])
+            }
             if let final, s.connected, let handle = s.handle {
                 do {
                     s.finalMessageID = try handle.publish(topic: final.topic, payload: final.payload, qos: 1, retain: final.retain)
