@@ -25,10 +25,12 @@ public final class LocalBroker: Sendable {
     private var configFile: URL { directory.appendingPathComponent("mosquitto.conf") }
 
     /// Starts mosquitto on a free 127.0.0.1 port and returns once it accepts connections.
-    public static func start(logger: Logger? = nil) throws -> LocalBroker {
+    /// With `persistence`, sessions and queued messages survive `restart()` (written on a clean stop),
+    /// as they do on a production broker.
+    public static func start(persistence: Bool = false, logger: Logger? = nil) throws -> LocalBroker {
         var lastError: MQTTError?
         for _ in 0..<maxPortAttempts {
-            let broker = try LocalBroker(port: try freeLoopbackPort(), logger: logger)
+            let broker = try LocalBroker(port: try freeLoopbackPort(), persistence: persistence, logger: logger)
             do {
                 try broker.launch()
                 return broker
@@ -40,7 +42,7 @@ public final class LocalBroker: Sendable {
         throw lastError ?? MQTTError(code: .broker, message: "no free port for mosquitto")
     }
 
-    private init(port: Int, logger: Logger?) throws {
+    private init(port: Int, persistence: Bool, logger: Logger?) throws {
         self.port = port
         self.logger = logger
         let base = FileManager.default.temporaryDirectory
@@ -54,7 +56,9 @@ public final class LocalBroker: Sendable {
         var config = """
             listener \(port) 127.0.0.1
             allow_anonymous true
-            persistence false
+            persistence \(persistence)
+            persistence_location \(base.path)/
+            autosave_interval 0
             log_dest file \(logFile.path)
             log_type error
             log_type warning
