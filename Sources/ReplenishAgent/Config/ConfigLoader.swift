@@ -24,12 +24,13 @@ public enum ConfigLoader {
     /// Parses YAML text; `fileName` is only used in diagnostics.
     public static func parse(_ text: String, fileName: String) throws(ConfigError) -> AgentConfig {
         let root: Node?
+        var repeatedKeys = RepeatedKeys()
         do {
-            root = try Yams.compose(yaml: text)
+            root = try repeatedKeys.compose(text)
         } catch {
             throw ConfigError(diagnostics: [syntaxDiagnostic(error, text: text, fileName: fileName)])
         }
-        var reader = ConfigReader(fileName: fileName)
+        var reader = ConfigReader(fileName: fileName, repeatedKeys: repeatedKeys)
         let config = root.flatMap { reader.agentConfig($0, hash: configHash(of: text.utf8)) }
         if root == nil {
             reader.report("the file is empty; expected the sections \(sections.joined(separator: ", "))",

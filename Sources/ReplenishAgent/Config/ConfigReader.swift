@@ -40,10 +40,13 @@ struct ConfigFields {
 /// at the first. Each reader returns nil after reporting why, so callers just skip what failed.
 struct ConfigReader {
     let fileName: String
+    /// Keys Yams found repeated, masked before composing (see `RepeatedKeys`).
+    let repeatedKeys: RepeatedKeys
     private(set) var diagnostics: [ConfigDiagnostic] = []
 
-    init(fileName: String) {
+    init(fileName: String, repeatedKeys: RepeatedKeys = RepeatedKeys()) {
         self.fileName = fileName
+        self.repeatedKeys = repeatedKeys
     }
 
     mutating func report(_ message: String, at node: Node, _ path: ConfigKeyPath) {
@@ -68,6 +71,11 @@ struct ConfigReader {
         for (key, value) in mapping {
             guard case let .scalar(scalar) = key else {
                 report("expected a key name, got \(key.summary)", at: key, path)
+                continue
+            }
+            if let repeated = repeatedKeys.placeholders[scalar.string] {
+                report("duplicate key '\(repeated.key)' (first given at line \(repeated.firstLine))", at: key,
+                       path.appending(repeated.key))
                 continue
             }
             let name = scalar.string
