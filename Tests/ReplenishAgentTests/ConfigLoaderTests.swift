@@ -136,6 +136,16 @@ struct ConfigLoaderTests {
         #expect(slot.simulation == nil)
     }
 
+    @Test("CRLF line endings read the same, repeated keys included")
+    func crlfLineEndings() throws {
+        let crlf = minimalConfig.replacingOccurrences(of: "\n", with: "\r\n")
+        let config = try ConfigLoader.parse(crlf, fileName: "cfg.yaml")
+        #expect(config.slots.map(\.definition.id) == ["water_tank"])
+        let repeated = crlf.replacingOccurrences(of: "  id: cm-000123\r\n", with: "  id: cm-000123\r\n  id: cm-1\r\n")
+        let error = #expect(throws: ConfigError.self) { try ConfigLoader.parse(repeated, fileName: "cfg.yaml") }
+        #expect(error?.description == "cfg.yaml:3:3: device.id: duplicate key 'id' (first given at line 2)")
+    }
+
     @Test("load reads the file, names it as given and hashes its bytes")
     func loadReadsFile() throws {
         let directory = FileManager.default.temporaryDirectory
@@ -152,7 +162,7 @@ struct ConfigLoaderTests {
         let missing = directory.appendingPathComponent("absent.yaml").path
         let error = #expect(throws: ConfigError.self) { try ConfigLoader.load(path: missing) }
         #expect(error?.diagnostics.count == 1)
-        #expect(error?.description.hasPrefix("\(missing):1:1: no such file") == true)
+        #expect(error?.description == "\(missing):1:1: cannot read the file: No such file or directory")
     }
 
     @Test("a mistake is reported with file, line, column, key path and what was expected",
@@ -307,6 +317,13 @@ struct ConfigMistake: CustomTestStringConvertible, Sendable {
         "cfg.yaml:4:8: mqtt.url: unsupported scheme 'ftp' (expected mqtt://host[:port] or mqtts://host[:port])",
         "cfg.yaml:12:5: slots[0].sensor: duplicate key 'sensor' (first given at line 11)",
         "cfg.yaml:13:5: slots[0].id: duplicate key 'id' (first given at line 10)"),
+        ConfigMistake("section left empty", replacing: [("  url: mqtt://127.0.0.1", "")],
+                      "cfg.yaml:3:6: mqtt: expected a mapping, got nothing"),
+        ConfigMistake("a slot that is not a mapping", "    source: {driver: simulated}",
+                      "    source: {driver: simulated}\n  - water",
+                      "cfg.yaml:15:5: slots[1]: expected a mapping, got 'water'"),
+        ConfigMistake("top level is not a mapping", yaml: "replenishd\n",
+                      ["cfg.yaml:1:1: expected a mapping, got 'replenishd'"]),
         ConfigMistake("empty file", yaml: "# nothing here\n",
                       ["cfg.yaml:1:1: the file is empty; expected the sections device, mqtt, storage, report, slots"]),
         ConfigMistake("several mistakes are reported together in file order", replacing: [

@@ -12,8 +12,7 @@ public enum ConfigLoader {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            let reason = (error as? CocoaError)?.code == .fileReadNoSuchFile ? "no such file" : "cannot read the file"
-            throw ConfigError(diagnostics: [fileDiagnostic(path, "\(reason) (\(error.localizedDescription))")])
+            throw ConfigError(diagnostics: [fileDiagnostic(path, "cannot read the file: \(readFailure(error))")])
         }
         guard let text = String(validating: data, as: UTF8.self) else {
             throw ConfigError(diagnostics: [fileDiagnostic(path, "the file is not valid UTF-8")])
@@ -44,6 +43,15 @@ public enum ConfigLoader {
             throw ConfigError(diagnostics: sorted.map(\.element))
         }
         return config
+    }
+
+    /// A short reason in the words of the system ("No such file or directory"), not Foundation's sentence.
+    private static func readFailure(_ error: any Error) -> String {
+        switch (error as? CocoaError)?.code {
+        case .fileReadNoSuchFile?: return String(cString: strerror(ENOENT))
+        case .fileReadNoPermission?: return String(cString: strerror(EACCES))
+        default: return error.localizedDescription
+        }
     }
 
     private static func fileDiagnostic(_ fileName: String, _ message: String) -> ConfigDiagnostic {

@@ -16,7 +16,8 @@ struct RepeatedKeys {
     /// Composes `text`, masking repeated keys. Throws Yams' error for anything else, or when a repeat
     /// cannot be found in the text (a quoted or multi-line flow key).
     mutating func compose(_ text: String) throws -> Node? {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0.unicodeScalars) }
+        // Scalars, not Characters: "\r\n" is one Character and would not split.
+        var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map(Array.init)
         var masked = text
         while true {
             do {

@@ -51,7 +51,7 @@ extension ConfigReader {
         var hysteresis: Double?
         if let value = fields.optional("refill_hysteresis") {
             hysteresis = quantity(value, at: path.appending("refill_hysteresis"), capacity: capacity,
-                                  expected: "a quantity from 0 up to but not including the capacity") {
+                                  expected: { "a quantity from 0 up to but not including the capacity (\($0))" }) {
                 $0 >= 0 && $0 < $1
             }
             failed = failed || hysteresis == nil
@@ -59,7 +59,7 @@ extension ConfigReader {
         var lowThreshold: Double?
         if let value = fields.optional("low_threshold") {
             lowThreshold = quantity(value, at: path.appending("low_threshold"), capacity: capacity,
-                                    expected: "a quantity from 0 to the capacity") { $0 >= 0 && $0 <= $1 }
+                                    expected: { "a quantity from 0 to the capacity (\($0))" }) { $0 >= 0 && $0 <= $1 }
             failed = failed || lowThreshold == nil
         }
         var forecastDays = 14
@@ -149,7 +149,8 @@ extension ConfigReader {
 
     /// A quantity in the slot's unit, or a percentage of its capacity. Without a valid capacity only
     /// the syntax is checked (the capacity's own diagnostic says what is wrong).
-    private mutating func quantity(_ node: Node, at path: ConfigKeyPath, capacity: Double?, expected: String,
+    private mutating func quantity(_ node: Node, at path: ConfigKeyPath, capacity: Double?,
+                                   expected: (_ capacity: String) -> String,
                                    allowed: (Double, Double) -> Bool) -> Double? {
         let scalarText = node.scalar?.string ?? ""
         let percent = node.isNull ? nil : PercentageParser.percent(scalarText)
@@ -161,7 +162,7 @@ extension ConfigReader {
         guard let capacity else { return nil }
         let value = percent.map { $0 * capacity / 100 } ?? plain!
         guard allowed(value, capacity) else {
-            report("expected \(expected) (\(Self.number(capacity))), got \(scalarText)", at: node, path)
+            report("expected \(expected(Self.number(capacity))), got \(scalarText)", at: node, path)
             return nil
         }
         return value
@@ -193,9 +194,7 @@ extension ConfigReader {
 
         if let value = fields.optional("daily_consumption") {
             let daily = quantity(value, at: path.appending("daily_consumption"), capacity: capacity,
-                                 expected: "a quantity above 0 per day, at most the capacity") {
-                $0 > 0 && $0 <= $1
-            }
+                                 expected: { _ in "a quantity above 0 per day" }) { value, _ in value > 0 }
             settings.dailyConsumption = daily ?? 0
             failed = failed || daily == nil
         }
@@ -224,7 +223,7 @@ extension ConfigReader {
         }
         if let value = fields.optional("initial") {
             settings.initialQuantity = quantity(value, at: path.appending("initial"), capacity: capacity,
-                                                expected: "a quantity from 0 to the capacity") { $0 >= 0 && $0 <= $1 }
+                                                expected: { "a quantity from 0 to the capacity (\($0))" }) { $0 >= 0 && $0 <= $1 }
             failed = failed || settings.initialQuantity == nil
         }
         if let value = fields.optional("seed") {
