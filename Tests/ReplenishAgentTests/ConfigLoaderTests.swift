@@ -197,23 +197,27 @@ struct ConfigMistake: CustomTestStringConvertible, Sendable {
 
     /// `minimalConfig` with each `(line, replacement)` applied; a replacement may span several lines.
     init(_ name: String, replacing replacements: [(String, String)], _ expected: String...) {
-        var yaml = minimalConfig
-        for (line, replacement) in replacements {
-            precondition(yaml.contains(line + "\n"), "no line '\(line)' in the minimal config")
-            yaml = yaml.replacingOccurrences(of: line + "\n", with: replacement.isEmpty ? "" : replacement + "\n")
-        }
-        self.init(name, yaml: yaml, expected)
+        self.init(name, yaml: Self.minimalConfig(replacing: replacements), expected)
     }
 
+    /// `minimalConfig` with one line replaced.
     init(_ name: String, _ line: String, _ replacement: String, _ expected: String...) {
-        self.init(name, replacing: [(line, replacement)])
-        self = ConfigMistake(name, yaml: yaml, expected)
+        self.init(name, yaml: Self.minimalConfig(replacing: [(line, replacement)]), expected)
     }
 
     init(_ name: String, yaml: String, _ expected: [String]) {
         self.name = name
         self.yaml = yaml
         self.expected = expected
+    }
+
+    private static func minimalConfig(replacing replacements: [(String, String)]) -> String {
+        var yaml = ReplenishAgentTests.minimalConfig
+        for (line, replacement) in replacements {
+            precondition(yaml.contains(line + "\n"), "no line '\(line)' in the minimal config")
+            yaml = yaml.replacingOccurrences(of: line + "\n", with: replacement.isEmpty ? "" : replacement + "\n")
+        }
+        return yaml
     }
 
     static let all: [ConfigMistake] = [

@@ -30,8 +30,10 @@ public enum ConfigLoader {
             throw ConfigError(diagnostics: [syntaxDiagnostic(error, text: text, fileName: fileName)])
         }
         var reader = ConfigReader(fileName: fileName, repeatedKeys: repeatedKeys)
-        let config = root.flatMap { reader.agentConfig($0, hash: configHash(of: text.utf8)) }
-        if root == nil {
+        var config: AgentConfig?
+        if let root {
+            config = reader.agentConfig(root, hash: configHash(of: text.utf8))
+        } else {
             reader.report("the file is empty; expected the sections \(sections.joined(separator: ", "))",
                           at: nil, .root)
         }
