@@ -75,7 +75,10 @@ public struct BrokerURL: Sendable, Equatable, CustomStringConvertible {
         self.port = port
     }
 
-    public var description: String { "\(tls ? "mqtts" : "mqtt")://\(host):\(port)" }
+    /// IPv6 hosts are bracketed, as in the config: `mqtt://[fe80::1]:1883`.
+    public var description: String {
+        "\(tls ? "mqtts" : "mqtt")://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+    }
 }
 
 /// `storage:` section.

@@ -1,0 +1,267 @@
+import Yams
+
+/// Where a value sits in the file: `slots[1].source.driver`.
+struct ConfigKeyPath: CustomStringConvertible {
+    static let root = ConfigKeyPath(description: "")
+
+    let description: String
+
+    func appending(_ key: String) -> ConfigKeyPath {
+        ConfigKeyPath(description: description.isEmpty ? key : "\(description).\(key)")
+    }
+
+    func appending(index: Int) -> ConfigKeyPath {
+        ConfigKeyPath(description: "\(description)[\(index)]")
+    }
+}
+
+/// The keys of one YAML mapping, checked against the keys a section allows.
+struct ConfigFields {
+    struct Entry {
+        let key: Node
+        let value: Node
+    }
+
+    let path: ConfigKeyPath
+    let node: Node
+    fileprivate let entries: [String: Entry]
+
+    /// The entry for `key`, also when its value is null.
+    func entry(_ key: String) -> Entry? { entries[key] }
+
+    /// The value for `key`; nil when absent or null (an optional key left empty means "not set").
+    func optional(_ key: String) -> Node? {
+        guard let value = entries[key]?.value, !value.isNull else { return nil }
+        return value
+    }
+}
+
+/// Walks the node tree that `Yams.compose` builds and collects every problem instead of stopping
+/// at the first. Each reader returns nil after reporting why, so callers just skip what failed.
+struct ConfigReader {
+    let fileName: String
+    /// Keys Yams found repeated, masked before composing (see `RepeatedKeys`).
+    let repeatedKeys: RepeatedKeys
+    private(set) var diagnostics: [ConfigDiagnostic] = []
+
+    init(fileName: String, repeatedKeys: RepeatedKeys = RepeatedKeys()) {
+        self.fileName = fileName
+        self.repeatedKeys = repeatedKeys
+    }
+
+    mutating func report(_ message: String, at node: Node, _ path: ConfigKeyPath) {
+        report(message, at: node.mark, path)
+    }
+
+    mutating func report(_ message: String, at mark: Mark?, _ path: ConfigKeyPath) {
+        diagnostics.append(ConfigDiagnostic(
+            file: fileName, line: mark?.line ?? 1, column: mark?.column ?? 1,
+            keyPath: path.description, message: message))
+    }
+
+    // MARK: Structure
+
+    /// The mapping at `node`, with unknown and repeated keys reported.
+    mutating func fields(of node: Node, at path: ConfigKeyPath, allowed: [String]) -> ConfigFields? {
+        guard case let .mapping(mapping) = node else {
+            report("expected a mapping, got \(node.summary)", at: node, path)
+            return nil
+        }
+        var entries: [String: ConfigFields.Entry] = [:]
+        for (key, value) in mapping {
+            guard case let .scalar(scalar) = key else {
+                report("expected a key name, got \(key.summary)", at: key, path)
+                continue
+            }
+            if let repeated = repeatedKeys.placeholders[scalar.string] {
+                report("duplicate key '\(repeated.key)' (first given at line \(repeated.firstLine))", at: key,
+                       path.appending(repeated.key))
+                continue
+            }
+            let name = scalar.string
+            let keyPath = path.appending(name)
+            if let first = entries[name] {
+                report("duplicate key '\(name)' (first given at line \(first.key.mark?.line ?? 0))", at: key, keyPath)
+            } else if !allowed.contains(name) {
+                report(Self.unknownKeyMessage(name, allowed: allowed), at: key, keyPath)
+            } else {
+                entries[name] = .init(key: key, value: value)
+            }
+        }
+        return ConfigFields(path: path, node: node, entries: entries)
+    }
+
+    /// The value for a key that must be there; a missing key is reported at the mapping.
+    mutating func required(_ key: String, in fields: ConfigFields) -> Node? {
+        guard let entry = fields.entry(key) else {
+            report("missing required key '\(key)'", at: fields.node, fields.path)
+            return nil
+        }
+        return entry.value
+    }
+
+    /// The elements of a sequence.
+    mutating func sequence(_ node: Node, at path: ConfigKeyPath) -> [Node]? {
+        guard case let .sequence(sequence) = node else {
+            report("expected a sequence, got \(node.summary)", at: node, path)
+            return nil
+        }
+        return Array(sequence)
+    }
+
+    static func unknownKeyMessage(_ key: String, allowed: [String]) -> String {
+        var message = "unknown key '\(key)' (expected one of: \(allowed.joined(separator: ", ")))"
+        let closest = allowed.map { (key: $0, distance: editDistance(key, $0)) }.min { $0.distance < $1.distance }
+        if let closest, closest.distance <= max(1, min(3, key.count / 3)) {
+            message += "; did you mean '\(closest.key)'?"
+        }
+        return message
+    }
+
+    // MARK: Scalars
+
+    /// Any scalar as its text (`123` is the string "123"); null, mappings and sequences are not strings.
+    mutating func string(_ node: Node, at path: ConfigKeyPath) -> String? {
+        guard case let .scalar(scalar) = node, !node.isNull else {
+            report("expected a string, got \(node.summary)", at: node, path)
+            return nil
+        }
+        return scalar.string
+    }
+
+    /// Only `true` or `false`: YAML 1.1's `yes`/`on` are too easy to write by mistake, and a quoted
+    /// "true" is a string.
+    mutating func bool(_ node: Node, at path: ConfigKeyPath) -> Bool? {
+        if let text = node.plainText {
+            switch text {
+            case "true", "True", "TRUE": return true
+            case "false", "False", "FALSE": return false
+            default: break
+            }
+        }
+        report("expected true or false, got \(node.summary)", at: node, path)
+        return nil
+    }
+
+    /// A plain YAML number, signed so that range checks can say what was wrong with `-3`.
+    mutating func number(_ node: Node, at path: ConfigKeyPath) -> Double? {
+        guard let text = node.plainText, let value = DecimalParser.signedValue(text) else {
+            report("expected a number, got \(node.summary)", at: node, path)
+            return nil
+        }
+        return value
+    }
+
+    /// A plain YAML integer within `range`.
+    mutating func integer(_ node: Node, at path: ConfigKeyPath, in range: ClosedRange<Int>) -> Int? {
+        guard let text = node.plainText, let value = Int(text) else {
+            report("expected a whole number from \(range.lowerBound) to \(range.upperBound), got \(node.summary)", at: node, path)
+            return nil
+        }
+        guard range.contains(value) else {
+            report("expected a whole number from \(range.lowerBound) to \(range.upperBound), got \(text)", at: node, path)
+            return nil
+        }
+        return value
+    }
+
+    /// One of a fixed set of names, such as a sensor kind or a measurement unit.
+    mutating func choice<T: RawRepresentable>(_ node: Node, at path: ConfigKeyPath, of cases: [T]) -> T?
+    where T.RawValue == String {
+        let names = cases.map(\.rawValue).joined(separator: ", ")
+        guard case let .scalar(scalar) = node, !node.isNull,
+              let value = cases.first(where: { $0.rawValue == scalar.string })
+        else {
+            report("expected one of: \(names), got \(node.summary)", at: node, path)
+            return nil
+        }
+        return value
+    }
+
+    /// A duration such as `90s` or `1h30m` of at least `minimum` seconds (and at most `maximum`).
+    mutating func duration(_ node: Node, at path: ConfigKeyPath, minimum: Double, exclusive: Bool = false,
+                           maximum: Double? = nil) -> Double? {
+        guard case let .scalar(scalar) = node, !node.isNull, let seconds = DurationParser.seconds(scalar.string) else {
+            report("expected a duration such as '90s', '5m' or '1h30m', got \(node.summary)", at: node, path)
+            return nil
+        }
+        let tooSmall = exclusive ? seconds <= minimum : seconds < minimum
+        if tooSmall || maximum.map({ seconds > $0 }) == true {
+            let lower = exclusive ? "longer than \(Self.seconds(minimum))" : "at least \(Self.seconds(minimum))"
+            let upper = maximum.map { " and at most \(Self.seconds($0))" } ?? ""
+            report("expected a duration \(lower)\(upper), got '\(scalar.string)'", at: node, path)
+            return nil
+        }
+        return seconds
+    }
+
+    /// A size such as `4MiB` of at least `minimum` bytes.
+    mutating func size(_ node: Node, at path: ConfigKeyPath, minimum: Int) -> Int? {
+        guard case let .scalar(scalar) = node, !node.isNull, let bytes = SizeParser.bytes(scalar.string) else {
+            report("expected a size such as '512KiB', '4MiB' or '1MB', got \(node.summary)", at: node, path)
+            return nil
+        }
+        guard bytes >= minimum else {
+            report("expected a size of at least \(Self.bytes(minimum)), got '\(scalar.string)'", at: node, path)
+            return nil
+        }
+        return bytes
+    }
+
+    // MARK: Formatting
+
+    /// `1800.0` as "1800", `0.5` as "0.5".
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value < 1 ? "\(number(value * 1000))ms" : "\(number(value))s"
+    }
+
+    static func bytes(_ value: Int) -> String {
+        value % 1024 == 0 ? (value % (1 << 20) == 0 ? "\(value >> 20)MiB" : "\(value >> 10)KiB") : "\(value) bytes"
+    }
+}
+
+extension Node {
+    /// True for `~`, `null` and an empty value.
+    var isNull: Bool {
+        guard let text = plainText else { return false }
+        return ["", "~", "null", "Null", "NULL"].contains(text)
+    }
+
+    /// The text of a plain (unquoted) scalar: the only kind that may be a number, bool or null.
+    var plainText: String? {
+        // Styles only: Yams resolves tags in place, so an explicit `!!str` cannot be told apart later.
+        guard case let .scalar(scalar) = self, scalar.style == .plain || scalar.style == .any else { return nil }
+        return scalar.string
+    }
+
+    /// How diagnostics name a value that was not what was expected.
+    var summary: String {
+        switch self {
+        case .mapping: return "a mapping"
+        case .sequence: return "a sequence"
+        case .alias: return "an alias"
+        case let .scalar(scalar):
+            if isNull { return "nothing" }
+            return plainText != nil ? "'\(scalar.string)'" : "the quoted string '\(scalar.string)'"
+        }
+    }
+}
+
+/// Levenshtein distance, for "did you mean" suggestions.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    var previous = Array(0...b.count)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+        var current = [i] + Array(repeating: 0, count: b.count)
+        for j in stride(from: 1, through: b.count, by: 1) {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1,
+                             previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return a.isEmpty ? b.count : previous[b.count]
+}

@@ -1,0 +1,133 @@
+import Foundation
+import ReplenishCore
+import Yams
+
+// The `device`, `mqtt`, `storage` and `report` sections.
+
+extension ConfigReader {
+    mutating func deviceSettings(_ node: Node, at path: ConfigKeyPath) -> DeviceSettings? {
+        guard let fields = fields(of: node, at: path, allowed: ["id", "timezone", "has_rtc"]) else { return nil }
+        var timeZone: String?
+        if let value = fields.optional("timezone"), let name = string(value, at: path.appending("timezone")) {
+            if TimeZone(identifier: name) == nil {
+                report("unknown time zone '\(name)' (expected an IANA name such as 'Europe/Berlin')",
+                       at: value, path.appending("timezone"))
+            } else {
+                timeZone = name
+            }
+        }
+        let hasRTC = fields.optional("has_rtc").flatMap { bool($0, at: path.appending("has_rtc")) }
+        guard let idNode = required("id", in: fields), let id = string(idNode, at: path.appending("id")) else {
+            return nil
+        }
+        if let problem = TopicRules.deviceIDProblem(id) {
+            report(problem, at: idNode, path.appending("id"))
+            return nil
+        }
+        return DeviceSettings(id: id, timeZone: timeZone, hasRTC: hasRTC ?? false)
+    }
+
+    /// `deviceID` fills the defaults of `base_topic` and `client_id`; nil when the device section failed.
+    mutating func mqttSettings(_ node: Node, at path: ConfigKeyPath, deviceID: String?) -> MQTTSettings? {
+        let allowed = ["url", "base_topic", "client_id", "keepalive", "username", "password_file"]
+        guard let fields = fields(of: node, at: path, allowed: allowed) else { return nil }
+        var failed = false
+        var url: BrokerURL?
+        if let urlNode = required("url", in: fields), let text = string(urlNode, at: path.appending("url")) {
+            switch BrokerURL.parse(text) {
+            case let .success(parsed): url = parsed
+            case let .failure(problem): report(problem.message, at: urlNode, path.appending("url"))
+            }
+        }
+        var baseTopic = deviceID.map { "replenish/v1/\($0)" }
+        if let value = fields.optional("base_topic") {
+            baseTopic = string(value, at: path.appending("base_topic"))
+            if let topic = baseTopic, let problem = TopicRules.baseTopicProblem(topic) {
+                report(problem, at: value, path.appending("base_topic"))
+                baseTopic = nil
+            }
+            failed = failed || baseTopic == nil
+        }
+        var clientID = deviceID
+        if let value = fields.optional("client_id") {
+            clientID = string(value, at: path.appending("client_id"))
+            if clientID?.isEmpty == true {
+                report("expected a non-empty client id", at: value, path.appending("client_id"))
+                clientID = nil
+            }
+            failed = failed || clientID == nil
+        }
+        var keepAlive = 60
+        if let value = fields.optional("keepalive") {
+            let seconds = duration(value, at: path.appending("keepalive"), minimum: 5, maximum: 65_535)
+            if let seconds, seconds != seconds.rounded() {
+                report("expected a whole number of seconds, got '\(value.scalar?.string ?? "")'", at: value,
+                       path.appending("keepalive"))
+                failed = true
+            } else if let seconds {
+                keepAlive = Int(seconds)
+            } else {
+                failed = true
+            }
+        }
+        let username = optionalString("username", in: fields, failed: &failed)
+        let passwordFile = optionalString("password_file", in: fields, failed: &failed)
+        guard !failed, let url, let baseTopic, let clientID else { return nil }
+        return MQTTSettings(url: url, baseTopic: baseTopic, clientID: clientID, keepAliveSeconds: keepAlive,
+                            username: username, passwordFile: passwordFile)
+    }
+
+    mutating func storageSettings(_ node: Node, at path: ConfigKeyPath) -> StorageSettings? {
+        guard let fields = fields(of: node, at: path, allowed: ["path", "outbox_limit", "flush_interval"]) else {
+            return nil
+        }
+        var failed = false
+        let file = required("path", in: fields).flatMap { string($0, at: path.appending("path")) }
+        var settings = StorageSettings(path: file ?? "")
+        if let value = fields.optional("outbox_limit") {
+            let bytes = size(value, at: path.appending("outbox_limit"), minimum: 64 << 10)
+            settings.outboxLimitBytes = bytes ?? 0
+            failed = failed || bytes == nil
+        }
+        if let value = fields.optional("flush_interval") {
+            let seconds = duration(value, at: path.appending("flush_interval"), minimum: 0, exclusive: true)
+            settings.flushIntervalSeconds = seconds ?? 0
+            failed = failed || seconds == nil
+        }
+        return failed || file == nil ? nil : settings
+    }
+
+    mutating func reportSettings(_ node: Node, at path: ConfigKeyPath) -> ReportSettings? {
+        guard let fields = fields(of: node, at: path, allowed: ["daily_at", "every", "on_start"]) else { return nil }
+        var failed = false
+        var dailyAt: TimeOfDay?
+        if let value = required("daily_at", in: fields) {
+            // The raw text, so that an unquoted 3:00 (a YAML 1.1 sexagesimal number) still reads as a time.
+            if case let .scalar(scalar) = value, let time = TimeOfDay(parsing: scalar.string) {
+                dailyAt = time
+            } else {
+                report("expected a time of day as \"HH:MM\", got \(value.summary)", at: value, path.appending("daily_at"))
+            }
+        }
+        var every: Double?
+        if let value = fields.optional("every") {
+            every = duration(value, at: path.appending("every"), minimum: 1)
+            failed = failed || every == nil
+        }
+        var onStart = true
+        if let value = fields.optional("on_start") {
+            let flag = bool(value, at: path.appending("on_start"))
+            onStart = flag ?? true
+            failed = failed || flag == nil
+        }
+        guard !failed, let dailyAt else { return nil }
+        return ReportSettings(dailyAt: dailyAt, everySeconds: every, onStart: onStart)
+    }
+
+    private mutating func optionalString(_ key: String, in fields: ConfigFields, failed: inout Bool) -> String? {
+        guard let value = fields.optional(key) else { return nil }
+        let text = string(value, at: fields.path.appending(key))
+        failed = failed || text == nil
+        return text
+    }
+}

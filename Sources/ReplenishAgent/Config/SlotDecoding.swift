@@ -1,0 +1,261 @@
+import ReplenishCore
+import ReplenishHardware
+import Yams
+
+// The `slots` list: each slot's definition, source and simulation.
+
+extension ConfigReader {
+    static let slotKeys = [
+        "id", "sensor", "measurement", "capacity", "refill_hysteresis", "low_threshold", "forecast_days",
+        "alexa_instance", "source", "simulation",
+    ]
+
+    mutating func slots(_ node: Node, at path: ConfigKeyPath) -> [SlotConfig]? {
+        guard let items = sequence(node, at: path) else { return nil }
+        guard !items.isEmpty else {
+            report("expected at least one slot", at: node, path)
+            return nil
+        }
+        var firstUse: [String: (index: Int, node: Node)] = [:]
+        var slots: [SlotConfig] = []
+        for (index, item) in items.enumerated() {
+            let itemPath = path.appending(index: index)
+            guard let fields = fields(of: item, at: itemPath, allowed: Self.slotKeys) else { continue }
+            if let idNode = fields.optional("id"), case let .scalar(scalar) = idNode {
+                if let first = firstUse[scalar.string] {
+                    report("duplicate slot id '\(scalar.string)' (first used by \(path.appending(index: first.index)) "
+                           + "at line \(first.node.mark?.line ?? 0))", at: idNode, itemPath.appending("id"))
+                } else {
+                    firstUse[scalar.string] = (index, idNode)
+                }
+            }
+            if let slot = slot(fields) { slots.append(slot) }
+        }
+        return slots.count == items.count && firstUse.count == items.count ? slots : nil
+    }
+
+    private mutating func slot(_ fields: ConfigFields) -> SlotConfig? {
+        let path = fields.path
+        var failed = false
+        let id = required("id", in: fields).flatMap { slotID($0, at: path.appending("id")) }
+        let sensor = required("sensor", in: fields).flatMap {
+            choice($0, at: path.appending("sensor"), of: SensorKind.allCases)
+        }
+        let measurement = required("measurement", in: fields).flatMap {
+            self.measurement($0, at: path.appending("measurement"), sensor: sensor)
+        }
+        let capacity = required("capacity", in: fields).flatMap {
+            self.capacity($0, at: path.appending("capacity"), measurement: measurement)
+        }
+
+        var hysteresis: Double?
+        if let value = fields.optional("refill_hysteresis") {
+            hysteresis = quantity(value, at: path.appending("refill_hysteresis"), capacity: capacity,
+                                  expected: { "a quantity from 0 up to but not including the capacity (\($0))" }) {
+                $0 >= 0 && $0 < $1
+            }
+            failed = failed || hysteresis == nil
+        }
+        var lowThreshold: Double?
+        if let value = fields.optional("low_threshold") {
+            lowThreshold = quantity(value, at: path.appending("low_threshold"), capacity: capacity,
+                                    expected: { "a quantity from 0 to the capacity (\($0))" }) { $0 >= 0 && $0 <= $1 }
+            failed = failed || lowThreshold == nil
+        }
+        var forecastDays = 14
+        if let value = fields.optional("forecast_days") {
+            let days = integer(value, at: path.appending("forecast_days"), in: 1...90)
+            forecastDays = days ?? 0
+            failed = failed || days == nil
+        }
+        var alexaInstance: String?
+        if let value = fields.optional("alexa_instance") {
+            alexaInstance = string(value, at: path.appending("alexa_instance"))
+            if alexaInstance?.isEmpty == true {
+                report("expected an Alexa instance name such as 'WaterTank.Level', got an empty string",
+                       at: value, path.appending("alexa_instance"))
+                alexaInstance = nil
+            }
+            failed = failed || alexaInstance == nil
+        }
+        let source = required("source", in: fields).flatMap { self.source($0, at: path.appending("source")) }
+        var simulation: SimulationSettings?
+        if let value = fields.optional("simulation") {
+            simulation = self.simulation(value, at: path.appending("simulation"), capacity: capacity)
+            failed = failed || simulation == nil
+        }
+
+        guard !failed, let id, let sensor, let measurement, let capacity, let source else { return nil }
+        let definition = SlotDefinition(
+            id: id, sensor: sensor, measurement: measurement, capacity: capacity,
+            refillHysteresis: hysteresis, lowThreshold: lowThreshold,
+            forecastWindowDays: forecastDays, alexaInstance: alexaInstance)
+        return SlotConfig(definition: definition, source: source, simulation: simulation)
+    }
+
+    private mutating func slotID(_ node: Node, at path: ConfigKeyPath) -> String? {
+        guard let id = string(node, at: path) else { return nil }
+        let allowed = id.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-")
+        }
+        guard allowed, (1...64).contains(id.unicodeScalars.count) else {
+            report("expected a slot id of 1 to 64 letters, digits, '_' or '-', got '\(id)'", at: node, path)
+            return nil
+        }
+        return id
+    }
+
+    private mutating func measurement(_ node: Node, at path: ConfigKeyPath, sensor: SensorKind?) -> Measurement? {
+        guard let fields = fields(of: node, at: path, allowed: ["type", "unit"]),
+              let typeNode = required("type", in: fields),
+              let type = choice(typeNode, at: path.appending("type"), of: MeasurementType.allCases)
+        else { return nil }
+        if type == .percentage, sensor == .usage {
+            report("a usage sensor counts what was used and cannot measure Percentage "
+                   + "(expected Count, Volume or Weight)", at: typeNode, path.appending("type"))
+            return nil
+        }
+        let unitEntry = fields.entry("unit")
+        if type.units.isEmpty {
+            if let unitEntry {
+                report("a \(type.rawValue) measurement takes no unit", at: unitEntry.key, path.appending("unit"))
+                return nil
+            }
+            return Measurement(type: type)
+        }
+        guard let unitEntry else {
+            let units = type.units.map(\.rawValue).joined(separator: ", ")
+            report("missing required key 'unit' (a \(type.rawValue) measurement needs one of: \(units))",
+                   at: node, path)
+            return nil
+        }
+        return choice(unitEntry.value, at: path.appending("unit"), of: type.units).map {
+            Measurement(type: type, unit: $0)
+        }
+    }
+
+    private mutating func capacity(_ node: Node, at path: ConfigKeyPath, measurement: Measurement?) -> Double? {
+        guard let value = number(node, at: path) else { return nil }
+        guard value > 0 else {
+            report("expected a positive number, got \(node.plainText ?? "")", at: node, path)
+            return nil
+        }
+        if measurement?.type == .percentage, value != 100 {
+            report("a Percentage slot has a capacity of 100, got \(node.plainText ?? "")", at: node, path)
+            return nil
+        }
+        return value
+    }
+
+    /// A quantity in the slot's unit, or a percentage of its capacity. Without a valid capacity only
+    /// the syntax is checked (the capacity's own diagnostic says what is wrong).
+    private mutating func quantity(_ node: Node, at path: ConfigKeyPath, capacity: Double?,
+                                   expected: (_ capacity: String) -> String,
+                                   allowed: (Double, Double) -> Bool) -> Double? {
+        let scalarText = node.scalar?.string ?? ""
+        let percent = node.isNull ? nil : PercentageParser.percent(scalarText)
+        let plain = node.plainText.flatMap(DecimalParser.signedValue)
+        guard percent != nil || plain != nil else {
+            report("expected a quantity or a percentage such as '5%', got \(node.summary)", at: node, path)
+            return nil
+        }
+        guard let capacity else { return nil }
+        let value = percent.map { $0 * capacity / 100 } ?? plain!
+        guard allowed(value, capacity) else {
+            report("expected \(expected(Self.number(capacity))), got \(scalarText)", at: node, path)
+            return nil
+        }
+        return value
+    }
+
+    private mutating func source(_ node: Node, at path: ConfigKeyPath) -> SourceConfig? {
+        guard let fields = fields(of: node, at: path, allowed: ["driver", "sample_every"]) else { return nil }
+        var driver: SourceConfig.Driver?
+        if let value = required("driver", in: fields), let name = string(value, at: path.appending("driver")) {
+            driver = SourceConfig.Driver(rawValue: name)
+            if driver == nil {
+                let known = SourceConfig.Driver.allCases.map(\.rawValue).joined(separator: ", ")
+                report("unknown driver '\(name)' (known drivers: \(known))", at: value, path.appending("driver"))
+            }
+        }
+        var interval: Double? = 60
+        if let value = fields.optional("sample_every") {
+            interval = duration(value, at: path.appending("sample_every"), minimum: 0.01)
+        }
+        guard let driver, let interval else { return nil }
+        return SourceConfig(driver: driver, sampleIntervalSeconds: interval)
+    }
+
+    private mutating func simulation(_ node: Node, at path: ConfigKeyPath, capacity: Double?) -> SimulationSettings? {
+        let allowed = ["daily_consumption", "uses_per_day", "noise", "refill", "initial", "seed"]
+        guard let fields = fields(of: node, at: path, allowed: allowed) else { return nil }
+        var failed = false
+        var settings = SimulationSettings.defaults(capacity: capacity ?? 0)
+
+        if let value = fields.optional("daily_consumption") {
+            let daily = quantity(value, at: path.appending("daily_consumption"), capacity: capacity,
+                                 expected: { _ in "a quantity above 0 per day" }) { value, _ in value > 0 }
+            settings.dailyConsumption = daily ?? 0
+            failed = failed || daily == nil
+        }
+        if let value = fields.optional("uses_per_day") {
+            let uses = number(value, at: path.appending("uses_per_day"))
+            if let uses, uses <= 0 {
+                report("expected a positive number, got \(value.plainText ?? "")", at: value, path.appending("uses_per_day"))
+                failed = true
+            }
+            settings.usesPerDay = uses ?? 0
+            failed = failed || uses == nil
+        }
+        if let value = fields.optional("noise") {
+            let noise = number(value, at: path.appending("noise"))
+            if let noise, !(0...1).contains(noise) {
+                report("expected a number from 0 to 1, got \(value.plainText ?? "")", at: value, path.appending("noise"))
+                failed = true
+            }
+            settings.noise = noise ?? 0
+            failed = failed || noise == nil
+        }
+        if let value = fields.optional("refill") {
+            let plan = refillPlan(value, at: path.appending("refill"))
+            settings.refill = plan ?? .never
+            failed = failed || plan == nil
+        }
+        if let value = fields.optional("initial") {
+            settings.initialQuantity = quantity(value, at: path.appending("initial"), capacity: capacity,
+                                                expected: { "a quantity from 0 to the capacity (\($0))" }) { $0 >= 0 && $0 <= $1 }
+            failed = failed || settings.initialQuantity == nil
+        }
+        if let value = fields.optional("seed") {
+            settings.seed = value.plainText.flatMap { UInt64($0) }
+            if settings.seed == nil {
+                report("expected a whole number from 0 to \(UInt64.max), got \(value.summary)",
+                       at: value, path.appending("seed"))
+                failed = true
+            }
+        }
+        return failed || capacity == nil ? nil : settings
+    }
+
+    /// `below 10%`, `every 7d` or `never`.
+    private mutating func refillPlan(_ node: Node, at path: ConfigKeyPath) -> SimulationSettings.RefillPlan? {
+        let text = node.scalar?.string ?? ""
+        let words = text.split(separator: " ", omittingEmptySubsequences: true)
+        switch (words.first, words.count) {
+        case ("never", 1):
+            return .never
+        case ("below", 2):
+            if let percent = PercentageParser.percent(String(words[1])), percent <= 100 {
+                return .below(fraction: percent / 100)
+            }
+        case ("every", 2):
+            if let seconds = DurationParser.seconds(String(words[1])), seconds > 0 {
+                return .every(seconds: seconds)
+            }
+        default:
+            break
+        }
+        report("expected 'below N%', 'every DURATION' or 'never', got \(node.summary)", at: node, path)
+        return nil
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import ReplenishAgent
-
-@Test("module builds") func moduleBuilds() { #expect(Bool(true)) }
