@@ -227,9 +227,9 @@ struct ConfigMistake: CustomTestStringConvertible, Sendable {
                       "cfg.yaml:15:1: invalid YAML: found unexpected end of stream (while scanning a quoted scalar at line 8, column 13)"),
         ConfigMistake("unknown key with a suggestion", "  url: mqtt://127.0.0.1",
                       "  url: mqtt://127.0.0.1\n  keep_alive: 30s",
-                      "cfg.yaml:5:3: mqtt.keep_alive: unknown key 'keep_alive' (expected one of: url, base_topic, client_id, keepalive, username, password_file); did you mean 'keepalive'?"),
+                      "cfg.yaml:5:3: mqtt.keep_alive: unknown key 'keep_alive' (expected one of: url, base_topic, client_id, keepalive, username, password_file, reconnect_min, reconnect_max); did you mean 'keepalive'?"),
         ConfigMistake("misspelt required key", "  url: mqtt://127.0.0.1", "  urll: mqtt://127.0.0.1",
-                      "cfg.yaml:4:3: mqtt.urll: unknown key 'urll' (expected one of: url, base_topic, client_id, keepalive, username, password_file); did you mean 'url'?",
+                      "cfg.yaml:4:3: mqtt.urll: unknown key 'urll' (expected one of: url, base_topic, client_id, keepalive, username, password_file, reconnect_min, reconnect_max); did you mean 'url'?",
                       "cfg.yaml:4:3: mqtt: missing required key 'url'"),
         ConfigMistake("missing required key", replacing: [
             ("  url: mqtt://127.0.0.1", "  client_id: board-7"),

@@ -11,8 +11,8 @@ struct DaemonProcessTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try replenishdExecutable())
         process.arguments = arguments
-        FileManager.default.createFile(atPath: directory.path(name + ".out"), contents: nil)
-        FileManager.default.createFile(atPath: directory.path(name + ".err"), contents: nil)
+        _ = FileManager.default.createFile(atPath: directory.path(name + ".out"), contents: nil)
+        _ = FileManager.default.createFile(atPath: directory.path(name + ".err"), contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: directory.url.appendingPathComponent(name + ".out"))
         process.standardError = try FileHandle(forWritingTo: directory.url.appendingPathComponent(name + ".err"))
         try process.run()

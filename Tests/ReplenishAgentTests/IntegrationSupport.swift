@@ -41,11 +41,17 @@ struct ReceivedMessage: Sendable {
     var json: String
 }
 
+final class MessageLog: Sendable {
+    private let list = Mutex<[ReceivedMessage]>([])
+    func append(_ message: ReceivedMessage) { list.withLock { $0.append(message) } }
+    var all: [ReceivedMessage] { list.withLock { $0 } }
+}
+
 /// A second MQTT client that records everything on the device's topics, on a persistent session
 /// so that nothing published while it reconnects after a broker restart is missed.
 final class Subscriber: Sendable {
     let client: MQTTClient
-    private let received = Mutex<[ReceivedMessage]>([])
+    private let log = MessageLog()
     private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
 
     private let probeTopic: String
@@ -62,20 +68,20 @@ final class Subscriber: Sendable {
         try client.subscribe(filter, qos: 1)
         client.start()
         let events = client.events
-        let received = self.received
+        let log = self.log
         task.withLock {
             $0 = Task {
                 for await event in events {
                     guard case let .message(topic, payload, _) = event else { continue }
                     if topic == probeTopic {
-                        received.withLock { $0.append(ReceivedMessage(topic: topic, seq: 0, reason: nil, json: "")) }
+                        log.append(ReceivedMessage(topic: topic, seq: 0, reason: nil, json: ""))
                         continue
                     }
                     guard let object = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any],
                           let seq = (object["seq"] as? NSNumber)?.uint64Value else { continue }
                     let message = ReceivedMessage(topic: topic, seq: seq, reason: object["reason"] as? String,
                                                   json: String(decoding: payload, as: UTF8.self))
-                    received.withLock { $0.append(message) }
+                    log.append(message)
                 }
             }
         }
@@ -87,11 +93,11 @@ final class Subscriber: Sendable {
         try await waitUntil("subscriber connected") {
             (try? self.client.publish(topic: self.probeTopic, payload: Array("probe".utf8), qos: 1, retain: false)) != nil
         }
-        try await waitUntil("probe echoed") { self.received.withLock { $0.contains { $0.topic == self.probeTopic } } }
+        try await waitUntil("probe echoed") { self.log.all.contains { $0.topic == self.probeTopic } }
     }
 
     /// Messages with a seq (probes left out).
-    var messages: [ReceivedMessage] { received.withLock { $0.filter { $0.topic != probeTopic } } }
+    var messages: [ReceivedMessage] { log.all.filter { $0.topic != probeTopic } }
 
     /// Distinct seqs in order of first arrival (a redelivered copy is dropped, as the cloud does).
     var distinctSeqs: [UInt64] {

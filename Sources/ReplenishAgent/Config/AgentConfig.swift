@@ -51,6 +51,11 @@ public struct MQTTSettings: Sendable, Equatable {
     public var username: String?
     /// File holding the password (key `password_file`); the password itself is never in the config.
     public var passwordFile: String?
+    /// Shortest wait before reconnecting (key `reconnect_min`; default 500ms).
+    public var reconnectDelayMin: Double = 0.5
+    /// Longest wait before reconnecting (key `reconnect_max`; default 30s); each wait is drawn at
+    /// random up to an exponentially growing bound, so a fleet does not reconnect in lockstep.
+    public var reconnectDelayMax: Double = 30
 
     public init(url: BrokerURL, baseTopic: String, clientID: String, keepAliveSeconds: Int = 60,
                 username: String? = nil, passwordFile: String? = nil) {

@@ -29,7 +29,8 @@ extension ConfigReader {
 
     /// `deviceID` fills the defaults of `base_topic` and `client_id`; nil when the device section failed.
     mutating func mqttSettings(_ node: Node, at path: ConfigKeyPath, deviceID: String?) -> MQTTSettings? {
-        let allowed = ["url", "base_topic", "client_id", "keepalive", "username", "password_file"]
+        let allowed = ["url", "base_topic", "client_id", "keepalive", "username", "password_file",
+                       "reconnect_min", "reconnect_max"]
         guard let fields = fields(of: node, at: path, allowed: allowed) else { return nil }
         var failed = false
         var url: BrokerURL?
@@ -72,9 +73,28 @@ extension ConfigReader {
         }
         let username = optionalString("username", in: fields, failed: &failed)
         let passwordFile = optionalString("password_file", in: fields, failed: &failed)
+        var reconnect = (min: 0.5, max: 30.0)
+        if let value = fields.optional("reconnect_min") {
+            let seconds = duration(value, at: path.appending("reconnect_min"), minimum: 0.01, maximum: 3600)
+            reconnect.min = seconds ?? 0
+            failed = failed || seconds == nil
+        }
+        if let value = fields.optional("reconnect_max") {
+            let seconds = duration(value, at: path.appending("reconnect_max"), minimum: 0.01, maximum: 86_400)
+            reconnect.max = seconds ?? 0
+            failed = failed || seconds == nil
+            if let seconds, seconds < reconnect.min {
+                report("expected a duration at least reconnect_min (\(Self.seconds(reconnect.min))), got '\(value.scalar?.string ?? "")'",
+                       at: value, path.appending("reconnect_max"))
+                failed = true
+            }
+        }
         guard !failed, let url, let baseTopic, let clientID else { return nil }
-        return MQTTSettings(url: url, baseTopic: baseTopic, clientID: clientID, keepAliveSeconds: keepAlive,
-                            username: username, passwordFile: passwordFile)
+        var settings = MQTTSettings(url: url, baseTopic: baseTopic, clientID: clientID, keepAliveSeconds: keepAlive,
+                                    username: username, passwordFile: passwordFile)
+        settings.reconnectDelayMin = reconnect.min
+        settings.reconnectDelayMax = reconnect.max
+        return settings
     }
 
     mutating func storageSettings(_ node: Node, at path: ConfigKeyPath) -> StorageSettings? {

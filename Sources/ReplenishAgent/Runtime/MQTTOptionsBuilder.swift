@@ -18,6 +18,7 @@ enum MQTTOptionsBuilder {
             }
         }
         return MQTTClientOptions(host: mqtt.url.host, port: mqtt.url.port, clientID: mqtt.clientID,
-                                 keepAliveSeconds: mqtt.keepAliveSeconds, username: mqtt.username, password: password)
+                                 keepAliveSeconds: mqtt.keepAliveSeconds, username: mqtt.username, password: password,
+                                 reconnectDelayMin: mqtt.reconnectDelayMin, reconnectDelayMax: mqtt.reconnectDelayMax)
     }
 }
