@@ -80,8 +80,8 @@ extension Replenishd {
         @Option(name: .long, help: "Simulated days to run.")
         var days: Int = 30
 
-        @Option(name: .long, help: "Simulated seconds per real second.")
-        var speed: Double = 57_600
+        @Option(name: .long, help: "Simulated seconds per real second (86400: a day a second).")
+        var speed: Double = 86_400
 
         @Option(name: .long, help: "The profile to run.")
         var profile: String?

@@ -85,7 +85,7 @@ struct DemoView {
         var lines = [
             "",
             "\(dailyReports) days simulated in \(String(format: "%.1f", seconds)) s: \(statusReports) status reports and "
-                + "\(seqs.count - statusReports) events received, seq \(sorted.first ?? 0)…\(sorted.last ?? 0) "
+                + "\(plural(seqs.count - statusReports, "event")) received, seq \(sorted.first ?? 0)…\(sorted.last ?? 0) "
                 + "\(inOrder ? "in order" : "OUT OF ORDER"), \(gaps) gaps, \(duplicates) duplicates; "
                 + "\(outboxLeft) left in the outbox at stop.",
         ]
@@ -96,7 +96,7 @@ struct DemoView {
                                   "type": slot.definition.measurement.type.rawValue])
             let perDay = dailyReports > 0 ? used / Double(dailyReports) : 0
             lines.append("  \(pad(id, 10)) used \(number(used)) \(unit) (\(number(perDay)) \(unit)/day), "
-                         + "refilled or replaced \(refills[id] ?? 0) times")
+                         + "refilled or replaced \(plural(refills[id] ?? 0, "time"))")
         }
         return lines
     }
@@ -113,6 +113,10 @@ struct DemoView {
         default:
             return "\(slot) \(name)"
         }
+    }
+
+    private func plural(_ count: Int, _ noun: String) -> String {
+        "\(count) \(noun)\(count == 1 ? "" : "s")"
     }
 
     private func bar(_ fraction: Double, width: Int = 20) -> String {

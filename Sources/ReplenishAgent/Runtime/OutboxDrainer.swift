@@ -13,6 +13,8 @@ enum DrainerInput: Sendable {
 /// Delivery counters, readable from any thread (status, demo, tests).
 public struct DeliveryStats: Sendable, Equatable {
     public var connected = false
+    /// A clean stop is under way: the coming disconnect is expected.
+    public var stopping = false
     public var delivered: UInt64 = 0
     public var lastAcknowledgedSeq: UInt64 = 0
 }
@@ -57,8 +59,11 @@ final class OutboxDrainer: Sendable {
             case .transport(.disconnected(let connection, let reason)):
                 if flight.connection == connection {
                     flight = Flight()
-                    stats.withLock { $0.connected = false }
-                    logger.warning("broker connection lost", metadata: ["reason": "\(reason)"])
+                    let stopping = stats.withLock { s in
+                        s.connected = false
+                        return s.stopping
+                    }
+                    if !stopping { logger.warning("broker connection lost", metadata: ["reason": "\(reason)"]) }
                 }
 
             case .transport(.published(let connection, let messageID)):
@@ -112,6 +117,7 @@ final class OutboxDrainer: Sendable {
                     logger.debug("published", metadata: ["seq": "\(row.seq)", "topic": "\(row.topic)"])
                 } catch {
                     logger.debug("publish refused; waiting for the next connection", metadata: ["error": "\(error)"])
+                    stats.withLock { $0.connected = false }
                     flight = Flight()
                     return
                 }

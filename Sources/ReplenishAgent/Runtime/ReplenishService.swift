@@ -89,6 +89,7 @@ public final class ReplenishService: Service, Sendable {
         ledgerFeed.yield(.flush)
         ledgerFeed.finish()
         await keeperTask.value
+        drainer.stats.withLock { $0.stopping = true }
         client.stop(final: nil)
         await forwarder.value
         drainerFeed.finish()
