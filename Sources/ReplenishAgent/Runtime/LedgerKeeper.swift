@@ -83,14 +83,23 @@ final class LedgerKeeper: Sendable {
         }
     }
 
-    private func header(schema: String, seq: UInt64, at now: Date) -> MessageHeader {
-        MessageHeader(schema: schema, deviceId: config.device.id, seq: seq, generatedAt: now,
+    /// The header every message of one transaction shares; schema and seq are filled per message.
+    private func header(at now: Date) -> MessageHeader {
+        MessageHeader(schema: "", deviceId: config.device.id, seq: 0, generatedAt: now,
                       clock: clockStatus, agentVersion: AgentVersion.current, configHash: config.configHash)
     }
 
     private var clockStatus: ClockStatus {
         // Clock trust (adjtimex) comes with the delivery work; until then an RTC vouches for it.
         config.device.hasRTC ? .synchronized : .unsynchronized
+    }
+
+    /// One message to queue, encoded once the transaction has given it its seq.
+    private struct Outgoing: Sendable {
+        var topic: String
+        var kind: MessageKind
+        var schema: String
+        var encode: @Sendable (MessageHeader) throws -> [UInt8]
     }
 
     /// Builds a status report of every slot; returns the totals it reported, or nil if nothing was committed.
@@ -100,24 +109,12 @@ final class LedgerKeeper: Sendable {
             SlotStatus(definition: slot.definition, ledger: ledgers[slot.definition.id]!, health: .ok,
                        now: now, calendar: calendar)
         }
-        let topic = config.mqtt.baseTopic + "/status"
-        let header = self.header(schema: StatusReport.schema, seq: 0, at: now)
+        let report = Outgoing(topic: config.mqtt.baseTopic + "/status", kind: .status, schema: StatusReport.schema) {
+            try StatusReport(header: $0, reason: reason, slots: slots).json()
+        }
         do {
-            let states = try encodedStates(ledgers, reportedAs: slots)
-            let seq = try await queue.run { [store] in
-                try store.commit { tx in
-                    var h = header
-                    h.seq = try tx.nextSeq()
-                    let payload = try StatusReport(header: h, reason: reason, slots: slots).json()
-                    for (id, blob) in states { try tx.setSlotState(id, blob) }
-                    try tx.enqueue(seq: h.seq, topic: topic, kind: .status, payload: payload,
-                                   createdAt: now.timeIntervalSince1970)
-                    return h.seq
-                }
-            }
+            let seq = try await commit([report], ledgers: ledgers, reportedAs: slots, at: now)
             logger.info("status report queued", metadata: ["seq": "\(seq)", "reason": "\(reason.rawValue)"])
-            committedSeq(seq)
-            outboxChanged()
             return Dictionary(uniqueKeysWithValues: slots.map { ($0.slot, $0.consumedTotal) })
         } catch {
             logger.error("status report not committed; its consumption goes into the next one",
@@ -127,29 +124,14 @@ final class LedgerKeeper: Sendable {
     }
 
     private func commitEvents(_ events: [LedgerEvent], ledgers: [String: SlotLedger]) async -> Bool {
-        let now = clock.now()
-        let topic = config.mqtt.baseTopic + "/events"
-        let header = self.header(schema: EventMessage.schema, seq: 0, at: now)
-        do {
-            let states = try encodedStates(ledgers, reportedAs: nil)
-            let last = try await queue.run { [store] in
-                try store.commit { tx in
-                    var last: UInt64 = 0
-                    for event in events {
-                        var h = header
-                        h.seq = try tx.nextSeq()
-                        try tx.enqueue(seq: h.seq, topic: topic, kind: .event,
-                                       payload: try EventMessage(header: h, event: event).json(),
-                                       createdAt: now.timeIntervalSince1970)
-                        last = h.seq
-                    }
-                    for (id, blob) in states { try tx.setSlotState(id, blob) }
-                    return last
-                }
+        let messages = events.map { event in
+            Outgoing(topic: config.mqtt.baseTopic + "/events", kind: .event, schema: EventMessage.schema) {
+                try EventMessage(header: $0, event: event).json()
             }
-            logger.info("events queued", metadata: ["count": "\(events.count)", "seq": "\(last)"])
-            committedSeq(last)
-            outboxChanged()
+        }
+        do {
+            let seq = try await commit(messages, ledgers: ledgers, reportedAs: nil, at: clock.now())
+            logger.info("events queued", metadata: ["count": "\(events.count)", "seq": "\(seq)"])
             return true
         } catch {
             logger.error("events not committed", metadata: ["error": "\(error)"])
@@ -159,17 +141,40 @@ final class LedgerKeeper: Sendable {
 
     private func commitState(_ ledgers: [String: SlotLedger]) async -> Bool {
         do {
-            let states = try encodedStates(ledgers, reportedAs: nil)
-            try await queue.run { [store] in
-                try store.commit { tx in
-                    for (id, blob) in states { try tx.setSlotState(id, blob) }
-                }
-            }
+            _ = try await commit([], ledgers: ledgers, reportedAs: nil, at: clock.now())
             return true
         } catch {
             logger.error("ledger flush failed", metadata: ["error": "\(error)"])
             return false
         }
+    }
+
+    /// Writes the ledgers and queues `messages` with fresh seqs, all in one transaction, so after a
+    /// crash at any instant the state and the outbox agree. Returns the last seq issued (0 for none).
+    private func commit(_ messages: [Outgoing], ledgers: [String: SlotLedger], reportedAs slots: [SlotStatus]?,
+                        at now: Date) async throws -> UInt64 {
+        let states = try encodedStates(ledgers, reportedAs: slots)
+        let header = self.header(at: now)
+        let last = try await queue.run { [store] in
+            try store.commit { tx in
+                var last: UInt64 = 0
+                for message in messages {
+                    var h = header
+                    h.schema = message.schema
+                    h.seq = try tx.nextSeq()
+                    try tx.enqueue(seq: h.seq, topic: message.topic, kind: message.kind,
+                                   payload: try message.encode(h), createdAt: now.timeIntervalSince1970)
+                    last = h.seq
+                }
+                for (id, blob) in states { try tx.setSlotState(id, blob) }
+                return last
+            }
+        }
+        if !messages.isEmpty {
+            committedSeq(last)
+            outboxChanged()
+        }
+        return last
     }
 
     /// The ledgers as stored; when a report is being built, as they will be once it is committed.
