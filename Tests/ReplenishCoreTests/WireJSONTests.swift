@@ -253,3 +253,36 @@ struct TimestampFractionTests {
         #expect(text == whole)
     }
 }
+
+@Suite("From ledger to wire")
+struct LedgerToWireTests {
+    @Test("the refilled event the ledger emits goes on the wire with its from/to levels")
+    func refillToEvent() throws {
+        var h = LedgerHarness(Fixture.slot(.level, hysteresis: 50, id: "water-tank"))
+        h.apply(.level(210.25), at: Fixture.utc(2026, 5, 12, 6))
+        let event = try #require(h.apply(.level(995.5), at: Fixture.utc(2026, 5, 12, 6, 5)).first)
+        let header = MessageHeader(schema: EventMessage.schema, deviceId: "cm-1", seq: 3, generatedAt: Fixture.utc(2026, 5, 12, 6, 5),
+                                   clock: .unsynchronized, agentVersion: "0.1.0", configHash: "h")
+        let json = try jsonObject(EventMessage(header: header, event: event).json())
+        #expect(json["event"] as? String == "refilled")
+        #expect(json["fromQuantity"] as? Double == 210.25)
+        #expect(json["toQuantity"] as? Double == 995.5)
+        #expect(json["at"] as? String == "2026-05-12T06:05:00Z")
+        #expect(json["clock"] as? String == "unsynchronized")
+    }
+
+    @Test("a report lists its slots in the given order")
+    func slotOrder() throws {
+        let now = Fixture.utc(2026, 5, 12, 7)
+        let ids = ["water", "beans", "descaler"]
+        let slots = ids.map {
+            SlotStatus(definition: Fixture.slot(.usage, id: $0), ledger: SlotLedger(), health: .ok, now: now, calendar: Fixture.berlin)
+        }
+        let header = MessageHeader(schema: StatusReport.schema, deviceId: "d", seq: 1, generatedAt: now,
+                                   clock: .synchronized, agentVersion: "v", configHash: "h")
+        let json = try jsonObject(StatusReport(header: header, reason: .periodic, slots: slots).json())
+        let listed = try #require(json["slots"] as? [[String: Any]]).compactMap { $0["slot"] as? String }
+        #expect(listed == ids)
+        #expect(json["reason"] as? String == "periodic")
+    }
+}
