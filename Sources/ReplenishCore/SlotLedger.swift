@@ -50,6 +50,12 @@ public struct SlotLedger: Sendable, Codable, Equatable {
 
     /// Applies one reading; returns what it revealed (refills, replacements).
     public mutating func apply(_ reading: Reading, definition: SlotDefinition, calendar: Calendar) -> [LedgerEvent] {
+        // A non-finite quantity (failed conversion upstream) is no reading: NaN would clamp to 0 and
+        // count everything left as consumed, infinity would poison the meter for good.
+        switch reading.observation {
+        case .level(let q), .consumed(let q): guard q.isFinite else { return [] }
+        case .replaced(let q): guard q?.isFinite ?? true else { return [] }
+        }
         let day = DayKey(reading.at, in: calendar)
         if firstDay == nil { firstDay = day }
         lastReadingDate = reading.at

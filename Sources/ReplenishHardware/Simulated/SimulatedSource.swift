@@ -77,8 +77,10 @@ public final class SimulatedSource: SensorSource {
         s.lastRefill = time
         switch sensor {
         case .level:
-            // The level sensor sees the old level before the refill, then the new one.
+            // The level sensor sees the old level before the refill, then the full one; uses later
+            // in the same sample come off the full level.
             observations.append(.level(s.quantity))
+            observations.append(.level(capacity))
         case .levelUsage:
             if used > 0 { observations.append(.consumed(used)) }
             used = 0

@@ -1,0 +1,117 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import ReplenishCore
+
+@Suite("Injected clocks")
+struct ClockTests {
+    /// Yields until `condition` holds, a bounded number of times; no sleeping.
+    func eventually(_ condition: () -> Bool) async -> Bool {
+        for _ in 0..<10_000 {
+            if condition() { return true }
+            await Task.yield()
+        }
+        return condition()
+    }
+
+    final class Flag: Sendable {
+        private let value = Atomic<Bool>(false)
+        func set() { value.store(true, ordering: .sequentiallyConsistent) }
+        var isSet: Bool { value.load(ordering: .sequentiallyConsistent) }
+    }
+
+    @Test("ManualClock only moves when told, and never backwards")
+    func manualNow() {
+        let clock = ManualClock(now: Fixture.noon)
+        #expect(clock.now() == Fixture.noon)
+        clock.advance(by: 90)
+        #expect(clock.now() == Fixture.noon.addingTimeInterval(90))
+        clock.advance(to: Fixture.noon)
+        #expect(clock.now() == Fixture.noon.addingTimeInterval(90))
+    }
+
+    @Test("sleep(until:) resumes only once advance reaches the deadline")
+    func sleepResumesAtDeadline() async throws {
+        let clock = ManualClock(now: Fixture.noon)
+        let deadline = Fixture.noon.addingTimeInterval(3600)
+        let woke = Flag()
+        let sleeper = Task {
+            try await clock.sleep(until: deadline)
+            woke.set()
+            return clock.now()
+        }
+        #expect(await eventually { clock.sleeperCount == 1 })
+
+        clock.advance(by: 1800)
+        for _ in 0..<100 { await Task.yield() }
+        #expect(!woke.isSet)
+        #expect(clock.sleeperCount == 1)
+
+        clock.advance(by: 1799)
+        for _ in 0..<100 { await Task.yield() }
+        #expect(!woke.isSet)
+
+        clock.advance(by: 1)
+        let wokeAt = try await sleeper.value
+        #expect(woke.isSet)
+        #expect(wokeAt == deadline)
+        #expect(clock.sleeperCount == 0)
+    }
+
+    @Test("one advance past several deadlines wakes each due sleeper and leaves the others")
+    func severalSleepers() async throws {
+        let clock = ManualClock(now: Fixture.noon)
+        let offsets: [Double] = [60, 120, 600]
+        let sleepers = offsets.map { offset in
+            Task { try await clock.sleep(until: Fixture.noon.addingTimeInterval(offset)) }
+        }
+        #expect(await eventually { clock.sleeperCount == 3 })
+        clock.advance(by: 150)
+        try await sleepers[0].value
+        try await sleepers[1].value
+        #expect(clock.sleeperCount == 1)
+        clock.advance(by: 450)
+        try await sleepers[2].value
+        #expect(clock.sleeperCount == 0)
+    }
+
+    @Test("a deadline that has already passed returns at once", arguments: [0.0, -1, -86_400])
+    func pastDeadline(_ offset: Double) async throws {
+        let clock = ManualClock(now: Fixture.noon)
+        try await clock.sleep(until: Fixture.noon.addingTimeInterval(offset))
+        #expect(clock.sleeperCount == 0)
+    }
+
+    @Test("cancelling a sleeper throws CancellationError and unregisters it")
+    func cancellation() async {
+        let clock = ManualClock(now: Fixture.noon)
+        let sleeper = Task { try await clock.sleep(until: Fixture.noon.addingTimeInterval(60)) }
+        #expect(await eventually { clock.sleeperCount == 1 })
+        sleeper.cancel()
+        await #expect(throws: CancellationError.self) { try await sleeper.value }
+        #expect(clock.sleeperCount == 0)
+        clock.advance(by: 120)   // nothing left to resume twice
+    }
+
+    @Test("a task cancelled before it sleeps throws CancellationError without parking")
+    func cancelledBeforeSleep() async {
+        let clock = ManualClock(now: Fixture.noon)
+        let sleeper = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await clock.sleep(until: Fixture.noon.addingTimeInterval(60))
+        }
+        await #expect(throws: CancellationError.self) { try await sleeper.value }
+        #expect(clock.sleeperCount == 0)
+    }
+
+    @Test("ScaledClock starts at its origin and runs forward")
+    func scaledClock() async throws {
+        let origin = Fixture.noon
+        let clock = ScaledClock(origin: origin, scale: 1)
+        let first = clock.now()
+        #expect(first >= origin)
+        #expect(first < origin.addingTimeInterval(60))
+        #expect(clock.now() >= first)
+        try await clock.sleep(until: origin.addingTimeInterval(-3600))   // in the past: returns at once
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+@testable import ReplenishCore
+
+/// The slot measurement, not Foundation's unit type of the same name.
+typealias Measurement = ReplenishCore.Measurement
+
+/// Fixed calendars and dates, so no test depends on the machine's zone or the wall clock.
+enum Fixture {
+    static let berlin: Calendar = {
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = TimeZone(identifier: "Europe/Berlin")!
+        return cal
+    }()
+
+    static let utc: Calendar = {
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = TimeZone(identifier: "UTC")!
+        return cal
+    }()
+
+    /// A local wall-clock instant in `calendar`'s zone (Berlin by default).
+    static func local(_ year: Int, _ month: Int, _ day: Int, _ hour: Int = 12, _ minute: Int = 0,
+                      _ second: Int = 0, in calendar: Calendar = berlin) -> Date {
+        calendar.date(from: DateComponents(year: year, month: month, day: day,
+                                           hour: hour, minute: minute, second: second))!
+    }
+
+    /// An instant given in UTC.
+    static func utc(_ year: Int, _ month: Int, _ day: Int, _ hour: Int = 0, _ minute: Int = 0,
+                    _ second: Int = 0) -> Date {
+        local(year, month, day, hour, minute, second, in: utc)
+    }
+
+    /// 2026-05-04 12:00 Berlin: an ordinary weekday far from any DST change.
+    static let noon = local(2026, 5, 4, 12)
+
+    static func slot(_ sensor: SensorKind, capacity: Double = 1000, hysteresis: Double? = nil,
+                     window: Int = 14, id: String? = nil,
+                     measurement: Measurement = Measurement(type: .volume, unit: .milliliter)) -> SlotDefinition {
+        SlotDefinition(id: id ?? "water-\(sensor.rawValue)", sensor: sensor, measurement: measurement,
+                       capacity: capacity, refillHysteresis: hysteresis, forecastWindowDays: window)
+    }
+}
+
+/// A ledger with its slot and calendar, applying observations at given instants.
+struct LedgerHarness {
+    let definition: SlotDefinition
+    let calendar: Calendar
+    var ledger = SlotLedger()
+    var events: [LedgerEvent] = []
+
+    init(_ definition: SlotDefinition, calendar: Calendar = Fixture.berlin) {
+        self.definition = definition
+        self.calendar = calendar
+    }
+
+    @discardableResult
+    mutating func apply(_ observation: Observation, at date: Date) -> [LedgerEvent] {
+        let new = ledger.apply(Reading(slot: definition.id, at: date, observation: observation),
+                               definition: definition, calendar: calendar)
+        events += new
+        return new
+    }
+
+    /// Applies observations one minute apart, starting at `start`.
+    mutating func apply(_ observations: [Observation], from start: Date = Fixture.noon) {
+        for (i, o) in observations.enumerated() { apply(o, at: start.addingTimeInterval(Double(i) * 60)) }
+    }
+}
+
+/// A small seeded generator for property-style tests.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import Testing
+@testable import ReplenishCore
+
+@Suite("Daily average and run-out forecast")
+struct ForecastTests {
+    let cal = Fixture.berlin
+
+    /// A usage-style history on a levelUsage slot: `perDay[i]` consumed at 10:00 on day i after 2026-05-01.
+    func ledger(perDay: [Double], capacity: Double = 100_000, window: Int = 14,
+                firstReadingHour: Int = 10) -> (LedgerHarness, Date) {
+        var h = LedgerHarness(Fixture.slot(.levelUsage, capacity: capacity, window: window))
+        let start = Fixture.local(2026, 5, 1, firstReadingHour)
+        for (i, q) in perDay.enumerated() {
+            let at = cal.date(byAdding: .day, value: i, to: start)!
+            h.apply(q > 0 ? .consumed(q) : .consumed(0), at: at)
+        }
+        return (h, start)
+    }
+
+    @Test("steady 100 a day for 10 days with 500 left runs out 5 days after now")
+    func steadyRate() throws {
+        var h = LedgerHarness(Fixture.slot(.level, capacity: 2000))
+        let start = Fixture.local(2026, 5, 1, 0, 30)
+        h.apply(.level(1500), at: start)
+        // 100 a day, in four uses, on days 1...10 (day 0 is the partial first day)
+        for d in 1...10 {
+            for u in 0..<4 {
+                let at = cal.date(byAdding: .day, value: d, to: start)!.addingTimeInterval(Double(u) * 3 * 3600)
+                h.apply(.level(1500 - Double((d - 1) * 100 + (u + 1) * 25)), at: at)
+            }
+        }
+        #expect(h.ledger.remaining == 500)
+        let now = Fixture.local(2026, 5, 12, 9)
+        let rate = try #require(h.ledger.averageDailyConsumption(asOf: now, window: 14, calendar: cal))
+        #expect(abs(rate - 100) < 1e-9)
+        let runOut = try #require(h.ledger.expectedRunOut(asOf: now, window: 14, calendar: cal))
+        #expect(abs(runOut.timeIntervalSince(now) - 5 * 86_400) < 1e-6)
+    }
+
+    @Test("without a whole day of history there is no average and no forecast")
+    func noWholeDay() {
+        var h = LedgerHarness(Fixture.slot(.level))
+        let morning = Fixture.local(2026, 5, 4, 7)
+        h.apply([.level(900), .level(800), .level(700)], from: morning)
+        let evening = Fixture.local(2026, 5, 4, 22)
+        #expect(h.ledger.averageDailyConsumption(asOf: evening, window: 14, calendar: cal) == nil)
+        #expect(h.ledger.expectedRunOut(asOf: evening, window: 14, calendar: cal) == nil)
+        #expect(SlotLedger().averageDailyConsumption(asOf: evening, window: 14, calendar: cal) == nil)
+    }
+
+    @Test("zero consumption gives no run-out date")
+    func zeroConsumption() {
+        var h = LedgerHarness(Fixture.slot(.level))
+        h.apply(.level(700), at: Fixture.local(2026, 5, 1, 10))
+        h.apply(.level(700), at: Fixture.local(2026, 5, 3, 10))
+        h.apply(.level(720), at: Fixture.local(2026, 5, 5, 10))
+        let now = Fixture.local(2026, 5, 8, 10)
+        #expect(h.ledger.averageDailyConsumption(asOf: now, window: 14, calendar: cal) == 0)
+        #expect(h.ledger.expectedRunOut(asOf: now, window: 14, calendar: cal) == nil)
+    }
+
+    @Test("an empty slot runs out now")
+    func emptyRunsOutNow() {
+        var h = LedgerHarness(Fixture.slot(.level))
+        h.apply([.level(50), .level(0)])
+        let now = Fixture.local(2026, 5, 4, 18)
+        #expect(h.ledger.expectedRunOut(asOf: now, window: 14, calendar: cal) == now)
+    }
+
+    @Test("a usage slot, whose stock is elsewhere, has an average but no run-out date")
+    func usageHasNoRunOut() {
+        var h = LedgerHarness(Fixture.slot(.usage))
+        for d in 0..<5 { h.apply(.consumed(30), at: Fixture.local(2026, 5, 1 + d, 10)) }
+        let now = Fixture.local(2026, 5, 6, 10)
+        #expect(h.ledger.averageDailyConsumption(asOf: now, window: 14, calendar: cal) == 30)
+        #expect(h.ledger.expectedRunOut(asOf: now, window: 14, calendar: cal) == nil)
+    }
+
+    struct WindowCase: CustomTestStringConvertible, Sendable {
+        var perDay: [Double]
+        var window: Int
+        var nowDayOffset: Int
+        var expected: Double?
+        var why: String
+        var testDescription: String { why }
+    }
+
+    static let windowCases: [WindowCase] = [
+        WindowCase(perDay: [10, 10, 10, 50, 50], window: 2, nowDayOffset: 5, expected: 50,
+                   why: "the window keeps only the last N whole days"),
+        WindowCase(perDay: [10, 10, 10, 50, 50], window: 4, nowDayOffset: 5, expected: 30,
+                   why: "a window larger than the later days uses all of them"),
+        WindowCase(perDay: [999, 20, 40], window: 14, nowDayOffset: 3, expected: 30,
+                   why: "the partial first day is left out when later whole days exist"),
+        WindowCase(perDay: [60], window: 14, nowDayOffset: 1, expected: 60,
+                   why: "the first day counts when it is the only whole day"),
+        WindowCase(perDay: [5, 40, 0, 0, 20], window: 14, nowDayOffset: 5, expected: 15,
+                   why: "days without consumption count as zero"),
+        WindowCase(perDay: [5, 40], window: 14, nowDayOffset: 6, expected: 8,
+                   why: "silent days up to yesterday count as zero"),
+        WindowCase(perDay: [5, 40, 70], window: 14, nowDayOffset: 2, expected: 40,
+                   why: "today is never part of the average"),
+        WindowCase(perDay: [5, 40], window: 0, nowDayOffset: 2, expected: nil,
+                   why: "a zero window gives no average"),
+    ]
+
+    @Test("which days feed the average", arguments: windowCases)
+    func window(_ c: WindowCase) throws {
+        let (h, start) = ledger(perDay: c.perDay, window: c.window)
+        let now = cal.date(byAdding: .day, value: c.nowDayOffset, to: start)!.addingTimeInterval(3600)
+        let average = h.ledger.averageDailyConsumption(asOf: now, window: c.window, calendar: cal)
+        if let expected = c.expected {
+            let got = try #require(average)
+            #expect(abs(got - expected) < 1e-9)
+        } else {
+            #expect(average == nil)
+        }
+    }
+
+    @Test("the average across the spring-forward day counts it as one day")
+    func averageAcrossDST() throws {
+        // 2026-03-29 is 23 hours long in Berlin.
+        let (h, _) = {
+            var h = LedgerHarness(Fixture.slot(.usage))
+            for d in 27...31 { h.apply(.consumed(10), at: Fixture.local(2026, 3, d, 1, 30)) }
+            return (h, 0)
+        }()
+        let now = Fixture.local(2026, 4, 1, 8)
+        let average = try #require(h.ledger.averageDailyConsumption(asOf: now, window: 14, calendar: cal))
+        #expect(average == 10)
+    }
+}
