@@ -104,3 +104,22 @@ struct DaemonProcessTests {
                 "\(result.stderr)")
     }
 }
+
+@Suite("replenishd demo")
+struct DemoCommandTests {
+    @Test("demo runs simulated days against its own broker and accounts for every message")
+    func demoAccountsForEverything() throws {
+        let directory = try TemporaryDirectory()
+        let profile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Hardware/profiles/coffee-machine.yaml").path
+        let process = try DaemonProcessTests.launch(["demo", "--days", "3", "--profile", profile],
+                                                    in: directory, name: "demo")
+        process.waitUntilExit()
+        let output = try String(contentsOfFile: directory.path("demo.out"), encoding: .utf8)
+        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(output.contains("Day  3 "))
+        let summary = try #require(output.split(separator: "\n").first { $0.contains("days simulated") })
+        #expect(summary.contains("3 days simulated"))
+        #expect(summary.contains("in order, 0 gaps, 0 duplicates; 0 left in the outbox"), "\(summary)")
+    }
+}

@@ -72,17 +72,38 @@ public struct DemoRun: Sendable {
 
         var view = DemoView(config: config, timeZone: service.timeZone)
         let end = clock.origin.addingTimeInterval(Double(options.days) * 86_400)
+        // Three simulated days without a message means something is wrong (30 s at least).
         let quiet = Duration.seconds(max(30, 3 * 86_400 / options.speed))
-        let stream = listener.events
-        var iterator = stream.makeAsyncIterator()
-        while view.dailyReports < options.days {
-            guard let event = await DemoRun.next(&iterator, within: quiet) else {
-                daemon.cancel()
-                throw AgentError(.broker, "no report arrived for \(quiet); is the broker at \(config.mqtt.url) reachable?")
+        let (inputs, feed) = AsyncStream.makeStream(of: DemoInput.self)
+        let forwarder = Task {
+            for await event in listener.events { feed.yield(.transport(event)) }
+            feed.finish()
+        }
+        let watchdog = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                feed.yield(.tick)
             }
-            guard case let .message(topic, payload, _) = event else { continue }
-            for line in view.take(topic: topic, payload: payload) { output(line) }
-            if let last = view.lastGeneratedAt, last >= end, view.dailyReports >= options.days { break }
+        }
+        defer {
+            forwarder.cancel()
+            watchdog.cancel()
+        }
+        var lastHeard = ContinuousClock.now
+        loop: for await input in inputs {
+            switch input {
+            case .tick:
+                if ContinuousClock.now - lastHeard > quiet {
+                    daemon.cancel()
+                    throw AgentError(.broker, "no report arrived for \(quiet); is the broker at \(config.mqtt.url) reachable?")
+                }
+            case .transport(.message(let topic, let payload, _)):
+                lastHeard = ContinuousClock.now
+                for line in view.take(topic: topic, payload: payload) { output(line) }
+                if view.dailyReports >= options.days, let last = view.lastGeneratedAt, last >= end { break loop }
+            case .transport:
+                break
+            }
         }
 
         daemon.cancel()
@@ -90,24 +111,6 @@ public struct DemoRun: Sendable {
         let stats = try StateStore(path: config.storage.path).outboxStats()
         let elapsed = ContinuousClock.now - started
         for line in view.summary(elapsed: elapsed, outboxLeft: stats.count) { output(line) }
-    }
-
-    /// The next event, or nil when none came within `limit`.
-    static func next(_ iterator: inout AsyncStream<MQTTEvent>.Iterator, within limit: Duration) async -> MQTTEvent? {
-        // A timer task ends the wait by handing back nil; whichever finishes first wins.
-        let box = IteratorBox(iterator)
-        let result = await withTaskGroup(of: MQTTEvent?.self) { group in
-            group.addTask { await box.next() }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
-        iterator = box.iterator
-        return result
     }
 
     static func brokerURL(_ text: String) throws -> BrokerURL {
@@ -134,10 +137,8 @@ public struct DemoRun: Sendable {
     }
 }
 
-/// Holds an iterator across the child task that waits on it.
-private final class IteratorBox: @unchecked Sendable {
-    // Only one task touches the iterator at a time: the waiting child, then the caller after the group ends.
-    var iterator: AsyncStream<MQTTEvent>.Iterator
-    init(_ iterator: AsyncStream<MQTTEvent>.Iterator) { self.iterator = iterator }
-    func next() async -> MQTTEvent? { await iterator.next() }
+/// What the demo's loop waits on: a message from the broker, or a second passing.
+private enum DemoInput: Sendable {
+    case transport(MQTTEvent)
+    case tick
 }
