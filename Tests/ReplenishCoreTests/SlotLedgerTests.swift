@@ -100,7 +100,7 @@ struct SlotLedgerTests {
     @Test("consumedTotal never decreases over a random sequence of readings, refills and noise",
           arguments: SensorKind.allCases, [1, 2, 3, 42, 2026] as [UInt64])
     func consumedTotalIsAMeter(_ sensor: SensorKind, seed: UInt64) {
-        var rng = SeededRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let definition = Fixture.slot(sensor, capacity: 1000, hysteresis: 20)
         var h = LedgerHarness(definition)
         var level = 1000.0

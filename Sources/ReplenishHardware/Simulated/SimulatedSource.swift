@@ -95,32 +95,3 @@ public final class SimulatedSource: SensorSource {
         86_400 / settings.usesPerDay
     }
 }
-
-/// A small, fast, seedable generator (SplitMix64), so simulated runs are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A uniform value in (0, 1].
-    mutating func unit() -> Double { (Double(next() >> 11) + 1) / Double(1 << 53) }
-
-    /// Exponentially distributed with the given mean (waiting time of a Poisson process).
-    mutating func exponential(mean: Double) -> Double { -log(unit()) * mean }
-
-    /// Standard normal (Box-Muller).
-    mutating func normal() -> Double { sqrt(-2 * log(unit())) * cos(2 * .pi * unit()) }
-
-    /// A seed derived from a name (FNV-1a), so each slot gets its own stream.
-    static func seed(from name: String) -> UInt64 {
-        name.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
-    }
-}
