@@ -65,20 +65,27 @@ public struct StoreTransaction: ~Copyable {
     }
 
     /// Deletes the oldest messages of `kind` until the outbox's payload bytes are at most
-    /// `maxBytes` or none of that kind is left, and answers how many it deleted.
-    /// Used to keep the outbox bounded by dropping superseded status reports first.
-    public mutating func evictOldest(kind: MessageKind, toFitBytes maxBytes: Int) throws(StoreError) -> Int {
+    /// `maxBytes` or none of that kind is left (other than `sparing`), and answers the seqs it
+    /// deleted, oldest first. Used to keep the outbox bounded by dropping superseded status
+    /// reports first; `sparing` keeps the report just queued, which supersedes the others.
+    public mutating func evictOldest(kind: MessageKind, toFitBytes maxBytes: Int, sparing: UInt64? = nil)
+        throws(StoreError) -> [UInt64] {
         // A row goes when the bytes of its kind queued before it are still short of the excess,
         // i.e. deleting the rows up to and including it is needed to get under the bound.
-        try db.execute(
+        let operation = "evict \(kind.rawValue) messages to fit \(maxBytes) bytes"
+        var evicted: [UInt64] = []
+        try db.query(
             """
             DELETE FROM outbox WHERE seq IN (
                 SELECT seq FROM (
                     SELECT seq, sum(length(payload)) OVER (ORDER BY seq) - length(payload) AS before
-                    FROM outbox WHERE kind = ?1)
+                    FROM outbox WHERE kind = ?1 AND seq != ?3)
                 WHERE before < (SELECT total(length(payload)) FROM outbox) - ?2)
+            RETURNING seq
             """,
-            [.text(kind.rawValue), .integer(Int64(maxBytes))],
-            operation: "evict \(kind.rawValue) messages to fit \(maxBytes) bytes")
+            [.text(kind.rawValue), .integer(Int64(maxBytes)), .integer(sparing.map { Int64(clamping: $0) } ?? -1)],
+            operation: operation
+        ) { row throws(StoreError) in evicted.append(try row.seq(0, operation: operation)) }
+        return evicted.sorted()
     }
 }

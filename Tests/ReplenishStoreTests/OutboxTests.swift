@@ -77,11 +77,26 @@ struct OutboxTests {
                 let kind: MessageKind = seq.isMultiple(of: 2) ? .event : .status
                 try store.enqueueOne(kind: kind, payload: [UInt8](repeating: 0, count: kind == .event ? 20 : 10))
             }
-            let count = try store.commit { transaction in
+            let deleted = try store.commit { transaction in
                 try transaction.evictOldest(kind: .status, toFitBytes: maxBytes)
             }
-            #expect(count == evicted.count)
+            #expect(deleted == evicted)
             #expect(try store.pending(limit: 10).map(\.seq) == [1, 2, 3, 4, 5].filter { !evicted.contains($0) })
+        }
+    }
+
+    @Test("evictOldest spares the report just queued even when the bound is not met")
+    func evictSparing() throws {
+        try withStore { store, _ in
+            for seq in 1...5 {
+                let kind: MessageKind = seq.isMultiple(of: 2) ? .event : .status
+                try store.enqueueOne(kind: kind, payload: [UInt8](repeating: 0, count: kind == .event ? 20 : 10))
+            }
+            let deleted = try store.commit { transaction in
+                try transaction.evictOldest(kind: .status, toFitBytes: 0, sparing: 5)
+            }
+            #expect(deleted == [1, 3])
+            #expect(try store.pending(limit: 10).map(\.seq) == [2, 4, 5])
         }
     }
 }
