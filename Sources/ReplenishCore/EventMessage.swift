@@ -4,32 +4,71 @@ import Foundation
 public struct EventMessage: Sendable, Equatable, Encodable {
     public static let schema = "replenish.event/1"
 
-    public var header: MessageHeader
-    public var event: LedgerEvent
+    /// What an event message can report.
+    public enum Event: Sendable, Equatable {
+        /// Something a slot's ledger noticed.
+        case ledger(LedgerEvent)
+        /// Status reports were dropped from a full outbox while delivery was stalled; their
+        /// consumption is not lost, because `consumedTotal` in every later report carries it.
+        case outboxEvicted(OutboxEviction)
+    }
 
-    public init(header: MessageHeader, event: LedgerEvent) {
+    public var header: MessageHeader
+    public var event: Event
+
+    public init(header: MessageHeader, event: Event) {
         self.header = header
         self.event = event
+    }
+
+    public init(header: MessageHeader, event: LedgerEvent) {
+        self.init(header: header, event: .ledger(event))
     }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: JSONKey.self)
         try header.encode(into: &c)
         switch event {
-        case let .refilled(slot, from, to, at):
+        case let .ledger(.refilled(slot, from, to, at)):
             try c.encode("refilled", forKey: "event")
             try c.encode(slot, forKey: "slot")
             try c.encode(Timestamp.string(at), forKey: "at")
             try c.encode(wireQuantity(from), forKey: "fromQuantity")
             try c.encode(wireQuantity(to), forKey: "toQuantity")
-        case let .replaced(slot, quantity, at):
+        case let .ledger(.replaced(slot, quantity, at)):
             try c.encode("replaced", forKey: "event")
             try c.encode(slot, forKey: "slot")
             try c.encode(Timestamp.string(at), forKey: "at")
             try c.encode(wireQuantity(quantity), forKey: "quantity")
+        case let .outboxEvicted(eviction):
+            try c.encode("outboxEvicted", forKey: "event")
+            try c.encode(eviction.reports, forKey: "evictedReports")
+            try c.encode(eviction.firstSeq, forKey: "firstEvictedSeq")
+            try c.encode(eviction.lastSeq, forKey: "lastEvictedSeq")
         }
     }
 
     /// The JSON payload.
     public func json() throws -> [UInt8] { try WireJSON.encode(self) }
+}
+
+/// Status reports evicted from the outbox since the last `outboxEvicted` event.
+public struct OutboxEviction: Sendable, Equatable, Codable {
+    public var reports: Int
+    public var firstSeq: UInt64
+    public var lastSeq: UInt64
+
+    public init(reports: Int, firstSeq: UInt64, lastSeq: UInt64) {
+        self.reports = reports
+        self.firstSeq = firstSeq
+        self.lastSeq = lastSeq
+    }
+
+    /// Adds seqs just evicted (in ascending order) to the tally.
+    public static func adding(_ seqs: [UInt64], to tally: OutboxEviction?) -> OutboxEviction? {
+        guard let first = seqs.first, let last = seqs.last else { return tally }
+        guard let tally else { return OutboxEviction(reports: seqs.count, firstSeq: first, lastSeq: last) }
+        return OutboxEviction(reports: tally.reports + seqs.count, firstSeq: min(tally.firstSeq, first),
+                              lastSeq: max(tally.lastSeq, last))
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 @testable import ReplenishAgent
 import ReplenishCore
+import ReplenishHardware
 import ReplenishMQTT
 import ReplenishStore
 import Testing
@@ -20,10 +21,11 @@ struct DeliveryTests {
         let service: ReplenishService
         let subscriber: Subscriber
         let task: Task<Void, any Error>
+        let sources: [SimulatedSource]
         /// Two sources, the report scheduler and the flush timer.
         let loops = 4
 
-        init(device: String) async throws {
+        init(device: String, adjust: (inout AgentConfig) -> Void = { _ in }) async throws {
             directory = try TemporaryDirectory()
             broker = try LocalBroker.start(persistence: true)
             var config = try ConfigLoader.parse(
@@ -31,13 +33,14 @@ struct DeliveryTests {
                 fileName: "test.yaml")
             config.mqtt.reconnectDelayMin = 0.05
             config.mqtt.reconnectDelayMax = 0.2
+            adjust(&config)
             self.config = config
             subscriber = try Subscriber(broker: broker, base: config.mqtt.baseTopic)
             try await subscriber.ready()
             clock = ManualClock(now: DeliveryTests.start)
-            service = ReplenishService(
-                config: config, sources: Daemon.sources(for: config, simulate: true, start: DeliveryTests.start),
-                clock: clock, logger: Logger(label: "test.service"))
+            sources = Daemon.sources(for: config, simulate: true, start: DeliveryTests.start)
+                .compactMap { $0 as? SimulatedSource }
+            service = ReplenishService(config: config, sources: sources, clock: clock, logger: Logger(label: "test.service"))
             task = Task { [service] in try await service.run() }
         }
 
@@ -47,15 +50,23 @@ struct DeliveryTests {
             clock.advance(by: 3600)
         }
 
+        /// Returns once the service is connected and subscribed: its start-up report, sent after
+        /// the subscription on the same connection, has arrived.
+        func connected() async throws {
+            try await subscriber.waitFor("the start-up report") { $0.contains { $0.reason == "startup" } }
+        }
+
         func outbox() throws -> OutboxStats {
             try StateStore(path: config.storage.path, readOnly: true).outboxStats()
         }
 
-        func stop() async throws {
+        func stop(keepBroker: Bool = false) async throws {
             task.cancel()
             try await task.value
-            subscriber.stop()
-            broker.stop()
+            if !keepBroker {
+                subscriber.stop()
+                broker.stop()
+            }
         }
     }
 

@@ -43,8 +43,18 @@ struct ReceivedMessage: Sendable {
 
 final class MessageLog: Sendable {
     private let list = Mutex<[ReceivedMessage]>([])
+    private let rawList = Mutex<[RawMessage]>([])
     func append(_ message: ReceivedMessage) { list.withLock { $0.append(message) } }
+    func appendRaw(_ message: RawMessage) { rawList.withLock { $0.append(message) } }
     var all: [ReceivedMessage] { list.withLock { $0 } }
+    var raw: [RawMessage] { rawList.withLock { $0 } }
+}
+
+/// Any message as received, JSON or not (availability is plain text).
+struct RawMessage: Sendable {
+    var topic: String
+    var payload: String
+    var retained: Bool
 }
 
 /// A second MQTT client that records everything on the device's topics, on a persistent session
@@ -72,7 +82,9 @@ final class Subscriber: Sendable {
         task.withLock {
             $0 = Task {
                 for await event in events {
-                    guard case let .message(topic, payload, _) = event else { continue }
+                    guard case let .message(topic, payload, retained) = event else { continue }
+                    log.appendRaw(RawMessage(topic: topic, payload: String(decoding: payload, as: UTF8.self),
+                                             retained: retained))
                     if topic == probeTopic {
                         log.append(ReceivedMessage(topic: topic, seq: 0, reason: nil, json: ""))
                         continue
@@ -95,6 +107,9 @@ final class Subscriber: Sendable {
         }
         try await waitUntil("probe echoed") { self.log.all.contains { $0.topic == self.probeTopic } }
     }
+
+    /// Every message received, JSON or not, probes included.
+    var rawMessages: [RawMessage] { log.raw }
 
     /// Messages with a seq (probes left out).
     var messages: [ReceivedMessage] { log.all.filter { $0.topic != probeTopic } }

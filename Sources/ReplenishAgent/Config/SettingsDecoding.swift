@@ -105,7 +105,7 @@ extension ConfigReader {
         let file = required("path", in: fields).flatMap { string($0, at: path.appending("path")) }
         var settings = StorageSettings(path: file ?? "")
         if let value = fields.optional("outbox_limit") {
-            let bytes = size(value, at: path.appending("outbox_limit"), minimum: 64 << 10)
+            let bytes = size(value, at: path.appending("outbox_limit"), minimum: 1 << 10)
             settings.outboxLimitBytes = bytes ?? 0
             failed = failed || bytes == nil
         }

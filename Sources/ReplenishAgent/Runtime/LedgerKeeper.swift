@@ -9,12 +9,16 @@ enum LedgerInput: Sendable {
     case observed(slot: String, at: Date, observations: [Observation])
     /// A status report is due.
     case reportDue(ReportReason)
+    /// A command arrived on `{base}/commands/{name}`.
+    case command(name: String, payload: [UInt8])
+    /// The broker connection is up again: time to tell the cloud what the outbox had to drop.
+    case deliveryResumed
     /// Write the in-memory ledgers now (flush interval, shutdown).
     case flush
 }
 
-/// Owns the slot ledgers: applies readings, and builds reports and events, committing each
-/// together with the ledger state and the next `seq` in one transaction.
+/// Owns the slot ledgers: applies readings, and builds reports, events and command replies,
+/// committing each together with the ledger state and the next `seq` in one transaction.
 ///
 /// It consumes one input at a time, so a report never races a reading.
 final class LedgerKeeper: Sendable {
@@ -26,6 +30,9 @@ final class LedgerKeeper: Sendable {
     private let logger: Logger
     private let outboxChanged: @Sendable () -> Void
     private let committedSeq: @Sendable (UInt64) -> Void
+
+    /// Where the tally of evicted reports is kept between `outboxEvicted` events.
+    static let evictionKey = "outbox.evicted"
 
     init(config: AgentConfig, store: StateStore, queue: BlockingQueue, clock: any AgentClock, calendar: Calendar,
          logger: Logger, outboxChanged: @escaping @Sendable () -> Void,
@@ -40,45 +47,59 @@ final class LedgerKeeper: Sendable {
         self.committedSeq = committedSeq
     }
 
+    /// What the keeper holds between inputs.
+    private struct State {
+        var ledgers: [String: SlotLedger] = [:]
+        /// Ledgers changed since they were last written.
+        var dirty = false
+        /// Reports evicted and not yet announced.
+        var eviction: OutboxEviction?
+    }
+
     /// Runs until `inputs` ends, starting from the ledgers persisted in `stored`.
     func run(inputs: AsyncStream<LedgerInput>, stored: StoredState) async {
-        var ledgers: [String: SlotLedger] = [:]
+        var state = State()
         for slot in config.slots {
             let id = slot.definition.id
             if let blob = stored.slots[id] {
                 do {
-                    ledgers[id] = try JSONDecoder().decode(SlotLedger.self, from: Data(blob))
+                    state.ledgers[id] = try JSONDecoder().decode(SlotLedger.self, from: Data(blob))
                 } catch {
                     logger.error("stored ledger unreadable, starting the slot afresh",
                                  metadata: ["slot": "\(id)", "error": "\(error)"])
                 }
             }
-            if ledgers[id] == nil { ledgers[id] = SlotLedger() }
+            if state.ledgers[id] == nil { state.ledgers[id] = SlotLedger() }
         }
-        var dirty = false
+        if let blob = stored.values[Self.evictionKey] {
+            state.eviction = try? JSONDecoder().decode(OutboxEviction?.self, from: Data(blob))
+        }
 
         for await input in inputs {
             switch input {
             case let .observed(slot, at, observations):
                 guard let definition = config.slots.first(where: { $0.definition.id == slot })?.definition,
-                      var ledger = ledgers[slot] else { continue }
+                      var ledger = state.ledgers[slot] else { continue }
                 var events: [LedgerEvent] = []
                 for observation in observations {
                     events += ledger.apply(Reading(slot: slot, at: at, observation: observation),
                                            definition: definition, calendar: calendar)
                 }
-                ledgers[slot] = ledger
-                dirty = true
-                if !events.isEmpty, await commitEvents(events, ledgers: ledgers) { dirty = false }
+                state.ledgers[slot] = ledger
+                state.dirty = true
+                if !events.isEmpty { await commitEvents(events, state: &state) }
 
             case .reportDue(let reason):
-                if let reported = await commitReport(reason, ledgers: ledgers) {
-                    for (id, total) in reported { ledgers[id]?.markReported(total: total) }
-                    dirty = false
-                }
+                await commitReport(reason, state: &state)
+
+            case let .command(name, payload):
+                await answer(command: name, payload: payload, state: &state)
+
+            case .deliveryResumed:
+                await announceEviction(state: &state)
 
             case .flush:
-                if dirty, await commitState(ledgers) { dirty = false }
+                if state.dirty { await commitState(&state) }
             }
         }
     }
@@ -102,62 +123,117 @@ final class LedgerKeeper: Sendable {
         var encode: @Sendable (MessageHeader) throws -> [UInt8]
     }
 
-    /// Builds a status report of every slot; returns the totals it reported, or nil if nothing was committed.
-    private func commitReport(_ reason: ReportReason, ledgers: [String: SlotLedger]) async -> [String: Double]? {
+    /// Builds a status report of every slot, with a reply to the command that asked for it, if any.
+    private func commitReport(_ reason: ReportReason, reply: Outgoing? = nil, state: inout State) async {
         let now = clock.now()
         let slots = config.slots.map { slot in
-            SlotStatus(definition: slot.definition, ledger: ledgers[slot.definition.id]!, health: .ok,
+            SlotStatus(definition: slot.definition, ledger: state.ledgers[slot.definition.id]!, health: .ok,
                        now: now, calendar: calendar)
         }
-        let report = Outgoing(topic: config.mqtt.baseTopic + "/status", kind: .status, schema: StatusReport.schema) {
+        let report = Outgoing(topic: topic("status"), kind: .status, schema: StatusReport.schema) {
             try StatusReport(header: $0, reason: reason, slots: slots).json()
         }
         do {
-            let seq = try await commit([report], ledgers: ledgers, reportedAs: slots, at: now)
+            let seq = try await commit([report] + (reply.map { [$0] } ?? []), state: &state, reportedAs: slots, at: now)
+            for slot in slots { state.ledgers[slot.slot]?.markReported(total: slot.consumedTotal) }
             logger.info("status report queued", metadata: ["seq": "\(seq)", "reason": "\(reason.rawValue)"])
-            return Dictionary(uniqueKeysWithValues: slots.map { ($0.slot, $0.consumedTotal) })
         } catch {
             logger.error("status report not committed; its consumption goes into the next one",
                          metadata: ["reason": "\(reason.rawValue)", "error": "\(error)"])
-            return nil
         }
     }
 
-    private func commitEvents(_ events: [LedgerEvent], ledgers: [String: SlotLedger]) async -> Bool {
+    private func commitEvents(_ events: [LedgerEvent], state: inout State) async {
         let messages = events.map { event in
-            Outgoing(topic: config.mqtt.baseTopic + "/events", kind: .event, schema: EventMessage.schema) {
+            Outgoing(topic: topic("events"), kind: .event, schema: EventMessage.schema) {
                 try EventMessage(header: $0, event: event).json()
             }
         }
         do {
-            let seq = try await commit(messages, ledgers: ledgers, reportedAs: nil, at: clock.now())
+            let seq = try await commit(messages, state: &state, reportedAs: nil, at: clock.now())
             logger.info("events queued", metadata: ["count": "\(events.count)", "seq": "\(seq)"])
-            return true
         } catch {
             logger.error("events not committed", metadata: ["error": "\(error)"])
-            return false
         }
     }
 
-    private func commitState(_ ledgers: [String: SlotLedger]) async -> Bool {
+    private func commitState(_ state: inout State) async {
         do {
-            _ = try await commit([], ledgers: ledgers, reportedAs: nil, at: clock.now())
-            return true
+            _ = try await commit([], state: &state, reportedAs: nil, at: clock.now())
         } catch {
             logger.error("ledger flush failed", metadata: ["error": "\(error)"])
-            return false
         }
     }
 
+    /// Decodes a command and answers it on `{base}/replies`; `reportNow` also builds a report.
+    private func answer(command name: String, payload: [UInt8], state: inout State) async {
+        func reply(_ correlationId: String?, _ command: String, _ error: String?) -> Outgoing {
+            Outgoing(topic: topic("replies"), kind: .reply, schema: CommandReply.schema) {
+                try CommandReply(header: $0, correlationId: correlationId, command: command,
+                                 status: error == nil ? .ok : .rejected, error: error).json()
+            }
+        }
+        switch CommandDecoder.decode(name: name, payload: payload) {
+        case .success(let request):
+            logger.info("command accepted", metadata: [
+                "command": "\(request.name.rawValue)", "correlationId": "\(request.correlationId)",
+            ])
+            switch request.name {
+            case .reportNow:
+                await commitReport(.command, reply: reply(request.correlationId, request.name.rawValue, nil),
+                                   state: &state)
+            default:
+                break  // the decoder rejects what this version cannot do
+            }
+        case .failure(let rejection):
+            logger.warning("command rejected", metadata: [
+                "command": "\(rejection.command)", "correlationId": "\(rejection.correlationId ?? "-")",
+                "reason": "\(rejection.reason)", "bytes": "\(payload.count)",
+            ])
+            do {
+                _ = try await commit([reply(rejection.correlationId, rejection.command, rejection.reason)],
+                                     state: &state, reportedAs: nil, at: clock.now())
+            } catch {
+                logger.error("reply not committed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Tells the cloud how many status reports the full outbox dropped, once delivery resumes.
+    private func announceEviction(state: inout State) async {
+        guard let eviction = state.eviction else { return }
+        let event = Outgoing(topic: topic("events"), kind: .event, schema: EventMessage.schema) {
+            try EventMessage(header: $0, event: .outboxEvicted(eviction)).json()
+        }
+        state.eviction = nil
+        do {
+            let seq = try await commit([event], state: &state, reportedAs: nil, at: clock.now(), persistEviction: true)
+            logger.warning("outbox evictions reported", metadata: [
+                "reports": "\(eviction.reports)", "firstSeq": "\(eviction.firstSeq)", "lastSeq": "\(eviction.lastSeq)",
+                "seq": "\(seq)",
+            ])
+        } catch {
+            state.eviction = eviction
+            logger.error("eviction event not committed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func topic(_ leaf: String) -> String { config.mqtt.baseTopic + "/" + leaf }
+
     /// Writes the ledgers and queues `messages` with fresh seqs, all in one transaction, so after a
-    /// crash at any instant the state and the outbox agree. Returns the last seq issued (0 for none).
-    private func commit(_ messages: [Outgoing], ledgers: [String: SlotLedger], reportedAs slots: [SlotStatus]?,
-                        at now: Date) async throws -> UInt64 {
-        let states = try encodedStates(ledgers, reportedAs: slots)
+    /// crash at any instant the state and the outbox agree. A status report evicts older ones when
+    /// the outbox is over its bound; the evictions are tallied in the same transaction.
+    /// Returns the last seq issued (0 for none).
+    private func commit(_ messages: [Outgoing], state: inout State, reportedAs slots: [SlotStatus]?,
+                        at now: Date, persistEviction: Bool = false) async throws -> UInt64 {
+        let states = try encodedStates(state.ledgers, reportedAs: slots)
         let header = self.header(at: now)
-        let last = try await queue.run { [store] in
+        let limit = config.storage.outboxLimitBytes
+        let tally = state.eviction
+        let (last, newTally) = try await queue.run { [store] in
             try store.commit { tx in
                 var last: UInt64 = 0
+                var newest: UInt64?
                 for message in messages {
                     var h = header
                     h.schema = message.schema
@@ -165,11 +241,27 @@ final class LedgerKeeper: Sendable {
                     try tx.enqueue(seq: h.seq, topic: message.topic, kind: message.kind,
                                    payload: try message.encode(h), createdAt: now.timeIntervalSince1970)
                     last = h.seq
+                    if message.kind == .status { newest = h.seq }
+                }
+                var newTally = tally
+                if let newest {
+                    let evicted = try tx.evictOldest(kind: .status, toFitBytes: limit, sparing: newest)
+                    newTally = OutboxEviction.adding(evicted, to: tally)
+                }
+                if persistEviction || newTally != tally {
+                    try tx.setValue(LedgerKeeper.evictionKey, Array(try JSONEncoder().encode(newTally)))
                 }
                 for (id, blob) in states { try tx.setSlotState(id, blob) }
-                return last
+                return (last, newTally)
             }
         }
+        if let newTally, newTally != tally {
+            logger.warning("outbox full: oldest status reports evicted", metadata: [
+                "evictedSoFar": "\(newTally.reports)", "limitBytes": "\(limit)",
+            ])
+        }
+        state.eviction = newTally
+        state.dirty = false
         if !messages.isEmpty {
             committedSeq(last)
             outboxChanged()

@@ -28,13 +28,17 @@ final class OutboxDrainer: Sendable {
     private let client: MQTTClient
     private let window: Int
     private let logger: Logger
+    /// The retained birth message published on every connect (topic, payload).
+    private let birth: (topic: String, payload: [UInt8])?
     let stats = Mutex(DeliveryStats())
 
-    init(store: StateStore, queue: BlockingQueue, client: MQTTClient, window: Int, logger: Logger) {
+    init(store: StateStore, queue: BlockingQueue, client: MQTTClient, window: Int,
+         birth: (topic: String, payload: [UInt8])? = nil, logger: Logger) {
         self.store = store
         self.queue = queue
         self.client = client
         self.window = max(1, window)
+        self.birth = birth
         self.logger = logger
     }
 
@@ -54,6 +58,14 @@ final class OutboxDrainer: Sendable {
                 flight = Flight(connection: connection)
                 stats.withLock { $0.connected = true }
                 logger.info("broker connected; draining the outbox", metadata: ["connection": "\(connection)"])
+                if let birth {
+                    // Retained, so the cloud sees the device online whenever it subscribes.
+                    do {
+                        _ = try client.publish(topic: birth.topic, payload: birth.payload, qos: 1, retain: true)
+                    } catch {
+                        logger.debug("birth message not sent", metadata: ["error": "\(error)"])
+                    }
+                }
                 await fill(&flight)
 
             case .transport(.disconnected(let connection, let reason)):
@@ -83,7 +95,7 @@ final class OutboxDrainer: Sendable {
                 await fill(&flight)
 
             case .transport(.message):
-                break
+                break  // commands go to the ledger keeper, not here
 
             case .outboxChanged:
                 await fill(&flight)

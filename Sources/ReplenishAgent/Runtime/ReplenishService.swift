@@ -47,8 +47,16 @@ public final class ReplenishService: Service, Sendable {
             "path": "\(config.storage.path)", "lastSeq": "\(stored.lastSeq)", "slots": "\(stored.slots.count)",
         ])
 
-        let client = try MQTTClient(options: try MQTTOptionsBuilder.options(for: config), logger: logger)
-        let drainer = OutboxDrainer(store: store, queue: queue, client: client, window: 32, logger: logger)
+        let availability = config.mqtt.baseTopic + "/availability"
+        var options = try MQTTOptionsBuilder.options(for: config)
+        // A persistent session: commands sent while the device is offline wait at the broker.
+        options.cleanSession = false
+        options.will = MQTTWill(topic: availability, payload: Array("offline".utf8), qos: 1, retain: true)
+        let client = try MQTTClient(options: options, logger: logger)
+        let commands = config.mqtt.baseTopic + "/commands/"
+        try client.subscribe(commands + "+", qos: 1)
+        let drainer = OutboxDrainer(store: store, queue: queue, client: client, window: 32,
+                                    birth: (availability, Array("online".utf8)), logger: logger)
         drainerBox.withLock { $0 = drainer }
         let (drainerInputs, drainerFeed) = AsyncStream.makeStream(of: DrainerInput.self)
         let (ledgerInputs, ledgerFeed) = AsyncStream.makeStream(of: LedgerInput.self)
@@ -64,7 +72,21 @@ public final class ReplenishService: Service, Sendable {
         notifier.ready(status: "\(sources.count) slots, broker \(config.mqtt.url)")
         let keeperTask = Task { await keeper.run(inputs: ledgerInputs, stored: stored) }
         let drainerTask = Task { await drainer.run(inputs: drainerInputs) }
-        let forwarder = Task { for await event in client.events { drainerFeed.yield(.transport(event)) } }
+        let forwarder = Task {
+            for await event in client.events {
+                switch event {
+                case let .message(topic, payload, _):
+                    if topic.hasPrefix(commands) {
+                        ledgerFeed.yield(.command(name: String(topic.dropFirst(commands.count)), payload: payload))
+                    }
+                case .connected:
+                    drainerFeed.yield(.transport(event))
+                    ledgerFeed.yield(.deliveryResumed)
+                default:
+                    drainerFeed.yield(.transport(event))
+                }
+            }
+        }
 
         // Producers end on graceful shutdown or cancellation.
         let producers = Task {
@@ -90,7 +112,7 @@ public final class ReplenishService: Service, Sendable {
         ledgerFeed.finish()
         await keeperTask.value
         drainer.stats.withLock { $0.stopping = true }
-        client.stop(final: nil)
+        client.stop(final: (topic: availability, payload: Array("offline".utf8), retain: true))
         await forwarder.value
         drainerFeed.finish()
         await drainerTask.value
