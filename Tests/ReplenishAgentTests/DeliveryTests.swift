@@ -25,7 +25,8 @@ struct DeliveryTests {
         /// Two sources, the report scheduler and the flush timer.
         let loops = 4
 
-        init(device: String, adjust: (inout AgentConfig) -> Void = { _ in }) async throws {
+        init(device: String, brokerDownAtStart: Bool = false,
+             adjust: (inout AgentConfig) -> Void = { _ in }) async throws {
             directory = try TemporaryDirectory()
             broker = try LocalBroker.start(persistence: true)
             var config = try ConfigLoader.parse(
@@ -37,6 +38,7 @@ struct DeliveryTests {
             self.config = config
             subscriber = try Subscriber(broker: broker, base: config.mqtt.baseTopic)
             try await subscriber.ready()
+            if brokerDownAtStart { broker.stop() }
             clock = ManualClock(now: DeliveryTests.start)
             sources = Daemon.sources(for: config, simulate: true, start: DeliveryTests.start)
                 .compactMap { $0 as? SimulatedSource }
@@ -112,5 +114,17 @@ struct DeliveryTests {
         #expect(seqs == seqs.sorted())
         #expect(seqs.first == 1)
         #expect(seqs.last! >= committed)
+    }
+
+    @Test("a daemon started while no broker listens connects once one appears, without a restart")
+    func brokerAppearsLater() async throws {
+        let h = try await DeliveryTests.Harness(device: "late-broker-test", brokerDownAtStart: true)
+        for _ in 1...3 { try await h.advanceOneHour() }
+        try await waitUntil("four reports committed") { h.service.lastCommittedSeq == 4 }
+        #expect(!h.service.delivery.connected)
+        try h.broker.restart()
+        try await h.subscriber.waitFor("all four") { Set($0.map(\.seq)).isSuperset(of: 1...4) }
+        try await h.stop()
+        #expect(h.subscriber.distinctSeqs == [1, 2, 3, 4])
     }
 }
