@@ -35,9 +35,14 @@ final class CapturedLog: Sendable {
     fileprivate func append(_ line: String) {
         lines.withLock { lines in
             lines.append(line)
+            // Each predicate sees each line once, so a predicate may count lines.
             let matched = waiters.withLock { waiters in
-                let matched = waiters.filter { $0.predicate(line) }
-                waiters.removeAll { $0.predicate(line) }
+                var matched: [(id: Int, predicate: @Sendable (String) -> Bool, continuation: CheckedContinuation<String?, Never>)] = []
+                waiters.removeAll { waiter in
+                    guard waiter.predicate(line) else { return false }
+                    matched.append(waiter)
+                    return true
+                }
                 return matched
             }
             for waiter in matched { waiter.continuation.resume(returning: line) }
