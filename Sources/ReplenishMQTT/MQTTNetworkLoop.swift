@@ -23,8 +23,6 @@ final class MQTTNetworkLoop: Sendable {
         var establishedThisAttempt = false
         var disconnectRequested = false
         var disconnectReason: String?
-        /// libmosquitto's error lines of this attempt (OpenSSL's reason for a TLS failure).
-        var libraryErrors: [String] = []
         var generation: UInt64 = 0
         var failedAttempts = 0
         var subscriptions: [Subscription] = []
@@ -37,6 +35,9 @@ final class MQTTNetworkLoop: Sendable {
     let logger: Logger
     let continuation: AsyncStream<MQTTEvent>.Continuation
     let state = Mutex(State())
+    /// libmosquitto's error lines of the current attempt (OpenSSL's reason for a TLS failure).
+    /// A lock of its own: libmosquitto may log from a call made while `state` is locked.
+    private let attemptErrors = Mutex<[String]>([])
     /// Signalled by `stop` to cut a backoff sleep short.
     private let wakeUp = DispatchSemaphore(value: 0)
     /// Signalled when the final message of `stop(final:)` is acknowledged or cannot be.
@@ -214,18 +215,16 @@ final class MQTTNetworkLoop: Sendable {
             s.establishedThisAttempt = false
             s.disconnectRequested = false
             s.disconnectReason = nil
-            s.libraryErrors = []
             return true
         }
         guard proceed else { return }
+        attemptErrors.withLock { $0 = [] }
 
         let keepAlive = options.keepAliveSeconds
         let rc = handle.connect(host: options.host, port: options.port, keepAliveSeconds: keepAlive)
         guard rc == MosquittoLibrary.success else {
-            let libraryErrors = state.withLock { s in
-                s.handle = nil
-                return s.libraryErrors
-            }
+            state.withLock { $0.handle = nil }
+            let libraryErrors = attemptErrors.withLock { $0 }
             let reason = ([MosquittoLibrary.describe(rc)] + libraryErrors).joined(separator: "; ")
             logger.warning(options.tls == nil ? "MQTT connect failed" : "MQTT TLS connect failed",
                            metadata: metadata.merging(["error": "\(reason)"]) { $1 })
@@ -247,12 +246,13 @@ final class MQTTNetworkLoop: Sendable {
             loopResult = handle.loop(timeoutMilliseconds: timeout)
         } while loopResult == MosquittoLibrary.success
 
-        let (established, generation, reason, stopping, libraryErrors) = state.withLock { s in
+        let (established, generation, reason, stopping) = state.withLock { s in
             s.handle = nil
             s.socketOpen = false
             s.connected = false
-            return (s.establishedThisAttempt, s.generation, s.disconnectReason, s.stopping, s.libraryErrors)
+            return (s.establishedThisAttempt, s.generation, s.disconnectReason, s.stopping)
         }
+        let libraryErrors = attemptErrors.withLock { $0 }
         let why = ([reason ?? MosquittoLibrary.describe(loopResult)] + libraryErrors).joined(separator: "; ")
         if established {
             if stopping {
@@ -341,7 +341,7 @@ final class MQTTNetworkLoop: Sendable {
         switch level {
         case Int32(MOSQ_LOG_ERR):
             let line = String(cString: text)
-            state.withLock { $0.libraryErrors.append(line) }
+            attemptErrors.withLock { $0.append(line) }
             logger.error("libmosquitto error", metadata: metadata.merging(["mosquitto.text": "\(line)"]) { $1 })
         case Int32(MOSQ_LOG_WARNING):
             logger.warning("libmosquitto warning", metadata: metadata.merging(["mosquitto.text": "\(String(cString: text))"]) { $1 })
