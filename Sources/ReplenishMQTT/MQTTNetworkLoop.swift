@@ -268,7 +268,7 @@ final class MQTTNetworkLoop: Sendable {
         } else if !stopping {
             // A broker that rejects our client certificate (expired, unknown issuer) just closes
             // the TLS connection: libmosquitto then reports a protocol error and no OpenSSL reason.
-            let hint = libraryErrors.isEmpty
+            let hint = libraryErrors.isEmpty && reason == nil
                 ? "; the broker closed the TLS connection before CONNACK, as it does when it rejects the client certificate (expired, or signed by a CA it does not trust)"
                 : ""
             logger.warning("MQTT TLS connection attempt failed", metadata: metadata.merging(["reason": "\(why)\(hint)"]) { $1 })
