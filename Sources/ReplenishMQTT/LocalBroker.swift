@@ -7,9 +7,27 @@ import Glibc
 
 /// A private mosquitto broker on a free loopback port, for tests and the demo.
 public final class LocalBroker: Sendable {
+    /// A TLS listener instead of plaintext: the broker's certificate and, with
+    /// `requireCertificate`, mutual TLS (the client certificate's CN becomes the username).
+    public struct TLSListener: Sendable, Equatable {
+        /// CA certificates the broker trusts for client certificates.
+        public var caFile: String
+        public var certFile: String
+        public var keyFile: String
+        public var requireCertificate: Bool
+
+        public init(caFile: String, certFile: String, keyFile: String, requireCertificate: Bool = true) {
+            self.caFile = caFile
+            self.certFile = certFile
+            self.keyFile = keyFile
+            self.requireCertificate = requireCertificate
+        }
+    }
+
     public let host = "127.0.0.1"
     public let port: Int
-    public var url: String { "mqtt://\(host):\(port)" }
+    public let tls: TLSListener?
+    public var url: String { "\(tls == nil ? "mqtt" : "mqtts")://\(host):\(port)" }
 
     private let directory: URL
     private let logger: Logger?
@@ -27,10 +45,11 @@ public final class LocalBroker: Sendable {
     /// Starts mosquitto on a free 127.0.0.1 port and returns once it accepts connections.
     /// With `persistence`, sessions and queued messages survive `restart()` (written on a clean stop),
     /// as they do on a production broker.
-    public static func start(persistence: Bool = false, logger: Logger? = nil) throws -> LocalBroker {
+    /// With `tls`, the listener speaks TLS 1.2 or later only.
+    public static func start(persistence: Bool = false, tls: TLSListener? = nil, logger: Logger? = nil) throws -> LocalBroker {
         var lastError: MQTTError?
         for _ in 0..<maxPortAttempts {
-            let broker = try LocalBroker(port: try freeLoopbackPort(), persistence: persistence, logger: logger)
+            let broker = try LocalBroker(port: try freeLoopbackPort(), persistence: persistence, tls: tls, logger: logger)
             do {
                 try broker.launch()
                 return broker
@@ -42,8 +61,9 @@ public final class LocalBroker: Sendable {
         throw lastError ?? MQTTError(code: .broker, message: "no free port for mosquitto")
     }
 
-    private init(port: Int, persistence: Bool, logger: Logger?) throws {
+    private init(port: Int, persistence: Bool, tls: TLSListener?, logger: Logger?) throws {
         self.port = port
+        self.tls = tls
         self.logger = logger
         let base = FileManager.default.temporaryDirectory
             .appendingPathComponent("replenish-broker-\(getpid())-\(port)-\(UInt32.random(in: 0...UInt32.max))")
@@ -67,6 +87,18 @@ public final class LocalBroker: Sendable {
             connection_messages true
 
             """
+        if let tls {
+            // Listener options follow their `listener` line in mosquitto.conf.
+            config += """
+                cafile \(tls.caFile)
+                certfile \(tls.certFile)
+                keyfile \(tls.keyFile)
+                tls_version tlsv1.2
+                require_certificate \(tls.requireCertificate)
+                use_identity_as_username \(tls.requireCertificate)
+
+                """
+        }
         // As root mosquitto would switch to the `mosquitto` user, which cannot write our temp dir.
         if getuid() == 0 { config += "user root\n" }
         do {

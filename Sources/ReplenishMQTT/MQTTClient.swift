@@ -76,5 +76,6 @@ public final class MQTTClient: Sendable {
         if options.password != nil, options.username == nil {
             throw invalid("a password needs a username")
         }
+        if let problem = options.tls?.problem { throw invalid(problem) }
     }
 }

@@ -31,7 +31,8 @@ public struct MQTTClientOptions: Sendable {
     /// QoS 1/2 messages libmosquitto keeps in flight at once; more are queued inside the handle
     /// (and dropped with it when the connection ends: the outbox republishes them).
     public var maxInflight: Int = 32
-    // TLS goes here (a later task): an optional `tls` struct applied in `MosquittoHandle.configure`.
+    /// TLS settings; nil means plaintext MQTT.
+    public var tls: MQTTTLSOptions? = nil
 
     public init(
         host: String,
@@ -44,7 +45,8 @@ public struct MQTTClientOptions: Sendable {
         will: MQTTWill? = nil,
         reconnectDelayMin: Double = 0.5,
         reconnectDelayMax: Double = 30,
-        maxInflight: Int = 32
+        maxInflight: Int = 32,
+        tls: MQTTTLSOptions? = nil
     ) {
         self.host = host
         self.port = port
@@ -57,6 +59,7 @@ public struct MQTTClientOptions: Sendable {
         self.reconnectDelayMin = reconnectDelayMin
         self.reconnectDelayMax = reconnectDelayMax
         self.maxInflight = maxInflight
+        self.tls = tls
     }
 }
 
@@ -65,6 +68,7 @@ extension MQTTClientOptions: CustomStringConvertible {
     public var description: String {
         "MQTTClientOptions(host: \(host), port: \(port), clientID: \(clientID), keepAlive: \(keepAliveSeconds)s, "
             + "cleanSession: \(cleanSession), username: \(username ?? "-"), password: \(password == nil ? "-" : "<redacted>"), "
-            + "will: \(will?.topic ?? "-"), reconnect: \(reconnectDelayMin)...\(reconnectDelayMax)s, maxInflight: \(maxInflight))"
+            + "will: \(will?.topic ?? "-"), reconnect: \(reconnectDelayMin)...\(reconnectDelayMax)s, maxInflight: \(maxInflight), "
+            + "tls: \(tls.map { "\($0)" } ?? "-"))"
     }
 }

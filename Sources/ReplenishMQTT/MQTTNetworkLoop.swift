@@ -35,6 +35,9 @@ final class MQTTNetworkLoop: Sendable {
     let logger: Logger
     let continuation: AsyncStream<MQTTEvent>.Continuation
     let state = Mutex(State())
+    /// libmosquitto's error lines of the current attempt (OpenSSL's reason for a TLS failure).
+    /// A lock of its own: libmosquitto may log from a call made while `state` is locked.
+    private let attemptErrors = Mutex<[String]>([])
     /// Signalled by `stop` to cut a backoff sleep short.
     private let wakeUp = DispatchSemaphore(value: 0)
     /// Signalled when the final message of `stop(final:)` is acknowledged or cannot be.
@@ -199,10 +202,7 @@ final class MQTTNetworkLoop: Sendable {
     private func runOneConnection() {
         let handle: MosquittoHandle
         do {
-            handle = try MosquittoHandle(
-                options: options, userdata: Unmanaged.passUnretained(self).toOpaque(),
-                forwardLibraryLog: logger.logLevel <= .trace
-            )
+            handle = try MosquittoHandle(options: options, userdata: Unmanaged.passUnretained(self).toOpaque())
         } catch {
             logger.error("cannot create mosquitto handle", metadata: metadata.merging(["error": "\(error)"]) { $1 })
             return
@@ -218,13 +218,16 @@ final class MQTTNetworkLoop: Sendable {
             return true
         }
         guard proceed else { return }
+        attemptErrors.withLock { $0 = [] }
 
         let keepAlive = options.keepAliveSeconds
         let rc = handle.connect(host: options.host, port: options.port, keepAliveSeconds: keepAlive)
         guard rc == MosquittoLibrary.success else {
-            let reason = MosquittoLibrary.describe(rc)
             state.withLock { $0.handle = nil }
-            logger.warning("MQTT connect failed", metadata: metadata.merging(["error": "\(reason)"]) { $1 })
+            let libraryErrors = attemptErrors.withLock { $0 }
+            let reason = ([MosquittoLibrary.describe(rc)] + libraryErrors).joined(separator: "; ")
+            logger.warning(options.tls == nil ? "MQTT connect failed" : "MQTT TLS connect failed",
+                           metadata: metadata.merging(["error": "\(reason)"]) { $1 })
             return
         }
         state.withLock { s in
@@ -249,7 +252,8 @@ final class MQTTNetworkLoop: Sendable {
             s.connected = false
             return (s.establishedThisAttempt, s.generation, s.disconnectReason, s.stopping)
         }
-        let why = reason ?? MosquittoLibrary.describe(loopResult)
+        let libraryErrors = attemptErrors.withLock { $0 }
+        let why = ([reason ?? MosquittoLibrary.describe(loopResult)] + libraryErrors).joined(separator: "; ")
         if established {
             if stopping {
                 logger.info("MQTT disconnected", metadata: metadata.merging(["mqtt.connection": "\(generation)"]) { $1 })
@@ -259,8 +263,15 @@ final class MQTTNetworkLoop: Sendable {
                 ]) { $1 })
             }
             continuation.yield(.disconnected(connection: generation, reason: why))
-        } else if !stopping {
+        } else if !stopping, options.tls == nil {
             logger.warning("MQTT connection attempt failed", metadata: metadata.merging(["reason": "\(why)"]) { $1 })
+        } else if !stopping {
+            // A broker that rejects our client certificate (expired, unknown issuer) just closes
+            // the TLS connection: libmosquitto then reports a protocol error and no OpenSSL reason.
+            let hint = libraryErrors.isEmpty && reason == nil
+                ? "; the broker closed the TLS connection before CONNACK, as it does when it rejects the client certificate (expired, or signed by a CA it does not trust)"
+                : ""
+            logger.warning("MQTT TLS connection attempt failed", metadata: metadata.merging(["reason": "\(why)\(hint)"]) { $1 })
         }
         // `handle` is destroyed here, on this thread, after no other thread can reach it.
     }
@@ -324,7 +335,19 @@ final class MQTTNetworkLoop: Sendable {
         continuation.yield(.message(topic: topic, payload: payload, retained: message.retain))
     }
 
-    func handleLibraryLog(level: Int32, text: String) {
-        logger.trace("libmosquitto", metadata: ["mosquitto.level": "\(level)", "mosquitto.text": "\(text)"])
+    /// Errors and warnings always reach the log (with the attempt's failure reason); the rest,
+    /// one line per packet, only at trace level.
+    func handleLibraryLog(level: Int32, text: UnsafePointer<CChar>) {
+        switch level {
+        case Int32(MOSQ_LOG_ERR):
+            let line = String(cString: text)
+            attemptErrors.withLock { $0.append(line) }
+            logger.error("libmosquitto error", metadata: metadata.merging(["mosquitto.text": "\(line)"]) { $1 })
+        case Int32(MOSQ_LOG_WARNING):
+            logger.warning("libmosquitto warning", metadata: metadata.merging(["mosquitto.text": "\(String(cString: text))"]) { $1 })
+        default:
+            guard logger.logLevel <= .trace else { return }
+            logger.trace("libmosquitto", metadata: ["mosquitto.level": "\(level)", "mosquitto.text": "\(String(cString: text))"])
+        }
     }
 }

@@ -14,7 +14,7 @@ final class MosquittoHandle: @unchecked Sendable {
 
     /// `userdata` is handed back to the C callbacks (an unretained `MQTTNetworkLoop`, or nil when
     /// only validating options). The corresponding C function is `mosquitto_new`.
-    init(options: MQTTClientOptions, userdata: UnsafeMutableRawPointer?, forwardLibraryLog: Bool = false) throws(MQTTError) {
+    init(options: MQTTClientOptions, userdata: UnsafeMutableRawPointer?) throws(MQTTError) {
         MosquittoLibrary.initializeOnce()
         // An empty id asks libmosquitto for a random one (allowed with a clean session only).
         let created: OpaquePointer? = options.clientID.isEmpty
@@ -26,14 +26,14 @@ final class MosquittoHandle: @unchecked Sendable {
                             message: "mosquitto_new failed for client id '\(options.clientID)': \(reason)")
         }
         raw = created
-        try configure(options, forwardLibraryLog: forwardLibraryLog)
+        try configure(options)
     }
 
     deinit {
         mosquitto_destroy(raw)
     }
 
-    private func configure(_ options: MQTTClientOptions, forwardLibraryLog: Bool) throws(MQTTError) {
+    private func configure(_ options: MQTTClientOptions) throws(MQTTError) {
         // We call mosquitto_loop on our own thread while other threads publish.
         try check(mosquitto_threaded_set(raw, true), "mosquitto_threaded_set")
         try check(mosquitto_int_option(raw, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311),
@@ -50,7 +50,9 @@ final class MosquittoHandle: @unchecked Sendable {
             }
             try check(rc, "setting the will on topic '\(will.topic)'", code: .invalidArgument)
         }
-        // TLS extension point: mosquitto_tls_set / mosquitto_tls_opts_set / MOSQ_OPT_TLS_* go here.
+        if let tls = options.tls {
+            try configureTLS(tls)
+        }
         mosquitto_connect_with_flags_callback_set(raw) { _, userdata, rc, flags in
             MQTTNetworkLoop.from(userdata)?.handleConnect(result: rc, flags: flags)
         }
@@ -64,11 +66,29 @@ final class MosquittoHandle: @unchecked Sendable {
             guard let message else { return }
             MQTTNetworkLoop.from(userdata)?.handleMessage(message.pointee)
         }
-        // libmosquitto logs every packet; only pay for it when someone reads trace logs.
-        guard forwardLibraryLog else { return }
+        // Always set: TLS failures (OpenSSL's reason, host name mismatch) only arrive this way.
+        // The loop turns the text into a String only for errors, warnings and trace logging.
         mosquitto_log_callback_set(raw) { _, userdata, level, text in
             guard let text else { return }
-            MQTTNetworkLoop.from(userdata)?.handleLibraryLog(level: level, text: String(cString: text))
+            MQTTNetworkLoop.from(userdata)?.handleLibraryLog(level: level, text: text)
+        }
+    }
+
+    /// The broker is always verified (SSL_VERIFY_PEER); `tls_version` is a minimum in
+    /// libmosquitto 2.0 (`tlsv1.2` turns off SSLv3, TLS 1.0 and 1.1 and keeps TLS 1.3).
+    /// The corresponding C functions are `mosquitto_tls_set`, `mosquitto_tls_opts_set`,
+    /// `mosquitto_tls_insecure_set` and `mosquitto_string_option(MOSQ_OPT_TLS_ALPN)`.
+    private func configureTLS(_ tls: MQTTTLSOptions) throws(MQTTError) {
+        if let problem = tls.problem { throw MQTTError(code: .invalidArgument, message: problem) }
+        // libmosquitto opens each file here and answers MOSQ_ERR_INVAL when one cannot be read.
+        try check(mosquitto_tls_set(raw, tls.caFile, tls.caDirectory, tls.certFile, tls.keyFile, nil),
+                  "cannot use the TLS files (\(tls))")
+        let verifyPeer: Int32 = 1  // SSL_VERIFY_PEER
+        try check(mosquitto_tls_opts_set(raw, verifyPeer, tls.minimumVersion, nil),
+                  "setting the minimum TLS version \(tls.minimumVersion)")
+        try check(mosquitto_tls_insecure_set(raw, !tls.verifyHostname), "setting TLS host name verification")
+        if let alpn = tls.alpn {
+            try check(mosquitto_string_option(raw, MOSQ_OPT_TLS_ALPN, alpn), "setting the ALPN protocol '\(alpn)'")
         }
     }
 

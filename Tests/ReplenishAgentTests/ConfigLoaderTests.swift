@@ -17,6 +17,12 @@ private let completeConfig = """
       keepalive: 90s
       username: cm-000123
       password_file: /etc/replenishd/mqtt.password
+      ca_file: /etc/replenishd/AmazonRootCA1.pem
+      ca_dir: /etc/ssl/certs
+      cert_file: /etc/replenishd/device.crt
+      key_file: /etc/replenishd/device.key
+      alpn: [x-amzn-mqtt-ca]
+      allow_insecure: true
     storage:
       path: /var/lib/replenishd/state.db
       outbox_limit: 512KiB
@@ -97,7 +103,10 @@ struct ConfigLoaderTests {
             mqtt: MQTTSettings(
                 url: BrokerURL(tls: true, host: "broker.example.com", port: 8883),
                 baseTopic: "acme/coffee/cm-000123", clientID: "replenishd-cm-000123", keepAliveSeconds: 90,
-                username: "cm-000123", passwordFile: "/etc/replenishd/mqtt.password"),
+                username: "cm-000123", passwordFile: "/etc/replenishd/mqtt.password",
+                caFile: "/etc/replenishd/AmazonRootCA1.pem", caDirectory: "/etc/ssl/certs",
+                certFile: "/etc/replenishd/device.crt", keyFile: "/etc/replenishd/device.key",
+                alpn: "x-amzn-mqtt-ca", allowInsecure: true),
             storage: StorageSettings(path: "/var/lib/replenishd/state.db", outboxLimitBytes: 512 << 10,
                                      flushIntervalSeconds: 600),
             report: ReportSettings(dailyAt: TimeOfDay(hour: 3, minute: 30)!, everySeconds: 21_600, onStart: false),
@@ -227,9 +236,9 @@ struct ConfigMistake: CustomTestStringConvertible, Sendable {
                       "cfg.yaml:15:1: invalid YAML: found unexpected end of stream (while scanning a quoted scalar at line 8, column 13)"),
         ConfigMistake("unknown key with a suggestion", "  url: mqtt://127.0.0.1",
                       "  url: mqtt://127.0.0.1\n  keep_alive: 30s",
-                      "cfg.yaml:5:3: mqtt.keep_alive: unknown key 'keep_alive' (expected one of: url, base_topic, client_id, keepalive, username, password_file, reconnect_min, reconnect_max); did you mean 'keepalive'?"),
+                      "cfg.yaml:5:3: mqtt.keep_alive: unknown key 'keep_alive' (expected one of: url, base_topic, client_id, keepalive, username, password_file, reconnect_min, reconnect_max, ca_file, ca_dir, cert_file, key_file, alpn, allow_insecure); did you mean 'keepalive'?"),
         ConfigMistake("misspelt required key", "  url: mqtt://127.0.0.1", "  urll: mqtt://127.0.0.1",
-                      "cfg.yaml:4:3: mqtt.urll: unknown key 'urll' (expected one of: url, base_topic, client_id, keepalive, username, password_file, reconnect_min, reconnect_max); did you mean 'url'?",
+                      "cfg.yaml:4:3: mqtt.urll: unknown key 'urll' (expected one of: url, base_topic, client_id, keepalive, username, password_file, reconnect_min, reconnect_max, ca_file, ca_dir, cert_file, key_file, alpn, allow_insecure); did you mean 'url'?",
                       "cfg.yaml:4:3: mqtt: missing required key 'url'"),
         ConfigMistake("missing required key", replacing: [
             ("  url: mqtt://127.0.0.1", "  client_id: board-7"),
@@ -264,6 +273,31 @@ struct ConfigMistake: CustomTestStringConvertible, Sendable {
                       "cfg.yaml:4:8: mqtt.url: unsupported scheme 'http' (expected mqtt://host[:port] or mqtts://host[:port])"),
         ConfigMistake("bad url port", "  url: mqtt://127.0.0.1", "  url: mqtt://127.0.0.1:99999",
                       "cfg.yaml:4:8: mqtt.url: expected a port from 1 to 65535, got '99999'"),
+        ConfigMistake("plaintext MQTT to a host that is not loopback", "  url: mqtt://127.0.0.1",
+                      "  url: mqtt://broker.example.com",
+                      "cfg.yaml:4:8: mqtt.url: plaintext MQTT to 'broker.example.com' is refused; use mqtts:// or set mqtt.allow_insecure: true"),
+        ConfigMistake("plaintext MQTT to a LAN address", "  url: mqtt://127.0.0.1", "  url: mqtt://192.168.1.20:1883",
+                      "cfg.yaml:4:8: mqtt.url: plaintext MQTT to '192.168.1.20' is refused; use mqtts:// or set mqtt.allow_insecure: true"),
+        ConfigMistake("allow_insecure must be a boolean", "  url: mqtt://127.0.0.1",
+                      "  url: mqtt://broker.example.com\n  allow_insecure: yes",
+                      "cfg.yaml:5:19: mqtt.allow_insecure: expected true or false, got 'yes'"),
+        ConfigMistake("mqtts without a CA", "  url: mqtt://127.0.0.1", "  url: mqtts://broker.example.com",
+                      "cfg.yaml:4:8: mqtt.url: mqtts:// needs ca_file or ca_dir to verify the broker's certificate"),
+        ConfigMistake("client certificate without its key", "  url: mqtt://127.0.0.1",
+                      "  url: mqtts://broker.example.com\n  ca_file: /etc/replenishd/ca.pem\n  cert_file: /etc/replenishd/device.crt",
+                      "cfg.yaml:6:3: mqtt.cert_file: cert_file needs key_file (the client certificate's private key)"),
+        ConfigMistake("client key without its certificate", "  url: mqtt://127.0.0.1",
+                      "  url: mqtts://broker.example.com\n  ca_dir: /etc/ssl/certs\n  key_file: /etc/replenishd/device.key",
+                      "cfg.yaml:6:3: mqtt.key_file: key_file needs cert_file (the client certificate)"),
+        ConfigMistake("TLS keys with mqtt://", "  url: mqtt://127.0.0.1",
+                      "  url: mqtt://127.0.0.1\n  ca_file: /etc/replenishd/ca.pem\n  alpn: x-amzn-mqtt-ca",
+                      "cfg.yaml:5:3: mqtt.ca_file: TLS settings need an mqtts:// url (mqtt.url is mqtt://127.0.0.1:1883)"),
+        ConfigMistake("more than one ALPN protocol", "  url: mqtt://127.0.0.1",
+                      "  url: mqtts://broker.example.com\n  ca_file: /etc/replenishd/ca.pem\n  alpn: [x-amzn-mqtt-ca, mqtt]",
+                      "cfg.yaml:6:9: mqtt.alpn: expected one ALPN protocol (libmosquitto offers a single one), got 2"),
+        ConfigMistake("misspelt TLS key suggests the right one", "  url: mqtt://127.0.0.1",
+                      "  url: mqtts://broker.example.com\n  ca_file: /etc/replenishd/ca.pem\n  keyfile: /etc/replenishd/device.key",
+                      "cfg.yaml:6:3: mqtt.keyfile: unknown key 'keyfile' (expected one of: url, base_topic, client_id, keepalive, username, password_file, reconnect_min, reconnect_max, ca_file, ca_dir, cert_file, key_file, alpn, allow_insecure); did you mean 'key_file'?"),
         ConfigMistake("device id with a topic separator", "  id: cm-000123", "  id: cm/000123",
                       "cfg.yaml:2:7: device.id: a device id must not contain '/' (it is one MQTT topic level), got 'cm/000123'"),
         ConfigMistake("device id with a space", "  id: cm-000123", "  id: \"cm 000123\"",

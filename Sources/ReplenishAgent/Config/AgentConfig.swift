@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ReplenishCore
 import ReplenishHardware
 
@@ -56,15 +59,35 @@ public struct MQTTSettings: Sendable, Equatable {
     /// Longest wait before reconnecting (key `reconnect_max`; default 30s); each wait is drawn at
     /// random up to an exponentially growing bound, so a fleet does not reconnect in lockstep.
     public var reconnectDelayMax: Double = 30
+    /// PEM file of the CAs that may sign the broker's certificate (key `ca_file`; mqtts:// only).
+    public var caFile: String?
+    /// Directory of hashed CA certificates (key `ca_dir`; mqtts:// only).
+    public var caDirectory: String?
+    /// Client certificate for mutual TLS (key `cert_file`; with `key_file`).
+    public var certFile: String?
+    /// The client certificate's private key (key `key_file`); must not be readable by others.
+    public var keyFile: String?
+    /// The one ALPN protocol to offer (key `alpn`), e.g. `x-amzn-mqtt-ca` for AWS IoT Core on port 443.
+    public var alpn: String?
+    /// Allows plaintext `mqtt://` to a host other than loopback (key `allow_insecure`; default false).
+    public var allowInsecure: Bool = false
 
     public init(url: BrokerURL, baseTopic: String, clientID: String, keepAliveSeconds: Int = 60,
-                username: String? = nil, passwordFile: String? = nil) {
+                username: String? = nil, passwordFile: String? = nil,
+                caFile: String? = nil, caDirectory: String? = nil, certFile: String? = nil, keyFile: String? = nil,
+                alpn: String? = nil, allowInsecure: Bool = false) {
         self.url = url
         self.baseTopic = baseTopic
         self.clientID = clientID
         self.keepAliveSeconds = keepAliveSeconds
         self.username = username
         self.passwordFile = passwordFile
+        self.caFile = caFile
+        self.caDirectory = caDirectory
+        self.certFile = certFile
+        self.keyFile = keyFile
+        self.alpn = alpn
+        self.allowInsecure = allowInsecure
     }
 }
 
@@ -78,6 +101,18 @@ public struct BrokerURL: Sendable, Equatable, CustomStringConvertible {
         self.tls = tls
         self.host = host
         self.port = port
+    }
+
+    /// True for `localhost`, 127.0.0.0/8 and ::1: traffic that never leaves the board.
+    public var isLoopback: Bool {
+        if host.lowercased() == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, host, &v6) == 1 {
+            return withUnsafeBytes(of: &v6) { Array($0) } == Array(repeating: 0, count: 15) + [1]
+        }
+        return false
     }
 
     /// IPv6 hosts are bracketed, as in the config: `mqtt://[fe80::1]:1883`.

@@ -30,11 +30,12 @@ extension ConfigReader {
     /// `deviceID` fills the defaults of `base_topic` and `client_id`; nil when the device section failed.
     mutating func mqttSettings(_ node: Node, at path: ConfigKeyPath, deviceID: String?) -> MQTTSettings? {
         let allowed = ["url", "base_topic", "client_id", "keepalive", "username", "password_file",
-                       "reconnect_min", "reconnect_max"]
+                       "reconnect_min", "reconnect_max"] + Self.tlsKeys + ["allow_insecure"]
         guard let fields = fields(of: node, at: path, allowed: allowed) else { return nil }
         var failed = false
         var url: BrokerURL?
-        if let urlNode = required("url", in: fields), let text = string(urlNode, at: path.appending("url")) {
+        let urlNode = required("url", in: fields)
+        if let urlNode, let text = string(urlNode, at: path.appending("url")) {
             switch BrokerURL.parse(text) {
             case let .success(parsed): url = parsed
             case let .failure(problem): report(problem.message, at: urlNode, path.appending("url"))
@@ -89,12 +90,96 @@ extension ConfigReader {
                 failed = true
             }
         }
+        let caFile = optionalString("ca_file", in: fields, failed: &failed)
+        let caDirectory = optionalString("ca_dir", in: fields, failed: &failed)
+        let certFile = optionalString("cert_file", in: fields, failed: &failed)
+        let keyFile = optionalString("key_file", in: fields, failed: &failed)
+        var alpn: String?
+        if let value = fields.optional("alpn") {
+            alpn = alpnProtocol(value, at: path.appending("alpn"))
+            failed = failed || alpn == nil
+        }
+        var allowInsecure = false
+        if let value = fields.optional("allow_insecure") {
+            let flag = bool(value, at: path.appending("allow_insecure"))
+            allowInsecure = flag ?? true  // already reported: do not pile a plaintext refusal on top
+            failed = failed || flag == nil
+        }
+        if let url, let urlNode {
+            failed = !transportIsSound(url, urlNode: urlNode, fields: fields, allowInsecure: allowInsecure) || failed
+        }
         guard !failed, let url, let baseTopic, let clientID else { return nil }
         var settings = MQTTSettings(url: url, baseTopic: baseTopic, clientID: clientID, keepAliveSeconds: keepAlive,
-                                    username: username, passwordFile: passwordFile)
+                                    username: username, passwordFile: passwordFile,
+                                    caFile: caFile, caDirectory: caDirectory, certFile: certFile, keyFile: keyFile,
+                                    alpn: alpn, allowInsecure: allowInsecure)
         settings.reconnectDelayMin = reconnect.min
         settings.reconnectDelayMax = reconnect.max
         return settings
+    }
+
+    static let tlsKeys = ["ca_file", "ca_dir", "cert_file", "key_file", "alpn"]
+
+    /// The rules between `url` and the TLS keys: mqtts:// verifies the broker against a CA,
+    /// a client certificate comes with its key, TLS keys need mqtts://, and plaintext leaves
+    /// the board only when `allow_insecure: true` says so.
+    private mutating func transportIsSound(_ url: BrokerURL, urlNode: Node, fields: ConfigFields,
+                                           allowInsecure: Bool) -> Bool {
+        let path = fields.path
+        let given = Self.tlsKeys.compactMap { key in fields.entry(key).map { (key: key, entry: $0) } }
+            .filter { !$0.entry.value.isNull }
+        guard url.tls else {
+            var sound = true
+            if let first = given.min(by: { ($0.entry.key.mark?.line ?? 0) < ($1.entry.key.mark?.line ?? 0) }) {
+                report("TLS settings need an mqtts:// url (mqtt.url is \(url))", at: first.entry.key,
+                       path.appending(first.key))
+                sound = false
+            }
+            if !url.isLoopback, !allowInsecure {
+                report("plaintext MQTT to '\(url.host)' is refused; use mqtts:// or set mqtt.allow_insecure: true",
+                       at: urlNode, path.appending("url"))
+                sound = false
+            }
+            return sound
+        }
+        var sound = true
+        if fields.optional("ca_file") == nil, fields.optional("ca_dir") == nil {
+            report("mqtts:// needs ca_file or ca_dir to verify the broker's certificate", at: urlNode, path.appending("url"))
+            sound = false
+        }
+        func present(_ key: String) -> ConfigFields.Entry? { fields.optional(key) == nil ? nil : fields.entry(key) }
+        switch (present("cert_file"), present("key_file")) {
+        case let (cert?, nil):
+            report("cert_file needs key_file (the client certificate's private key)", at: cert.key, path.appending("cert_file"))
+            sound = false
+        case let (nil, key?):
+            report("key_file needs cert_file (the client certificate)", at: key.key, path.appending("key_file"))
+            sound = false
+        default:
+            break
+        }
+        return sound
+    }
+
+    /// One protocol name, as a string or a list of one: libmosquitto 2.0 offers a single ALPN protocol.
+    private mutating func alpnProtocol(_ node: Node, at path: ConfigKeyPath) -> String? {
+        let names: [Node]
+        if case .sequence = node {
+            guard let elements = sequence(node, at: path) else { return nil }
+            guard elements.count == 1 else {
+                report("expected one ALPN protocol (libmosquitto offers a single one), got \(elements.count)", at: node, path)
+                return nil
+            }
+            names = elements
+        } else {
+            names = [node]
+        }
+        guard let name = string(names[0], at: path) else { return nil }
+        guard (1...255).contains(name.utf8.count) else {
+            report("expected an ALPN protocol name of 1 to 255 bytes, got '\(name)'", at: names[0], path)
+            return nil
+        }
+        return name
     }
 
     mutating func storageSettings(_ node: Node, at path: ConfigKeyPath) -> StorageSettings? {

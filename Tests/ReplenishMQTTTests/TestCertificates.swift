@@ -1,0 +1,144 @@
+import Foundation
+@testable import ReplenishMQTT
+
+/// A throwaway PKI made with the `openssl` command: a CA, a server certificate for localhost
+/// (SAN DNS:localhost, IP:127.0.0.1), a client certificate, an expired client certificate, a
+/// server certificate for another host name, and an unrelated second CA. Made once per test run.
+struct TestPKI: Sendable {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    let directory: URL
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    var caFile: String { path("ca.crt") }
+    var serverCert: String { path("server.crt") }
+    var serverKey: String { path("server.key") }
+    var clientCert: String { path("client.crt") }
+    var clientKey: String { path("client.key") }
+    /// Signed by the CA, valid only on 2020-01-01.
+    var expiredClientCert: String { path("expired.crt") }
+    /// Signed by the CA for `other.example` only.
+    var otherHostCert: String { path("otherhost.crt") }
+    var otherHostKey: String { path("otherhost.key") }
+    /// A CA that signed none of the above.
+    var unrelatedCAFile: String { path("unrelated-ca.crt") }
+
+    /// The broker listener for mutual TLS with this PKI.
+    func listener(requireCertificate: Bool = true, serverCert: String? = nil, serverKey: String? = nil) -> LocalBroker.TLSListener {
+        LocalBroker.TLSListener(caFile: caFile, certFile: serverCert ?? self.serverCert, keyFile: serverKey ?? self.serverKey,
+                                requireCertificate: requireCertificate)
+    }
+
+    /// Client TLS options with the client certificate.
+    func clientTLS(caFile: String? = nil, certFile: String? = nil) -> MQTTTLSOptions {
+        MQTTTLSOptions(caFile: caFile ?? self.caFile, certFile: certFile ?? clientCert, keyFile: clientKey)
+    }
+
+    /// The PKI shared by every test in this process; creating it costs about a second.
+    static func shared() throws -> TestPKI { try made.get() }
+    private static let made: Result<TestPKI, Failure> = Result { () throws(Failure) in try TestPKI.make() }
+
+    private static let config = """
+        [req]
+        distinguished_name = dn
+        [dn]
+        [ca_ext]
+        basicConstraints = critical, CA:TRUE
+        keyUsage = critical, keyCertSign, cRLSign
+        subjectKeyIdentifier = hash
+        [server_ext]
+        basicConstraints = CA:FALSE
+        keyUsage = critical, digitalSignature
+        extendedKeyUsage = serverAuth
+        subjectAltName = DNS:localhost, IP:127.0.0.1
+        [otherhost_ext]
+        basicConstraints = CA:FALSE
+        keyUsage = critical, digitalSignature
+        extendedKeyUsage = serverAuth
+        subjectAltName = DNS:other.example
+        [client_ext]
+        basicConstraints = CA:FALSE
+        keyUsage = critical, digitalSignature
+        extendedKeyUsage = clientAuth
+        [ca]
+        default_ca = test_ca
+        [test_ca]
+        database = index.txt
+        new_certs_dir = .
+        serial = serial
+        default_md = sha256
+        policy = any_name
+        [any_name]
+        commonName = supplied
+
+        """
+
+    private static func make() throws(Failure) -> TestPKI {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("replenish-pki-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try config.write(to: directory.appendingPathComponent("openssl.cnf"), atomically: true, encoding: .utf8)
+            try "".write(to: directory.appendingPathComponent("index.txt"), atomically: true, encoding: .utf8)
+            try "1000\n".write(to: directory.appendingPathComponent("serial"), atomically: true, encoding: .utf8)
+        } catch {
+            throw Failure(description: "cannot prepare \(directory.path): \(error)")
+        }
+        let pki = TestPKI(directory: directory)
+        func key(_ name: String) throws(Failure) {
+            try pki.openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", name)
+        }
+        func selfSignedCA(_ name: String, subject: String) throws(Failure) {
+            try key("\(name).key")
+            try pki.openssl("req", "-config", "openssl.cnf", "-x509", "-new", "-key", "\(name).key", "-subj", subject,
+                            "-days", "2", "-extensions", "ca_ext", "-out", "\(name).crt")
+        }
+        func request(_ name: String, subject: String) throws(Failure) {
+            try key("\(name).key")
+            try pki.openssl("req", "-config", "openssl.cnf", "-new", "-key", "\(name).key", "-subj", subject,
+                            "-out", "\(name).csr")
+        }
+        func sign(_ name: String, extensions: String, as output: String? = nil) throws(Failure) {
+            try pki.openssl("x509", "-req", "-in", "\(name).csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                            "-days", "2", "-extfile", "openssl.cnf", "-extensions", extensions,
+                            "-out", output ?? "\(name).crt")
+        }
+        try selfSignedCA("ca", subject: "/CN=replenishd test CA")
+        try selfSignedCA("unrelated-ca", subject: "/CN=unrelated test CA")
+        try request("server", subject: "/CN=localhost")
+        try sign("server", extensions: "server_ext")
+        try request("otherhost", subject: "/CN=other.example")
+        try sign("otherhost", extensions: "otherhost_ext")
+        try request("client", subject: "/CN=test-device")
+        try sign("client", extensions: "client_ext")
+        // OpenSSL 3.0's x509 command has no -not_before/-not_after (3.4 has); `ca` sets both dates.
+        try pki.openssl("ca", "-config", "openssl.cnf", "-batch", "-notext", "-cert", "ca.crt", "-keyfile", "ca.key",
+                        "-in", "client.csr", "-extfile", "openssl.cnf", "-extensions", "client_ext",
+                        "-startdate", "20200101000000Z", "-enddate", "20200102000000Z", "-out", "expired.crt")
+        return pki
+    }
+
+    /// Runs `openssl` in the PKI directory; a failure carries its stderr.
+    private func openssl(_ arguments: String...) throws(Failure) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["openssl"] + arguments
+        process.currentDirectoryURL = directory
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw Failure(description: "cannot run openssl: \(error)")
+        }
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failure(description: "openssl \(arguments.joined(separator: " ")) exited \(process.terminationStatus):\n\(stderr)")
+        }
+    }
+}
