@@ -44,7 +44,8 @@ extension Replenishd {
             }
             do {
                 try await Daemon.run(config: loaded, simulate: simulate, timeScale: timeScale, logger: logger)
-            } catch let error as AgentError where error.code == .invalidArguments || error.code == .unsupported {
+            } catch let error as AgentError where [.invalidArguments, .unsupported, .unreadable].contains(error.code) {
+                // Configuration problems found when the config is used (files, permissions, arguments).
                 printErr("replenishd: \(error)")
                 throw ExitCode(exConfig)
             }

@@ -25,18 +25,19 @@ struct DeliveryTests {
         /// Two sources, the report scheduler and the flush timer.
         let loops = 4
 
-        init(device: String, brokerDownAtStart: Bool = false,
+        init(device: String, brokerDownAtStart: Bool = false, tls: Bool = false,
              adjust: (inout AgentConfig) -> Void = { _ in }) async throws {
             directory = try TemporaryDirectory()
-            broker = try LocalBroker.start(persistence: true)
+            let pki = tls ? try TestPKI.shared() : nil
+            broker = try LocalBroker.start(persistence: true, tls: pki?.listener())
             var config = try ConfigLoader.parse(
-                testConfig(deviceID: device, broker: broker, database: directory.path("state.db")),
+                testConfig(deviceID: device, broker: broker, database: directory.path("state.db"), tls: pki),
                 fileName: "test.yaml")
             config.mqtt.reconnectDelayMin = 0.05
             config.mqtt.reconnectDelayMax = 0.2
             adjust(&config)
             self.config = config
-            subscriber = try Subscriber(broker: broker, base: config.mqtt.baseTopic)
+            subscriber = try Subscriber(broker: broker, base: config.mqtt.baseTopic, tls: pki?.clientTLS())
             try await subscriber.ready()
             if brokerDownAtStart { broker.stop() }
             clock = ManualClock(now: DeliveryTests.start)
@@ -126,5 +127,15 @@ struct DeliveryTests {
         try await h.subscriber.waitFor("all four") { Set($0.map(\.seq)).isSuperset(of: 1...4) }
         try await h.stop()
         #expect(h.subscriber.distinctSeqs == [1, 2, 3, 4])
+    }
+
+    @Test("over mutual TLS the daemon connects and delivers")
+    func mutualTLS() async throws {
+        let h = try await DeliveryTests.Harness(device: "tls-test", tls: true)
+        #expect(h.config.mqtt.url.tls)
+        try await h.connected()
+        try await h.advanceOneHour()
+        try await h.subscriber.waitFor("the next report") { Set($0.map(\.seq)).isSuperset(of: [1, 2]) }
+        try await h.stop()
     }
 }

@@ -66,12 +66,14 @@ final class Subscriber: Sendable {
 
     private let probeTopic: String
 
-    init(broker: LocalBroker, base: String, clientID: String = "test-subscriber-\(UUID().uuidString.prefix(8))") throws {
+    init(broker: LocalBroker, base: String, clientID: String = "test-subscriber-\(UUID().uuidString.prefix(8))",
+         tls: MQTTTLSOptions? = nil) throws {
         let filter = base + "/#"
         probeTopic = base + "/test-probe"
         let probeTopic = self.probeTopic
         var options = MQTTClientOptions(host: broker.host, port: broker.port, clientID: clientID)
         options.cleanSession = false
+        options.tls = tls
         options.reconnectDelayMin = 0.05
         options.reconnectDelayMax = 0.2
         client = try MQTTClient(options: options, logger: Logger(label: "test.subscriber"))
@@ -144,13 +146,14 @@ func replenishdExecutable() throws -> String {
 
 /// A test config for the daemon.
 func testConfig(deviceID: String, broker: LocalBroker, database: String, every: String = "1h",
-                extraSlots: String = "") -> String {
-    """
+                extraSlots: String = "", tls: TestPKI? = nil) -> String {
+    let tlsKeys = tls.map { "\n  ca_file: \($0.caFile)\n  cert_file: \($0.clientCert)\n  key_file: \($0.clientKey)" } ?? ""
+    return """
     device:
       id: \(deviceID)
       timezone: UTC
     mqtt:
-      url: \(broker.url)
+      url: \(broker.url)\(tlsKeys)
     storage:
       path: \(database)
       flush_interval: 1h

@@ -117,7 +117,13 @@ public struct DemoRun: Sendable {
         guard let url = URLComponents(string: text), url.scheme == "mqtt", let host = url.host, !host.isEmpty else {
             throw AgentError(.invalidArguments, "--broker: expected mqtt://host[:port], got '\(text)'")
         }
-        return BrokerURL(tls: false, host: host, port: url.port ?? 1883)
+        let broker = BrokerURL(tls: false, host: host, port: url.port ?? 1883)
+        // The demo speaks plaintext MQTT, which replenishd allows only on loopback.
+        guard broker.isLoopback else {
+            throw AgentError(.invalidArguments, "--broker: the demo uses plaintext MQTT, so only a loopback broker "
+                             + "(localhost, 127.0.0.0/8, ::1) is accepted, got '\(host)'")
+        }
+        return broker
     }
 
     /// Looks for a profile beside the working directory, the executable, or the installed share folder.

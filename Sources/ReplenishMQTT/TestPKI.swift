@@ -1,43 +1,43 @@
 import Foundation
-@testable import ReplenishMQTT
 
 /// A throwaway PKI made with the `openssl` command: a CA, a server certificate for localhost
 /// (SAN DNS:localhost, IP:127.0.0.1), a client certificate, an expired client certificate, a
-/// server certificate for another host name, and an unrelated second CA. Made once per test run.
-struct TestPKI: Sendable {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+/// server certificate for another host name, and an unrelated second CA. Made once per process,
+/// for tests (here and in the agent's) that need a real mutual-TLS broker.
+public struct TestPKI: Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    let directory: URL
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+    public let directory: URL
+    public func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
-    var caFile: String { path("ca.crt") }
-    var serverCert: String { path("server.crt") }
-    var serverKey: String { path("server.key") }
-    var clientCert: String { path("client.crt") }
-    var clientKey: String { path("client.key") }
+    public var caFile: String { path("ca.crt") }
+    public var serverCert: String { path("server.crt") }
+    public var serverKey: String { path("server.key") }
+    public var clientCert: String { path("client.crt") }
+    public var clientKey: String { path("client.key") }
     /// Signed by the CA, valid only on 2020-01-01.
-    var expiredClientCert: String { path("expired.crt") }
+    public var expiredClientCert: String { path("expired.crt") }
     /// Signed by the CA for `other.example` only.
-    var otherHostCert: String { path("otherhost.crt") }
-    var otherHostKey: String { path("otherhost.key") }
+    public var otherHostCert: String { path("otherhost.crt") }
+    public var otherHostKey: String { path("otherhost.key") }
     /// A CA that signed none of the above.
-    var unrelatedCAFile: String { path("unrelated-ca.crt") }
+    public var unrelatedCAFile: String { path("unrelated-ca.crt") }
 
     /// The broker listener for mutual TLS with this PKI.
-    func listener(requireCertificate: Bool = true, serverCert: String? = nil, serverKey: String? = nil) -> LocalBroker.TLSListener {
+    public func listener(requireCertificate: Bool = true, serverCert: String? = nil, serverKey: String? = nil) -> LocalBroker.TLSListener {
         LocalBroker.TLSListener(caFile: caFile, certFile: serverCert ?? self.serverCert, keyFile: serverKey ?? self.serverKey,
                                 requireCertificate: requireCertificate)
     }
 
     /// Client TLS options with the client certificate.
-    func clientTLS(caFile: String? = nil, certFile: String? = nil) -> MQTTTLSOptions {
+    public func clientTLS(caFile: String? = nil, certFile: String? = nil) -> MQTTTLSOptions {
         MQTTTLSOptions(caFile: caFile ?? self.caFile, certFile: certFile ?? clientCert, keyFile: clientKey)
     }
 
     /// The PKI shared by every test in this process; creating it costs about a second.
-    static func shared() throws -> TestPKI { try made.get() }
+    public static func shared() throws -> TestPKI { try made.get() }
     private static let made: Result<TestPKI, Failure> = Result { () throws(Failure) in try TestPKI.make() }
 
     private static let config = """
@@ -114,6 +114,9 @@ struct TestPKI: Sendable {
         try request("client", subject: "/CN=test-device")
         try sign("client", extensions: "client_ext")
         // OpenSSL 3.0's x509 command has no -not_before/-not_after (3.4 has); `ca` sets both dates.
+        for name in ["ca", "unrelated-ca", "server", "otherhost", "client"] {
+            chmod(pki.path("\(name).key"), 0o600)
+        }
         try pki.openssl("ca", "-config", "openssl.cnf", "-batch", "-notext", "-cert", "ca.crt", "-keyfile", "ca.key",
                         "-in", "client.csr", "-extfile", "openssl.cnf", "-extensions", "client_ext",
                         "-startdate", "20200101000000Z", "-enddate", "20200102000000Z", "-out", "expired.crt")
