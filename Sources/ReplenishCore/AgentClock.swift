@@ -134,6 +134,18 @@ public final class ManualClock: AgentClock {
     /// How many sleepers are waiting (both kinds); lets tests wait until the code under test is parked.
     public var sleeperCount: Int { state.withLock { $0.waiters.count } }
 
+    /// How much time must pass (`advance(by:)`) until the earliest sleeper wakes; nil without sleepers.
+    public var timeUntilNextWake: TimeInterval? {
+        state.withLock { s in
+            s.waiters.values.map { waiter -> TimeInterval in
+                switch waiter.deadline {
+                case .wall(let date): max(0, date.timeIntervalSince(s.now))
+                case .monotonic(let seconds): max(0, seconds - s.monotonic)
+                }
+            }.min()
+        }
+    }
+
     /// Moves time forward (never back) to wall-clock `date`: both clocks advance by the same amount,
     /// and every sleeper whose deadline has come wakes.
     public func advance(to date: Date) {

@@ -47,9 +47,10 @@ public enum DayChange: Sendable, Equatable {
 /// - The first sample ever opens its wall day, whatever it is (trusted or not).
 /// - A day closes only on trusted time: while the wall clock has never been trusted in this
 ///   process, nothing closes and the open day keeps accumulating.
-/// - The first trusted sample re-keys an untrusted open day to the wall day (nothing closes). If
-///   the open day's label was itself trusted (a restart, or trust regained) and the wall day is
-///   later, exactly that one day closes: days of downtime are neither invented nor zero-filled.
+/// - The first trusted sample of a process re-keys an untrusted open day to the wall day (nothing
+///   closes). If the open day's label was itself trusted (a restart) and the wall day is later,
+///   exactly that one day closes: days of downtime are neither invented nor zero-filled. Either way
+///   the open day is no longer whole (the process was not there for all of it).
 /// - From then on (same process), each sample is compared with the last trusted one: the wall
 ///   clock should have moved as much as the monotonic clock. If it did (within `tolerance`), the
 ///   wall day moving forward by k closes k days: the open one and k - 1 quiet ones. If it did not,
@@ -143,21 +144,21 @@ public struct DayAccounting: Sendable, Codable, Equatable {
             return current == wallDay ? .none : .rekeyed(from: current, to: wallDay)
         }
 
-        // No trusted reference in this process yet.
+        // No trusted reference in this process yet: a start (the process was not there for all of the
+        // open day, so it is not whole), or the first trusted time after an untrusted start.
         guard sample.synchronized else { return .none }
         anchor = Anchor(wall: sample.wall, monotonic: sample.monotonic)
-        defer { openDayTrusted = true }
-        if openDayTrusted, open < wallDay {
-            // Restart (or trust regained): the day that was open closes, once; downtime is not zero-filled.
+        let trustedLabel = openDayTrusted
+        openDayTrusted = true
+        openDayWhole = false
+        if trustedLabel, open < wallDay {
+            // The day that was open closes, once; days of downtime are neither invented nor zero-filled.
             openDay = wallDay
-            let whole = openDayWhole
-            openDayWhole = false
             closedDayCount += 1
-            return .closed(days: [open], whole: whole, newDay: wallDay)
+            return .closed(days: [open], whole: false, newDay: wallDay)
         }
         if open != wallDay {
             openDay = wallDay
-            openDayWhole = false
             return .rekeyed(from: open, to: wallDay)
         }
         return .none

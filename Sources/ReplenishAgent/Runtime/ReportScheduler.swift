@@ -5,8 +5,10 @@ import ReplenishCore
 ///
 /// - Daily reports fall at `daily_at` local time while the wall clock is trusted.
 /// - Whatever the wall clock does, a daily report goes out at least once per 24 h of monotonic
-///   time (per local day, which lasts 25 h on a DST fall-back day: a report scheduled at most
-///   25 h after the previous daily one is waited for instead of doubled). So a board that never
+///   time. The one exception keeps the schedule from doubling reports: while the schedule runs
+///   undisturbed (the last daily report was a scheduled one, no jump or loss of trust since), the
+///   next scheduled report is waited for when it falls at most a local day (25 h on a DST fall-back
+///   day; a few seconds over 24 h while NTP slews) after the previous one. So a board that never
 ///   synchronizes still reports daily, and a back jump of a year does not silence it.
 /// - A wall-clock jump (wall and monotonic time disagreeing by more than `tolerance`) re-anchors
 ///   the daily schedule on the new wall time: a forward jump fires no burst of missed dailies.
@@ -48,6 +50,8 @@ struct ReportScheduler: Sendable {
         // The start counts as the last daily report for the 24-hour guarantee.
         var lastDailyMono = lastMono
         var nextDaily: Date? = nil
+        // The last daily report was a scheduled one and the schedule has not been disturbed since.
+        var steady = false
         var nextPeriodic = settings.everySeconds.map { lastMono + $0 }
 
         while !Task.isCancelled {
@@ -57,7 +61,7 @@ struct ReportScheduler: Sendable {
             let jumped = abs(wall.timeIntervalSince(lastWall) - (mono - lastMono)) > tolerance
             lastWall = wall
             lastMono = mono
-            if !trusted || jumped { nextDaily = nil }
+            if !trusted || jumped { nextDaily = nil; steady = false }
             if trusted, nextDaily == nil { nextDaily = schedule.nextDaily(after: wall, calendar: calendar) }
 
             var dailySent = false
@@ -65,9 +69,11 @@ struct ReportScheduler: Sendable {
                 due(.daily)
                 dailySent = true
                 nextDaily = schedule.nextDaily(after: wall, calendar: calendar)
-            } else if mono >= guarantee(lastDaily: lastDailyMono, mono: mono, wall: wall, nextDaily: nextDaily) {
+                steady = true
+            } else if mono >= guarantee(lastDaily: lastDailyMono, mono: mono, wall: wall, nextDaily: steady ? nextDaily : nil) {
                 due(.daily)
                 dailySent = true
+                steady = false
             }
             if dailySent { lastDailyMono = mono }
 
@@ -78,7 +84,8 @@ struct ReportScheduler: Sendable {
                 nextPeriodic = periodic + (missed + 1) * every
             }
 
-            var wait = min(maxSleep, guarantee(lastDaily: lastDailyMono, mono: mono, wall: wall, nextDaily: nextDaily) - mono)
+            let deadline = guarantee(lastDaily: lastDailyMono, mono: mono, wall: wall, nextDaily: steady ? nextDaily : nil)
+            var wait = min(maxSleep, deadline - mono)
             if let scheduled = nextDaily { wait = min(wait, scheduled.timeIntervalSince(wall)) }
             if let periodic = nextPeriodic { wait = min(wait, periodic - mono) }
             do { try await clock.sleep(for: max(wait, 0.001)) } catch { return }
@@ -86,7 +93,8 @@ struct ReportScheduler: Sendable {
     }
 
     /// The monotonic instant by which a daily report must go out: 24 h after the last one, or
-    /// just after the scheduled one when that falls at most a (25-hour) local day after it.
+    /// just after `nextDaily` (given only while the schedule is steady) when that falls at most a
+    /// (25-hour) local day after it.
     private func guarantee(lastDaily: Double, mono: Double, wall: Date, nextDaily: Date?) -> Double {
         var deadline = lastDaily + Self.day
         if let scheduled = nextDaily {
