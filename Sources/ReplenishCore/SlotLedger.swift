@@ -13,8 +13,8 @@ public enum LedgerEvent: Sendable, Equatable {
 /// `consumedTotal` is a meter reading: it only ever grows, so a report that is lost or
 /// evicted loses no consumption; the cloud takes differences.
 ///
-/// Days: consumption goes to the open day; the history (`daily`) holds closed days in the order they
-/// closed. With a `DayAccounting` driving it (`apply(_:definition:day:)` and `apply(_:)`), a day
+/// Days: consumption goes to the open day; `closedDays` holds closed days in the order they closed
+/// (`daily` is both). With a `DayAccounting` driving it (`apply(_:definition:day:)` and `apply(_:)`), a day
 /// closes only on trusted time, so a wall-clock jump never invents or erases a day; labels of
 /// closed days may then be out of calendar order (after a back jump), and the forecast never does
 /// calendar arithmetic across them. `apply(_:definition:calendar:)` is the older, wall-clock-only
@@ -34,19 +34,26 @@ public struct SlotLedger: Sendable, Codable, Equatable {
     public private(set) var lastRefillDate: Date?
     /// The first day this slot was observed (its label).
     public private(set) var firstDay: DayKey?
-    /// Closed days, in closing order (oldest first), at most `retainedDays` entries.
-    public private(set) var daily: [DayTotal] = []
+    /// Closed days, in closing order (oldest first), at most `retainedDays - 1` entries.
+    public private(set) var closedDays: [DayTotal] = []
     /// The day consumption currently goes to; nil before the first reading.
     public private(set) var openDay: DayKey?
     /// Consumption on the open day so far.
     public private(set) var openConsumed: Double = 0
     /// Whether this ledger has seen the open day from its start (false on the ledger's first day).
     public private(set) var openSeenFromStart = false
-    /// Days closed in this ledger's life (`daily` keeps only the newest).
+    /// Days closed in this ledger's life (`closedDays` keeps only the newest).
     public private(set) var closedDayCount = 0
 
-    /// Days of history kept for aggregation and forecasting.
+    /// Days of history kept for aggregation and forecasting, the open day included.
     public static let retainedDays = 62
+
+    /// The days kept, oldest first: the closed days in closing order, then the open day (whole when
+    /// the ledger saw it from its start). Their consumption adds up to `consumedTotal` until days age out.
+    public var daily: [DayTotal] {
+        guard let openDay else { return closedDays }
+        return closedDays + [DayTotal(day: openDay, consumed: openConsumed, whole: openSeenFromStart)]
+    }
 
     public struct DayTotal: Sendable, Codable, Equatable {
         public var day: DayKey
@@ -124,9 +131,10 @@ public struct SlotLedger: Sendable, Codable, Equatable {
                 let total = i == 0
                     ? DayTotal(day: day, consumed: openConsumed, whole: whole && openSeenFromStart)
                     : DayTotal(day: day, consumed: 0, whole: true)
-                daily.append(total)
+                closedDays.append(total)
             }
-            if daily.count > Self.retainedDays { daily.removeFirst(daily.count - Self.retainedDays) }
+            let keep = Self.retainedDays - 1
+            if closedDays.count > keep { closedDays.removeFirst(closedDays.count - keep) }
             closedDayCount += days.count
             openDay = newDay
             openConsumed = 0
@@ -205,11 +213,11 @@ public struct SlotLedger: Sendable, Codable, Equatable {
     /// Consumption on one day: the open day's so far, or the last closed day with that label (0 when none).
     public func consumed(on day: DayKey) -> Double {
         if day == openDay { return openConsumed }
-        return daily.last(where: { $0.day == day })?.consumed ?? 0
+        return closedDays.last(where: { $0.day == day })?.consumed ?? 0
     }
 
     /// Closed-day consumption plus the open day's: equals `consumedTotal` while no day has aged out.
-    public var dailyConsumedTotal: Double { daily.reduce(openConsumed) { $0 + $1.consumed } }
+    public var dailyConsumedTotal: Double { closedDays.reduce(openConsumed) { $0 + $1.consumed } }
 
     // MARK: Forecast
 
@@ -217,7 +225,7 @@ public struct SlotLedger: Sendable, Codable, Equatable {
     /// were not whole (the ledger's first, partial day; a clock-jump day) count only when no whole
     /// day exists. Nil without a closed day.
     public func averageDailyConsumption(window: Int) -> Double? {
-        Self.average(of: daily, window: window)
+        Self.average(of: closedDays, window: window)
     }
 
     /// When the slot runs out at its recent daily rate, from `now`; nil when unknown, when nothing is
@@ -233,7 +241,7 @@ public struct SlotLedger: Sendable, Codable, Equatable {
     /// up to yesterday count as closed). For ledgers fed by `apply(_:definition:calendar:)`.
     public func averageDailyConsumption(asOf now: Date, window: Int, calendar: Calendar) -> Double? {
         guard window > 0 else { return nil }
-        var days = daily
+        var days = closedDays
         let today = DayKey(now, in: calendar)
         if let open = openDay, open < today {
             days.append(DayTotal(day: open, consumed: openConsumed, whole: openSeenFromStart))
@@ -270,7 +278,8 @@ public struct SlotLedger: Sendable, Codable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case remaining, referenceLevel, consumedTotal, reportedTotal, lastUseDate, lastReadingDate, refillCount,
-             lastRefillDate, firstDay, daily, openDay, openConsumed, openSeenFromStart, closedDayCount
+             lastRefillDate, firstDay, openDay, openConsumed, openSeenFromStart, closedDayCount
+        case closedDays = "daily"
     }
 
     /// Reads this format and the one before it (per-date `daily` including the current day, no open day).
@@ -285,16 +294,16 @@ public struct SlotLedger: Sendable, Codable, Equatable {
         refillCount = try c.decodeIfPresent(Int.self, forKey: .refillCount) ?? 0
         lastRefillDate = try c.decodeIfPresent(Date.self, forKey: .lastRefillDate)
         firstDay = try c.decodeIfPresent(DayKey.self, forKey: .firstDay)
-        daily = try c.decodeIfPresent([DayTotal].self, forKey: .daily) ?? []
+        var days = try c.decodeIfPresent([DayTotal].self, forKey: .closedDays) ?? []
         if c.contains(.openDay) || c.contains(.openConsumed) {
             openDay = try c.decodeIfPresent(DayKey.self, forKey: .openDay)
             openConsumed = try c.decodeIfPresent(Double.self, forKey: .openConsumed) ?? 0
             openSeenFromStart = try c.decodeIfPresent(Bool.self, forKey: .openSeenFromStart) ?? false
-            closedDayCount = try c.decodeIfPresent(Int.self, forKey: .closedDayCount) ?? daily.count
+            closedDayCount = try c.decodeIfPresent(Int.self, forKey: .closedDayCount) ?? days.count
         } else {
-            // Older format: the newest day is the open one; the first day was partial.
-            if let first = daily.indices.first, daily[first].day == firstDay { daily[first].whole = false }
-            if let last = daily.popLast() {
+            // Older format: `daily` held every day by date; the newest is the open one, the first was partial.
+            if let first = days.indices.first, days[first].day == firstDay { days[first].whole = false }
+            if let last = days.popLast() {
                 openDay = last.day
                 openConsumed = last.consumed
                 openSeenFromStart = last.whole
@@ -302,8 +311,9 @@ public struct SlotLedger: Sendable, Codable, Equatable {
                 openDay = firstDay
                 openSeenFromStart = false
             }
-            closedDayCount = daily.count
+            closedDayCount = days.count
         }
+        closedDays = days
     }
 }
 

@@ -203,7 +203,7 @@ struct Board {
         for i in ledgers.indices {
             ledgers[i].apply(change)
             if case .closed(let days, _, _) = change, ledgers[i].openDay != nil {
-                let added = ledgers[i].daily.suffix(days.count)
+                let added = ledgers[i].closedDays.suffix(days.count)
                 #expect(added.first?.consumed == observedSinceClose[i], "closed day \(days[0]) holds what was observed")
                 #expect(added.dropFirst().allSatisfy { $0.consumed == 0 }, "quiet days are quiet")
                 observedSinceClose[i] = 0
@@ -271,7 +271,7 @@ struct ClockJumpLedgerTests {
         board.sample()
         board.run(hours: 30)                        // untrusted, across the boot-time midnight(s)
         #expect(board.sim.accounting.closedDayCount == 0)
-        #expect(board.ledgers.allSatisfy { $0.daily.isEmpty })
+        #expect(board.ledgers.allSatisfy { $0.closedDays.isEmpty })
         #expect(board.status(1).expectedReplenishmentDate == nil)
         #expect(!board.untrustedDays.isEmpty)
 
@@ -289,9 +289,9 @@ struct ClockJumpLedgerTests {
         for (i, ledger) in board.ledgers.enumerated() {
             #expect(ledger.closedDayCount == board.realBoundaries, "slot \(i)")
             #expect(abs(ledger.dailyConsumedTotal - ledger.consumedTotal) < 1e-9, "slot \(i): days add up to the meter")
-            #expect(ledger.daily.allSatisfy { !board.untrustedDays.contains($0.day) }, "slot \(i): no day of the untrusted clock")
+            #expect(ledger.closedDays.allSatisfy { !board.untrustedDays.contains($0.day) }, "slot \(i): no day of the untrusted clock")
             // Every whole day is a real day of 96 quarter hours; the forecast sees only those.
-            #expect(ledger.daily.filter(\.whole).map(\.consumed) == [96, 96, 96, 96, 96], "slot \(i)")
+            #expect(ledger.closedDays.filter(\.whole).map(\.consumed) == [96, 96, 96, 96, 96], "slot \(i)")
             #expect(ledger.averageDailyConsumption(window: 14) == 96, "slot \(i)")
         }
         #expect(board.ledgers[0].consumedTotal == Double(board.steps))
@@ -317,7 +317,7 @@ struct ClockJumpLedgerTests {
         #expect(board.sim.accounting.closedDayCount == closedBefore)
         board.setWall(board.sim.wall, synchronized: true)
         #expect(board.sim.accounting.closedDayCount == closedBefore + 1)
-        #expect(board.ledgers[0].daily.last?.consumed == openBefore)
+        #expect(board.ledgers[0].closedDays.last?.consumed == openBefore)
         #expect(board.ledgers[0].openDay == DayKey(board.sim.wall, in: Fixture.berlin))
         board.run(hours: 24)
         #expect(board.ledgers[0].averageDailyConsumption(window: 14) == 96)

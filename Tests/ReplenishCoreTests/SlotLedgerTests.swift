@@ -143,7 +143,7 @@ struct SlotLedgerTests {
             h.apply(.consumed(Double(i % 7) + 0.5), at: t)
             t = t.addingTimeInterval(5 * 3600)
         }
-        let sum = h.ledger.daily.reduce(h.ledger.openConsumed) { $0 + $1.consumed }
+        let sum = h.ledger.daily.reduce(0) { $0 + $1.consumed }
         #expect(abs(sum - h.ledger.consumedTotal) < 1e-9)
         #expect(abs(h.ledger.dailyConsumedTotal - h.ledger.consumedTotal) < 1e-9)
         #expect(h.ledger.daily.map(\.day) == h.ledger.daily.map(\.day).sorted())
@@ -158,7 +158,7 @@ struct SlotLedgerTests {
         #expect(h.ledger.consumed(on: DayKey(year: 2026, month: 5, day: 4)) == 10)
         #expect(h.ledger.consumed(on: DayKey(year: 2026, month: 5, day: 5)) == 25)
         #expect(h.ledger.openDay == DayKey(year: 2026, month: 5, day: 5))
-        #expect(h.ledger.daily.count == 1)
+        #expect(h.ledger.closedDays.count == 1)
         #expect(h.ledger.consumedTotal == 35)
     }
 
@@ -169,11 +169,10 @@ struct SlotLedgerTests {
         for d in 0..<(SlotLedger.retainedDays + 10) {
             h.apply(.consumed(1), at: Fixture.berlin.date(byAdding: .day, value: d, to: first)!)
         }
-        // 72 days: 71 closed, of which the newest 62 are kept, and the open one.
         #expect(h.ledger.daily.count == SlotLedger.retainedDays)
+        #expect(h.ledger.daily.first?.day == DayKey(Fixture.berlin.date(byAdding: .day, value: 10, to: first)!, in: Fixture.berlin))
         #expect(h.ledger.closedDayCount == SlotLedger.retainedDays + 9)
-        #expect(h.ledger.daily.first?.day == DayKey(Fixture.berlin.date(byAdding: .day, value: 9, to: first)!, in: Fixture.berlin))
-        #expect(h.ledger.openDay == DayKey(Fixture.berlin.date(byAdding: .day, value: SlotLedger.retainedDays + 9, to: first)!, in: Fixture.berlin))
+        #expect(h.ledger.daily.last?.day == h.ledger.openDay)
         #expect(h.ledger.consumedTotal == Double(SlotLedger.retainedDays + 10))
     }
 
@@ -200,7 +199,6 @@ struct SlotLedgerTests {
         let back = try JSONDecoder().decode(SlotLedger.self, from: data)
         #expect(back == h.ledger)
     }
-
     @Test("a ledger stored in the previous format (per-date daily, no open day) still loads: its newest day is the open one")
     func decodesPreviousFormat() throws {
         let old = #"""
@@ -211,8 +209,8 @@ struct SlotLedgerTests {
         let ledger = try JSONDecoder().decode(SlotLedger.self, from: Data(old.utf8))
         #expect(ledger.consumedTotal == 60)
         #expect(ledger.consumedSinceLastReport == 50)
-        #expect(ledger.daily == [.init(day: DayKey(year: 2026, month: 5, day: 2), consumed: 15, whole: false),
-                                 .init(day: DayKey(year: 2026, month: 5, day: 3), consumed: 25)])
+        #expect(ledger.closedDays == [.init(day: DayKey(year: 2026, month: 5, day: 2), consumed: 15, whole: false),
+                                      .init(day: DayKey(year: 2026, month: 5, day: 3), consumed: 25)])
         #expect(ledger.openDay == DayKey(year: 2026, month: 5, day: 4))
         #expect(ledger.openConsumed == 20)
         #expect(ledger.dailyConsumedTotal == 60)
