@@ -1,17 +1,44 @@
 import Foundation
 import Synchronization
 
-/// The agent's one source of time: wall-clock readings and sleeping until a wall-clock instant.
-/// Injected everywhere, so tests and the demo can run a month in seconds.
+/// The agent's one source of time. Injected everywhere, so tests and the demo can run a month in seconds.
+///
+/// Two clocks: the wall clock (`now()`, `sleep(until:)`), which can be wrong at boot and can jump
+/// when NTP steps it, and the monotonic clock (`monotonic()`, `sleep(for:)`), which never jumps and
+/// is the one to measure intervals, timeouts and "a day has passed" with.
 public protocol AgentClock: Sendable {
-    /// The current wall-clock time.
+    /// The current wall-clock time. Not to be trusted unless a `ClockTrust` says so.
     func now() -> Date
     /// Suspends until `deadline` (wall-clock) has been reached, or throws on cancellation.
+    /// A wall-clock step while waiting is not noticed by every clock: prefer `sleep(for:)` in loops.
     func sleep(until deadline: Date) async throws
+    /// Seconds on a monotonic clock with an arbitrary origin; comparable only within one process.
+    func monotonic() -> Double
+    /// Suspends for `seconds` of monotonic time, or throws on cancellation.
+    func sleep(for seconds: Double) async throws
 }
 
-/// Real time: wall clock from the system, waiting on the monotonic clock.
+extension AgentClock {
+    /// Fallback for clocks written before the monotonic clock existed: the wall clock stands in
+    /// (it can jump; every clock of this module implements the real thing).
+    public func monotonic() -> Double { now().timeIntervalSince1970 }
+
+    /// Fallback: a wall-clock wait of the same length.
+    public func sleep(for seconds: Double) async throws {
+        try await sleep(until: now().addingTimeInterval(seconds))
+    }
+}
+
+/// Seconds of a `ContinuousClock` duration.
+func seconds(of duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+}
+
+/// Real time: wall clock from the system, waiting and intervals on the continuous (monotonic) clock.
+/// On Linux `ContinuousClock` is CLOCK_BOOTTIME: it keeps counting while the board is suspended.
 public struct SystemClock: AgentClock {
+    private static let origin = ContinuousClock.now
+
     public init() {}
 
     public func now() -> Date { Date() }
@@ -20,9 +47,16 @@ public struct SystemClock: AgentClock {
         let seconds = deadline.timeIntervalSinceNow
         if seconds > 0 { try await Task.sleep(for: .seconds(seconds)) }
     }
+
+    public func monotonic() -> Double { seconds(of: ContinuousClock.now - Self.origin) }
+
+    public func sleep(for seconds: Double) async throws {
+        if seconds > 0 { try await Task.sleep(for: .seconds(seconds)) } else { try Task.checkCancellation() }
+    }
 }
 
 /// Simulated time running `scale` times faster than the monotonic clock, from `origin`.
+/// Its monotonic clock is the scaled time elapsed since it was made.
 public struct ScaledClock: AgentClock {
     public let origin: Date
     public let scale: Double
@@ -35,61 +69,135 @@ public struct ScaledClock: AgentClock {
         self.start = ContinuousClock.now
     }
 
-    public func now() -> Date {
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        return origin.addingTimeInterval(seconds * scale)
-    }
+    public func now() -> Date { origin.addingTimeInterval(monotonic()) }
 
     public func sleep(until deadline: Date) async throws {
         let seconds = deadline.timeIntervalSince(now()) / scale
         if seconds > 0 { try await Task.sleep(for: .seconds(seconds)) }
     }
+
+    public func monotonic() -> Double { seconds(of: ContinuousClock.now - start) * scale }
+
+    public func sleep(for seconds: Double) async throws {
+        if seconds > 0 { try await Task.sleep(for: .seconds(seconds / scale)) } else { try Task.checkCancellation() }
+    }
 }
 
 /// A clock that moves only when told to; for tests.
+///
+/// It keeps a wall clock and a monotonic clock. `advance` moves both (time passes); `jumpWall` and
+/// `setWall` move only the wall clock, as an NTP step or a fake-hwclock restore does.
+/// `sleep(until:)` sleepers wake on wall-clock progress, `sleep(for:)` sleepers on monotonic progress.
 public final class ManualClock: AgentClock {
+    private enum Deadline {
+        case wall(Date)
+        case monotonic(Double)
+    }
+
     private struct Waiter {
-        var deadline: Date
+        var deadline: Deadline
         var continuation: CheckedContinuation<Void, any Error>
     }
 
     private struct State {
         var now: Date
+        var monotonic: Double
         var waiters: [UInt64: Waiter] = [:]
         var nextID: UInt64 = 0
+
+        func isDue(_ deadline: Deadline) -> Bool {
+            switch deadline {
+            case .wall(let date): date <= now
+            case .monotonic(let seconds): seconds <= monotonic
+            }
+        }
+
+        /// Removes and returns the due waiters, in the order they fell due.
+        mutating func takeDue() -> [Waiter] {
+            let ready = waiters.filter { isDue($0.value.deadline) }
+            for key in ready.keys { waiters.removeValue(forKey: key) }
+            return ready.sorted { $0.key < $1.key }.map(\.value)
+        }
     }
 
     private let state: Mutex<State>
 
-    public init(now: Date) {
-        state = Mutex(State(now: now))
+    /// A clock reading `now` on the wall and `monotonic` seconds on the monotonic clock.
+    public init(now: Date, monotonic: Double = 1_000) {
+        state = Mutex(State(now: now, monotonic: monotonic))
     }
 
     public func now() -> Date { state.withLock { $0.now } }
 
-    /// How many sleepers are waiting; lets tests wait until the code under test is parked.
+    public func monotonic() -> Double { state.withLock { $0.monotonic } }
+
+    /// How many sleepers are waiting (both kinds); lets tests wait until the code under test is parked.
     public var sleeperCount: Int { state.withLock { $0.waiters.count } }
 
-    /// Moves time forward (never back) and wakes every sleeper whose deadline has come.
+    /// How much time must pass (`advance(by:)`) until the earliest sleeper wakes; nil without sleepers.
+    public var timeUntilNextWake: TimeInterval? {
+        state.withLock { s in
+            s.waiters.values.map { waiter -> TimeInterval in
+                switch waiter.deadline {
+                case .wall(let date): max(0, date.timeIntervalSince(s.now))
+                case .monotonic(let seconds): max(0, seconds - s.monotonic)
+                }
+            }.min()
+        }
+    }
+
+    /// Moves time forward (never back) to wall-clock `date`: both clocks advance by the same amount,
+    /// and every sleeper whose deadline has come wakes.
     public func advance(to date: Date) {
-        let due: [Waiter] = state.withLock { s in
-            s.now = max(s.now, date)
-            let ready = s.waiters.filter { $0.value.deadline <= s.now }
-            for key in ready.keys { s.waiters.removeValue(forKey: key) }
-            return ready.sorted { $0.value.deadline < $1.value.deadline }.map(\.value)
+        update { s in
+            let delta = max(0, date.timeIntervalSince(s.now))
+            s.now = s.now.addingTimeInterval(delta)
+            s.monotonic += delta
+        }
+    }
+
+    /// Lets `seconds` of time pass (negative values are ignored): both clocks advance.
+    public func advance(by seconds: TimeInterval) {
+        update { s in
+            let delta = max(0, seconds)
+            s.now = s.now.addingTimeInterval(delta)
+            s.monotonic += delta
+        }
+    }
+
+    /// Steps the wall clock by `seconds` (forward or back) without any time passing.
+    public func jumpWall(by seconds: TimeInterval) {
+        update { $0.now = $0.now.addingTimeInterval(seconds) }
+    }
+
+    /// Sets the wall clock to `date` (forward or back) without any time passing.
+    public func setWall(_ date: Date) {
+        update { $0.now = date }
+    }
+
+    private func update(_ change: (inout State) -> Void) {
+        let due = state.withLock { s in
+            change(&s)
+            return s.takeDue()
         }
         for waiter in due { waiter.continuation.resume() }
     }
 
-    public func advance(by seconds: TimeInterval) { advance(to: now().addingTimeInterval(seconds)) }
-
     public func sleep(until deadline: Date) async throws {
+        try await park(.wall(deadline))
+    }
+
+    public func sleep(for seconds: Double) async throws {
+        let deadline = state.withLock { $0.monotonic } + max(0, seconds)
+        try await park(.monotonic(deadline))
+    }
+
+    private func park(_ deadline: Deadline) async throws {
         let id: UInt64 = state.withLock { s in s.nextID += 1; return s.nextID }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let resumeNow: Bool = state.withLock { s in
-                    if deadline <= s.now || Task.isCancelled { return true }
+                    if s.isDue(deadline) || Task.isCancelled { return true }
                     s.waiters[id] = Waiter(deadline: deadline, continuation: continuation)
                     return false
                 }

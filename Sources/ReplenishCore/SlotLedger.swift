@@ -12,6 +12,13 @@ public enum LedgerEvent: Sendable, Equatable {
 ///
 /// `consumedTotal` is a meter reading: it only ever grows, so a report that is lost or
 /// evicted loses no consumption; the cloud takes differences.
+///
+/// Days: consumption goes to the open day; `closedDays` holds closed days in the order they closed
+/// (`daily` is both). With a `DayAccounting` driving it (`apply(_:definition:day:)` and `apply(_:)`), a day
+/// closes only on trusted time, so a wall-clock jump never invents or erases a day; labels of
+/// closed days may then be out of calendar order (after a back jump), and the forecast never does
+/// calendar arithmetic across them. `apply(_:definition:calendar:)` is the older, wall-clock-only
+/// path: the day of each reading's own date (a reading dated before the open day counts in the open day).
 public struct SlotLedger: Sendable, Codable, Equatable {
     /// What is left, in the unit; nil while unknown (a usage sensor's stock is stored elsewhere).
     public private(set) var remaining: Double?
@@ -25,22 +32,51 @@ public struct SlotLedger: Sendable, Codable, Equatable {
     public private(set) var lastReadingDate: Date?
     public private(set) var refillCount: Int = 0
     public private(set) var lastRefillDate: Date?
-    /// The first local day this slot was observed (forecast denominators start there).
+    /// The first day this slot was observed (its label).
     public private(set) var firstDay: DayKey?
-    /// Consumption per local day, newest last, at most `retainedDays` entries.
-    public private(set) var daily: [DayTotal] = []
+    /// Closed days, in closing order (oldest first), at most `retainedDays - 1` entries.
+    public private(set) var closedDays: [DayTotal] = []
+    /// The day consumption currently goes to; nil before the first reading.
+    public private(set) var openDay: DayKey?
+    /// Consumption on the open day so far.
+    public private(set) var openConsumed: Double = 0
+    /// Whether this ledger has seen the open day from its start (false on the ledger's first day).
+    public private(set) var openSeenFromStart = false
+    /// Days closed in this ledger's life (`closedDays` keeps only the newest).
+    public private(set) var closedDayCount = 0
 
-    /// Days of history kept for aggregation and forecasting.
+    /// Days of history kept for aggregation and forecasting, the open day included.
     public static let retainedDays = 62
+
+    /// The days kept, oldest first: the closed days in closing order, then the open day (whole when
+    /// the ledger saw it from its start). Their consumption adds up to `consumedTotal` until days age out.
+    public var daily: [DayTotal] {
+        guard let openDay else { return closedDays }
+        return closedDays + [DayTotal(day: openDay, consumed: openConsumed, whole: openSeenFromStart)]
+    }
 
     public struct DayTotal: Sendable, Codable, Equatable {
         public var day: DayKey
         public var consumed: Double
+        /// A whole day: observed from its start to its end, with no clock jump or re-key in it.
+        /// Days that are not (the ledger's first, partial day; a jump day) feed the forecast only
+        /// when there is nothing better.
+        public var whole: Bool
 
-        public init(day: DayKey, consumed: Double) {
+        public init(day: DayKey, consumed: Double, whole: Bool = true) {
             self.day = day
             self.consumed = consumed
+            self.whole = whole
         }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            day = try c.decode(DayKey.self, forKey: .day)
+            consumed = try c.decode(Double.self, forKey: .consumed)
+            whole = try c.decodeIfPresent(Bool.self, forKey: .whole) ?? true
+        }
+
+        private enum CodingKeys: String, CodingKey { case day, consumed, whole }
     }
 
     public init() {}
@@ -48,16 +84,82 @@ public struct SlotLedger: Sendable, Codable, Equatable {
     /// Consumption since the last report (`consumedSinceLastReport`).
     public var consumedSinceLastReport: Double { consumedTotal - reportedTotal }
 
-    /// Applies one reading; returns what it revealed (refills, replacements).
+    // MARK: Readings
+
+    /// Applies one reading to the open day `day`, the open day of the agent's `DayAccounting`;
+    /// returns what it revealed (refills, replacements). The reading's own date does not choose the day.
+    public mutating func apply(_ reading: Reading, definition: SlotDefinition, day: DayKey) -> [LedgerEvent] {
+        guard reading.isFinite else { return [] }
+        follow(openDay: day)
+        return record(reading, definition: definition)
+    }
+
+    /// Applies one reading on the day of its own date in `calendar` (wall clock only, no accounting):
+    /// a later day closes the open day and the quiet days between; an earlier one counts in the open day.
     public mutating func apply(_ reading: Reading, definition: SlotDefinition, calendar: Calendar) -> [LedgerEvent] {
-        // A non-finite quantity (failed conversion upstream) is no reading: NaN would clamp to 0 and
-        // count everything left as consumed, infinity would poison the meter for good.
-        switch reading.observation {
-        case .level(let q), .consumed(let q): guard q.isFinite else { return [] }
-        case .replaced(let q): guard q?.isFinite ?? true else { return [] }
-        }
+        guard reading.isFinite else { return [] }
         let day = DayKey(reading.at, in: calendar)
-        if firstDay == nil { firstDay = day }
+        if let open = openDay {
+            if open < day {
+                var days = [open]
+                var next = open.next(in: calendar)
+                while next < day, days.count <= Self.retainedDays {
+                    days.append(next)
+                    next = next.next(in: calendar)
+                }
+                apply(.closed(days: days, whole: true, newDay: day))
+            }
+        } else {
+            follow(openDay: day)
+        }
+        return record(reading, definition: definition)
+    }
+
+    // MARK: Days
+
+    /// Follows a change of the accounting day. A ledger that has not seen a reading yet starts later,
+    /// with its first reading.
+    public mutating func apply(_ change: DayChange) {
+        guard openDay != nil else { return }
+        switch change {
+        case .none:
+            break
+        case .rekeyed(_, let to):
+            openDay = to
+        case .closed(let days, let whole, let newDay):
+            for (i, day) in days.enumerated() {
+                let total = i == 0
+                    ? DayTotal(day: day, consumed: openConsumed, whole: whole && openSeenFromStart)
+                    : DayTotal(day: day, consumed: 0, whole: true)
+                closedDays.append(total)
+            }
+            let keep = Self.retainedDays - 1
+            if closedDays.count > keep { closedDays.removeFirst(closedDays.count - keep) }
+            closedDayCount += days.count
+            openDay = newDay
+            openConsumed = 0
+            openSeenFromStart = true
+        }
+    }
+
+    /// Makes `day` the open day: the first one, or (a change this ledger missed) the next one.
+    private mutating func follow(openDay day: DayKey) {
+        guard let open = openDay else {
+            openDay = day
+            firstDay = firstDay ?? day
+            openSeenFromStart = false
+            return
+        }
+        guard open != day else { return }
+        if open < day {
+            apply(.closed(days: [open], whole: true, newDay: day))
+            openSeenFromStart = false
+        } else {
+            apply(.rekeyed(from: open, to: day))
+        }
+    }
+
+    private mutating func record(_ reading: Reading, definition: SlotDefinition) -> [LedgerEvent] {
         lastReadingDate = reading.at
         var events: [LedgerEvent] = []
 
@@ -66,7 +168,7 @@ public struct SlotLedger: Sendable, Codable, Equatable {
             let level = max(0, raw)
             if let reference = referenceLevel {
                 if level < reference {
-                    record(reference - level, at: reading.at, day: day)
+                    consume(reference - level, at: reading.at)
                     referenceLevel = level
                 } else if level - reference > definition.refillHysteresis {
                     refillCount += 1
@@ -81,7 +183,7 @@ public struct SlotLedger: Sendable, Codable, Equatable {
 
         case .consumed(let quantity):
             guard quantity > 0 else { break }
-            record(quantity, at: reading.at, day: day)
+            consume(quantity, at: reading.at)
             if definition.sensor == .levelUsage {
                 remaining = max(0, (remaining ?? definition.capacity) - quantity)
             }
@@ -97,36 +199,64 @@ public struct SlotLedger: Sendable, Codable, Equatable {
         return events
     }
 
+    private mutating func consume(_ quantity: Double, at date: Date) {
+        consumedTotal += quantity
+        lastUseDate = date
+        openConsumed += quantity
+    }
+
     /// Marks `total` (a `consumedTotal` that went into a report) as reported.
     public mutating func markReported(total: Double) {
         reportedTotal = max(reportedTotal, min(total, consumedTotal))
     }
 
-    /// Consumption on one local day (0 when nothing was recorded).
+    /// Consumption on one day: the open day's so far, or the last closed day with that label (0 when none).
     public func consumed(on day: DayKey) -> Double {
-        daily.last(where: { $0.day == day })?.consumed ?? 0
+        if day == openDay { return openConsumed }
+        return closedDays.last(where: { $0.day == day })?.consumed ?? 0
     }
 
-    /// Mean consumption per day over up to `window` whole days before the day of `now`,
-    /// counting only days since the slot was first observed; nil without a whole day of history.
+    /// Closed-day consumption plus the open day's: equals `consumedTotal` while no day has aged out.
+    public var dailyConsumedTotal: Double { closedDays.reduce(openConsumed) { $0 + $1.consumed } }
+
+    // MARK: Forecast
+
+    /// Mean consumption per day over the last `window` closed days, never the open one; days that
+    /// were not whole (the ledger's first, partial day; a clock-jump day) count only when no whole
+    /// day exists. Nil without a closed day.
+    public func averageDailyConsumption(window: Int) -> Double? {
+        Self.average(of: closedDays, window: window)
+    }
+
+    /// When the slot runs out at its recent daily rate, from `now`; nil when unknown, when nothing is
+    /// being used, or when the wall clock is not trusted (a date computed from a 1970 clock is garbage).
+    public func expectedRunOut(asOf now: Date, window: Int, clock: ClockStatus) -> Date? {
+        guard clock == .synchronized, let remaining else { return nil }
+        if remaining <= 0 { return now }
+        guard let rate = averageDailyConsumption(window: window), rate > 0 else { return nil }
+        return now.addingTimeInterval(remaining / rate * 86_400)
+    }
+
+    /// Wall-clock-only form: as if the day of `now` were the open day (the open day and the quiet days
+    /// up to yesterday count as closed). For ledgers fed by `apply(_:definition:calendar:)`.
     public func averageDailyConsumption(asOf now: Date, window: Int, calendar: Calendar) -> Double? {
-        guard let firstDay, window > 0 else { return nil }
+        guard window > 0 else { return nil }
+        var days = closedDays
         let today = DayKey(now, in: calendar)
-        // The first day is usually partial, so it counts only when nothing later does.
-        var days: [DayKey] = []
-        var day = firstDay
-        while day < today {
-            days.append(day)
-            day = day.next(in: calendar)
+        if let open = openDay, open < today {
+            days.append(DayTotal(day: open, consumed: openConsumed, whole: openSeenFromStart))
+            var day = open.next(in: calendar)
+            var quiet = 0
+            while day < today, quiet < window {
+                days.append(DayTotal(day: day, consumed: 0))
+                day = day.next(in: calendar)
+                quiet += 1
+            }
         }
-        if days.count > 1 { days.removeFirst() }
-        let recent = days.suffix(window)
-        guard !recent.isEmpty else { return nil }
-        let total = recent.reduce(0) { $0 + consumed(on: $1) }
-        return total / Double(recent.count)
+        return Self.average(of: days, window: window)
     }
 
-    /// When the slot runs out at its recent daily rate; nil when unknown or nothing is being used.
+    /// Wall-clock-only form of the run-out forecast (see `averageDailyConsumption(asOf:window:calendar:)`).
     public func expectedRunOut(asOf now: Date, window: Int, calendar: Calendar) -> Date? {
         guard let remaining else { return nil }
         if remaining <= 0 { return now }
@@ -136,18 +266,64 @@ public struct SlotLedger: Sendable, Codable, Equatable {
         return now.addingTimeInterval(remaining / rate * 86_400)
     }
 
-    private mutating func record(_ quantity: Double, at date: Date, day: DayKey) {
-        consumedTotal += quantity
-        lastUseDate = date
-        if let last = daily.indices.last, daily[last].day == day {
-            daily[last].consumed += quantity
-        } else if let index = daily.firstIndex(where: { $0.day == day }) {
-            // A reading stamped on an earlier day (clock stepped back) still counts, on its day.
-            daily[index].consumed += quantity
+    private static func average(of days: [DayTotal], window: Int) -> Double? {
+        guard window > 0 else { return nil }
+        let whole = days.filter(\.whole)
+        let recent = (whole.isEmpty ? days : whole).suffix(window)
+        guard !recent.isEmpty else { return nil }
+        return recent.reduce(0) { $0 + $1.consumed } / Double(recent.count)
+    }
+
+    // MARK: Coding
+
+    private enum CodingKeys: String, CodingKey {
+        case remaining, referenceLevel, consumedTotal, reportedTotal, lastUseDate, lastReadingDate, refillCount,
+             lastRefillDate, firstDay, openDay, openConsumed, openSeenFromStart, closedDayCount
+        case closedDays = "daily"
+    }
+
+    /// Reads this format and the one before it (per-date `daily` including the current day, no open day).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        remaining = try c.decodeIfPresent(Double.self, forKey: .remaining)
+        referenceLevel = try c.decodeIfPresent(Double.self, forKey: .referenceLevel)
+        consumedTotal = try c.decodeIfPresent(Double.self, forKey: .consumedTotal) ?? 0
+        reportedTotal = try c.decodeIfPresent(Double.self, forKey: .reportedTotal) ?? 0
+        lastUseDate = try c.decodeIfPresent(Date.self, forKey: .lastUseDate)
+        lastReadingDate = try c.decodeIfPresent(Date.self, forKey: .lastReadingDate)
+        refillCount = try c.decodeIfPresent(Int.self, forKey: .refillCount) ?? 0
+        lastRefillDate = try c.decodeIfPresent(Date.self, forKey: .lastRefillDate)
+        firstDay = try c.decodeIfPresent(DayKey.self, forKey: .firstDay)
+        var days = try c.decodeIfPresent([DayTotal].self, forKey: .closedDays) ?? []
+        if c.contains(.openDay) || c.contains(.openConsumed) {
+            openDay = try c.decodeIfPresent(DayKey.self, forKey: .openDay)
+            openConsumed = try c.decodeIfPresent(Double.self, forKey: .openConsumed) ?? 0
+            openSeenFromStart = try c.decodeIfPresent(Bool.self, forKey: .openSeenFromStart) ?? false
+            closedDayCount = try c.decodeIfPresent(Int.self, forKey: .closedDayCount) ?? days.count
         } else {
-            daily.append(DayTotal(day: day, consumed: quantity))
-            daily.sort { $0.day < $1.day }
-            if daily.count > Self.retainedDays { daily.removeFirst(daily.count - Self.retainedDays) }
+            // Older format: `daily` held every day by date; the newest is the open one, the first was partial.
+            if let first = days.indices.first, days[first].day == firstDay { days[first].whole = false }
+            if let last = days.popLast() {
+                openDay = last.day
+                openConsumed = last.consumed
+                openSeenFromStart = last.whole
+            } else {
+                openDay = firstDay
+                openSeenFromStart = false
+            }
+            closedDayCount = days.count
+        }
+        closedDays = days
+    }
+}
+
+extension Reading {
+    /// A non-finite quantity (failed conversion upstream) is no reading: NaN would clamp to 0 and
+    /// count everything left as consumed, infinity would poison the meter for good.
+    var isFinite: Bool {
+        switch observation {
+        case .level(let q), .consumed(let q): q.isFinite
+        case .replaced(let q): q?.isFinite ?? true
         }
     }
 }

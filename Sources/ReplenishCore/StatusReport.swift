@@ -24,8 +24,26 @@ public struct SlotStatus: Sendable, Equatable {
     public var health: SlotHealth
     public var alexa: AlexaInventory
 
-    /// Builds the status of a slot from its ledger at `now`.
+    /// Builds the status of a slot from a ledger that follows a `DayAccounting`, at wall-clock `now`.
+    /// The average comes from closed days only; `expectedReplenishmentDate` is nil while `clock`
+    /// is unsynchronized (a date computed from an untrusted clock is garbage).
+    public init(definition: SlotDefinition, ledger: SlotLedger, health: SlotHealth, now: Date, clock: ClockStatus) {
+        self.init(definition: definition, ledger: ledger, health: health, now: now,
+                  average: ledger.averageDailyConsumption(window: definition.forecastWindowDays),
+                  runOut: ledger.expectedRunOut(asOf: now, window: definition.forecastWindowDays, clock: clock))
+    }
+
+    /// Builds the status of a slot from its ledger at `now`, with days taken from the wall clock
+    /// (for ledgers fed by `SlotLedger.apply(_:definition:calendar:)`).
     public init(definition: SlotDefinition, ledger: SlotLedger, health: SlotHealth, now: Date, calendar: Calendar) {
+        self.init(definition: definition, ledger: ledger, health: health, now: now,
+                  average: ledger.averageDailyConsumption(asOf: now, window: definition.forecastWindowDays,
+                                                          calendar: calendar),
+                  runOut: ledger.expectedRunOut(asOf: now, window: definition.forecastWindowDays, calendar: calendar))
+    }
+
+    private init(definition: SlotDefinition, ledger: SlotLedger, health: SlotHealth, now: Date,
+                 average: Double?, runOut: Date?) {
         slot = definition.id
         sensor = definition.sensor
         measurement = definition.measurement
@@ -33,11 +51,9 @@ public struct SlotStatus: Sendable, Equatable {
         originalQuantityInUnit = definition.capacity
         consumedSinceLastReport = ledger.consumedSinceLastReport
         consumedTotal = ledger.consumedTotal
-        averageDailyConsumption = ledger.averageDailyConsumption(
-            asOf: now, window: definition.forecastWindowDays, calendar: calendar)
+        averageDailyConsumption = average
         lastUseDate = ledger.lastUseDate
-        expectedReplenishmentDate = ledger.expectedRunOut(
-            asOf: now, window: definition.forecastWindowDays, calendar: calendar)
+        expectedReplenishmentDate = runOut
         totalQuantityOnHand = nil
         self.health = health
         alexa = AlexaInventory(definition: definition, remaining: ledger.remaining,

@@ -114,4 +114,85 @@ struct ClockTests {
         #expect(clock.now() >= first)
         try await clock.sleep(until: origin.addingTimeInterval(-3600))   // in the past: returns at once
     }
+
+    @Test("ManualClock keeps a monotonic clock: advance moves both, jumpWall and setWall only the wall clock")
+    func manualMonotonic() {
+        let clock = ManualClock(now: Fixture.noon, monotonic: 50)
+        #expect(clock.monotonic() == 50)
+        clock.advance(by: 90)
+        #expect(clock.monotonic() == 140)
+        clock.advance(to: Fixture.noon.addingTimeInterval(100))
+        #expect(clock.monotonic() == 150)
+        clock.jumpWall(by: -365 * 86_400)
+        #expect(clock.now() == Fixture.noon.addingTimeInterval(100 - 365 * 86_400))
+        #expect(clock.monotonic() == 150)
+        clock.setWall(Fixture.noon)
+        #expect(clock.now() == Fixture.noon)
+        #expect(clock.monotonic() == 150)
+        clock.advance(by: -10)   // time does not run backwards
+        #expect(clock.monotonic() == 150)
+    }
+
+    @Test("sleep(for:) wakes on monotonic progress only; sleep(until:) on wall progress, jumps included")
+    func twoKindsOfSleepers() async throws {
+        let clock = ManualClock(now: Fixture.noon)
+        let monotonicSleeper = Task { try await clock.sleep(for: 600) }
+        let wallSleeper = Task { try await clock.sleep(until: Fixture.noon.addingTimeInterval(3600)) }
+        #expect(await eventually { clock.sleeperCount == 2 })
+        #expect(clock.timeUntilNextWake == 600)
+
+        clock.jumpWall(by: 7200)              // an NTP step forward: the wall sleeper is due, the other is not
+        try await wallSleeper.value
+        #expect(clock.sleeperCount == 1)
+        clock.jumpWall(by: -86_400 * 365)     // and back a year: nothing wakes, nothing breaks
+        for _ in 0..<100 { await Task.yield() }
+        #expect(clock.sleeperCount == 1)
+        #expect(clock.timeUntilNextWake == 600)
+
+        clock.advance(by: 599)
+        for _ in 0..<100 { await Task.yield() }
+        #expect(clock.sleeperCount == 1)
+        clock.advance(by: 1)
+        try await monotonicSleeper.value
+        #expect(clock.sleeperCount == 0)
+        #expect(clock.timeUntilNextWake == nil)
+    }
+
+    @Test("cancelling a monotonic sleeper throws CancellationError and unregisters it")
+    func monotonicCancellation() async {
+        let clock = ManualClock(now: Fixture.noon)
+        let sleeper = Task { try await clock.sleep(for: 60) }
+        #expect(await eventually { clock.sleeperCount == 1 })
+        sleeper.cancel()
+        await #expect(throws: CancellationError.self) { try await sleeper.value }
+        #expect(clock.sleeperCount == 0)
+    }
+
+    @Test("SystemClock and ScaledClock: the monotonic clock never goes back; ScaledClock's runs scaled")
+    func realMonotonic() async throws {
+        let system = SystemClock()
+        let a = system.monotonic()
+        try await system.sleep(for: 0.001)
+        #expect(system.monotonic() > a)
+        try await system.sleep(for: -1)       // nothing to wait for
+
+        let scaled = ScaledClock(origin: Fixture.noon, scale: 1000)
+        let m0 = scaled.monotonic()
+        try await scaled.sleep(for: 2)        // 2 ms of real time
+        let m1 = scaled.monotonic()
+        #expect(m1 - m0 >= 2)
+        #expect(abs(scaled.now().timeIntervalSince(Fixture.noon) - scaled.monotonic()) < 1)
+    }
+
+    @Test("clock trusts: fixed, manual, and the clock status they give")
+    func trusts() {
+        #expect(FixedClockTrust(true).isSynchronized())
+        #expect(FixedClockTrust(true).status == .synchronized)
+        #expect(FixedClockTrust(false).status == .unsynchronized)
+        let manual = ManualClockTrust()
+        #expect(!manual.isSynchronized())
+        manual.set(true)
+        #expect(manual.status == .synchronized)
+        #expect(ClockStatus(synchronized: false) == .unsynchronized)
+    }
 }

@@ -11,10 +11,13 @@ struct DayBoundaryTests {
         var h = LedgerHarness(Fixture.slot(.usage))
         h.apply(.consumed(7), at: Fixture.local(2026, 5, 4, 23, 59))
         h.apply(.consumed(3), at: Fixture.local(2026, 5, 5, 0, 1))
+        // May 4 is partial (the ledger started that day) and closed; May 5 is the open day.
         #expect(h.ledger.daily == [
-            .init(day: DayKey(year: 2026, month: 5, day: 4), consumed: 7),
+            .init(day: DayKey(year: 2026, month: 5, day: 4), consumed: 7, whole: false),
             .init(day: DayKey(year: 2026, month: 5, day: 5), consumed: 3),
         ])
+        #expect(h.ledger.closedDays.map(\.day) == [DayKey(year: 2026, month: 5, day: 4)])
+        #expect(h.ledger.openDay == DayKey(year: 2026, month: 5, day: 5))
     }
 
     @Test("the local day, not the UTC day, is the key")

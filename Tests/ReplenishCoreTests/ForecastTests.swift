@@ -130,4 +130,69 @@ struct ForecastTests {
         let average = try #require(h.ledger.averageDailyConsumption(asOf: now, window: 14, calendar: cal))
         #expect(average == 10)
     }
+
+    /// A level slot fed through day changes: `perDay[i]` used on closed day i (`whole[i]`), `open` on the open day.
+    func accounted(perDay: [Double], whole: [Bool], open: Double) -> SlotLedger {
+        let definition = Fixture.slot(.level, capacity: 10_000)
+        var ledger = SlotLedger()
+        var level = 10_000.0
+        var day = DayKey(year: 2026, month: 5, day: 1)
+        ledger.apply(Reading(slot: definition.id, at: Fixture.noon, observation: .level(level)), definition: definition, day: day)
+        for (q, w) in zip(perDay, whole) {
+            level -= q
+            _ = ledger.apply(Reading(slot: definition.id, at: Fixture.noon, observation: .level(level)),
+                             definition: definition, day: day)
+            let next = day.next(in: cal)
+            ledger.apply(.closed(days: [day], whole: w, newDay: next))   // the ledger's own first day is never whole
+            day = next
+        }
+        level -= open
+        _ = ledger.apply(Reading(slot: definition.id, at: Fixture.noon, observation: .level(level)), definition: definition, day: day)
+        return ledger
+    }
+
+    struct AccountedCase: CustomTestStringConvertible, Sendable {
+        var perDay: [Double]
+        var whole: [Bool]
+        var open: Double
+        var window: Int
+        var expected: Double?
+        var why: String
+        var testDescription: String { why }
+    }
+
+    static let accountedCases: [AccountedCase] = [
+        AccountedCase(perDay: [5, 40, 20], whole: [false, true, true], open: 900, window: 14, expected: 30,
+                      why: "the open day never counts, the partial first day only when alone"),
+        AccountedCase(perDay: [5], whole: [false], open: 900, window: 14, expected: 5,
+                      why: "a partial first day counts when it is the only closed day"),
+        AccountedCase(perDay: [], whole: [], open: 900, window: 14, expected: nil,
+                      why: "no closed day, no average"),
+        AccountedCase(perDay: [5, 40, 300, 20, 7], whole: [false, true, false, true, false], open: 0, window: 14, expected: 30,
+                      why: "days cut by a clock jump count only when nothing better exists"),
+        AccountedCase(perDay: [10, 10, 50, 50], whole: [true, true, true, true], open: 0, window: 2, expected: 50,
+                      why: "the window keeps the last N closed days"),
+    ]
+
+    @Test("with the day accounting: which closed days feed the average", arguments: accountedCases)
+    func accountedWindow(_ c: AccountedCase) throws {
+        let ledger = accounted(perDay: c.perDay, whole: c.whole, open: c.open)
+        #expect(ledger.closedDays.count == c.perDay.count)
+        #expect(ledger.openConsumed == c.open)
+        #expect(ledger.averageDailyConsumption(window: c.window) == c.expected)
+    }
+
+    @Test("no replenishment date while the clock is unsynchronized; from now once it is")
+    func runOutNeedsTrustedClock() throws {
+        let ledger = accounted(perDay: [5, 100, 100], whole: [false, true, true], open: 0)
+        let now = Fixture.local(2026, 5, 4, 9)
+        #expect(ledger.expectedRunOut(asOf: now, window: 14, clock: .unsynchronized) == nil)
+        let runOut = try #require(ledger.expectedRunOut(asOf: now, window: 14, clock: .synchronized))
+        #expect(abs(runOut.timeIntervalSince(now) - (10_000 - 205) / 100 * 86_400) < 1e-6)
+        let definition = Fixture.slot(.level, capacity: 10_000)
+        let unsynced = SlotStatus(definition: definition, ledger: ledger, health: .ok, now: Date(timeIntervalSince1970: 0),
+                                  clock: .unsynchronized)
+        #expect(unsynced.expectedReplenishmentDate == nil)
+        #expect(unsynced.averageDailyConsumption == 100)
+    }
 }

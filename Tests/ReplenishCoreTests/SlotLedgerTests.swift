@@ -145,17 +145,20 @@ struct SlotLedgerTests {
         }
         let sum = h.ledger.daily.reduce(0) { $0 + $1.consumed }
         #expect(abs(sum - h.ledger.consumedTotal) < 1e-9)
+        #expect(abs(h.ledger.dailyConsumedTotal - h.ledger.consumedTotal) < 1e-9)
         #expect(h.ledger.daily.map(\.day) == h.ledger.daily.map(\.day).sorted())
     }
 
-    @Test("a reading stamped on an earlier day (clock stepped back) counts on that day, once")
+    @Test("a reading stamped on an earlier day (clock stepped back) counts in the open day, once; closed days never change")
     func clockSteppedBack() {
         var h = LedgerHarness(Fixture.slot(.usage))
         h.apply(.consumed(10), at: Fixture.local(2026, 5, 4, 9))
         h.apply(.consumed(20), at: Fixture.local(2026, 5, 5, 9))
         h.apply(.consumed(5), at: Fixture.local(2026, 5, 4, 23))
-        #expect(h.ledger.consumed(on: DayKey(year: 2026, month: 5, day: 4)) == 15)
-        #expect(h.ledger.consumed(on: DayKey(year: 2026, month: 5, day: 5)) == 20)
+        #expect(h.ledger.consumed(on: DayKey(year: 2026, month: 5, day: 4)) == 10)
+        #expect(h.ledger.consumed(on: DayKey(year: 2026, month: 5, day: 5)) == 25)
+        #expect(h.ledger.openDay == DayKey(year: 2026, month: 5, day: 5))
+        #expect(h.ledger.closedDays.count == 1)
         #expect(h.ledger.consumedTotal == 35)
     }
 
@@ -168,6 +171,8 @@ struct SlotLedgerTests {
         }
         #expect(h.ledger.daily.count == SlotLedger.retainedDays)
         #expect(h.ledger.daily.first?.day == DayKey(Fixture.berlin.date(byAdding: .day, value: 10, to: first)!, in: Fixture.berlin))
+        #expect(h.ledger.closedDayCount == SlotLedger.retainedDays + 9)
+        #expect(h.ledger.daily.last?.day == h.ledger.openDay)
         #expect(h.ledger.consumedTotal == Double(SlotLedger.retainedDays + 10))
     }
 
@@ -193,5 +198,22 @@ struct SlotLedgerTests {
         let data = try JSONEncoder().encode(h.ledger)
         let back = try JSONDecoder().decode(SlotLedger.self, from: data)
         #expect(back == h.ledger)
+    }
+    @Test("a ledger stored in the previous format (per-date daily, no open day) still loads: its newest day is the open one")
+    func decodesPreviousFormat() throws {
+        let old = #"""
+        {"consumedTotal":60,"reportedTotal":10,"refillCount":0,"firstDay":"2026-05-02",
+         "daily":[{"day":"2026-05-02","consumed":15},{"day":"2026-05-03","consumed":25},{"day":"2026-05-04","consumed":20}],
+         "remaining":940,"referenceLevel":940}
+        """#
+        let ledger = try JSONDecoder().decode(SlotLedger.self, from: Data(old.utf8))
+        #expect(ledger.consumedTotal == 60)
+        #expect(ledger.consumedSinceLastReport == 50)
+        #expect(ledger.closedDays == [.init(day: DayKey(year: 2026, month: 5, day: 2), consumed: 15, whole: false),
+                                      .init(day: DayKey(year: 2026, month: 5, day: 3), consumed: 25)])
+        #expect(ledger.openDay == DayKey(year: 2026, month: 5, day: 4))
+        #expect(ledger.openConsumed == 20)
+        #expect(ledger.dailyConsumedTotal == 60)
+        #expect(ledger.averageDailyConsumption(window: 14) == 25)
     }
 }

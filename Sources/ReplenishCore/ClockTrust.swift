@@ -1,0 +1,41 @@
+import Synchronization
+
+/// Whether the wall clock can be trusted right now: synchronized (NTP, PTP, GPS…) or kept by an RTC.
+///
+/// Until it is, wall-clock dates are not used to close days or to date forecasts, and messages
+/// carry `"clock": "unsynchronized"`.
+public protocol ClockTrust: Sendable {
+    func isSynchronized() -> Bool
+}
+
+extension ClockTrust {
+    /// The `clock` field of the messages built now.
+    public var status: ClockStatus { ClockStatus(synchronized: isSynchronized()) }
+}
+
+extension ClockStatus {
+    public init(synchronized: Bool) { self = synchronized ? .synchronized : .unsynchronized }
+
+    public var isSynchronized: Bool { self == .synchronized }
+}
+
+/// A trust that never changes: `FixedClockTrust(true)` for a board whose config declares an RTC
+/// (`device.has_rtc`), `FixedClockTrust(false)` for a clock that is never to be believed.
+public struct FixedClockTrust: ClockTrust {
+    public let synchronized: Bool
+
+    public init(_ synchronized: Bool) { self.synchronized = synchronized }
+
+    public func isSynchronized() -> Bool { synchronized }
+}
+
+/// A trust the test sets; pairs with `ManualClock`.
+public final class ManualClockTrust: ClockTrust {
+    private let value: Mutex<Bool>
+
+    public init(_ synchronized: Bool = false) { value = Mutex(synchronized) }
+
+    public func isSynchronized() -> Bool { value.withLock { $0 } }
+
+    public func set(_ synchronized: Bool) { value.withLock { $0 = synchronized } }
+}
