@@ -227,7 +227,7 @@ struct Board {
         let observations: [Observation] = [.consumed(1), .level(level)]
         for i in ledgers.indices {
             let total = ledgers[i].consumedTotal
-            ledgers[i].apply(Reading(slot: definitions[i].id, at: sim.wall, observation: observations[i]),
+            _ = ledgers[i].apply(Reading(slot: definitions[i].id, at: sim.wall, observation: observations[i]),
                              definition: definitions[i], day: day)
             observedSinceClose[i] += ledgers[i].consumedTotal - total
         }
