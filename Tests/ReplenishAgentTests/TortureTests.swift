@@ -320,6 +320,10 @@ struct TortureTests {
         #expect(unaccounted.isEmpty, "neither delivered nor queued after SIGTERM: \(ranges(unaccounted))\n\(context(lastSeq))")
         #expect(audit.distinct.allSatisfy { $0 <= lastSeq }, "seqs above the counter arrived\n\(context(lastSeq))")
         #expect(audit.inOrder, "first arrivals out of order\n\(context())")
+        // The count rests on the drainer's log lines: if they are renamed, fail here rather than pass vacuously.
+        let logShape = "the daemons' --verbose logs show \(deviceLog.connections) connections and \(deviceLog.publishes.count) published seqs: "
+            + "did the drainer's `published` or `broker connected; draining the outbox` lines change?"
+        #expect(deviceLog.connections > 0 && deviceLog.publishes.count >= Int(committed) / 2, "\(logShape)\n\(context())")
         #expect(deviceRepeats <= repeatBound,
                 "the device republished more than one window per reconnect (\(repeatBound)): \(deviceLog.repeated)\n\(context())")
         #expect(try StateStore(path: database, readOnly: true).integrityCheck() == "ok")
