@@ -36,8 +36,10 @@ public enum Daemon {
     /// Runs until SIGTERM or SIGINT.
     public static func run(config: AgentConfig, simulate: Bool, timeScale: Double?, logger: Logger) async throws {
         let clock = try clock(for: config, simulate: simulate, timeScale: timeScale)
+        // Simulated time is the simulation's own truth: trust it. Real time is trusted per the kernel or an RTC.
+        let trust: (any ClockTrust)? = clock is ScaledClock ? FixedClockTrust(true) : nil
         let service = ReplenishService(config: config, sources: sources(for: config, simulate: simulate, start: clock.now()),
-                                       clock: clock, logger: logger)
+                                       clock: clock, trust: trust, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: service)],
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -43,7 +43,8 @@ struct DeliveryTests {
             clock = ManualClock(now: DeliveryTests.start)
             sources = Daemon.sources(for: config, simulate: true, start: DeliveryTests.start)
                 .compactMap { $0 as? SimulatedSource }
-            service = ReplenishService(config: config, sources: sources, clock: clock, logger: Logger(label: "test.service"))
+            service = ReplenishService(config: config, sources: sources, clock: clock, trust: FixedClockTrust(true),
+                                       logger: Logger(label: "test.service"))
             task = Task { [service] in try await service.run() }
         }
 

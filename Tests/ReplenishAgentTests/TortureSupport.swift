@@ -281,9 +281,10 @@ struct RingLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
-        let all = metadata.merging(explicit ?? [:]) { $1 }
+    func log(event: LogEvent) {
+        let level = event.level
+        let message = event.message
+        let all = metadata.merging(event.metadata ?? [:]) { $1 }
         // OutboxDrainer.fill logs `published` with the row's seq once the client has taken it.
         if message.description == "published", let seq = all["seq"].flatMap({ UInt64("\($0)") }) {
             ring.countPublish(seq)
@@ -324,21 +325,18 @@ struct ManualClockRun {
         let logger = Logger(label: "torture.service") { label in RingLogHandler(ring: log, label: label) }
         service = ReplenishService(
             config: config, sources: Daemon.sources(for: config, simulate: true, start: Self.start),
-            clock: clock, logger: logger)
+            clock: clock, trust: FixedClockTrust(true), logger: logger)
         task = Task { [service] in try await service.run() }
     }
 
     var databasePath: String { config.storage.path }
 
-    /// Simulated hours in steps of 1...6 hours (seeded), each step once every loop is parked: the
-    /// scheduler then emits one report per hour of the step.
+    /// Simulated hours, one at a time once every loop is parked: the scheduler emits one report
+    /// per hour (missed periods would be folded into one report, by design).
     func advance(hours: Int, rng: inout SplitMix64) async throws {
-        var left = hours
-        while left > 0 {
-            let step = min(left, rng.int(in: 1...6))
+        for _ in 0..<hours {
             try await waitUntil("every loop asleep") { clock.sleeperCount == Self.loops }
-            clock.advance(by: Double(step) * 3600)
-            left -= step
+            clock.advance(by: 3600)
         }
     }
 

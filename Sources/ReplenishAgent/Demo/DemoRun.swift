@@ -67,7 +67,8 @@ public struct DemoRun: Sendable {
 
         let clock = ScaledClock(origin: Date(), scale: options.speed)
         let sources = Daemon.sources(for: config, simulate: true, start: clock.now())
-        let service = ReplenishService(config: config, sources: sources, clock: clock, logger: logger)
+        let service = ReplenishService(config: config, sources: sources, clock: clock, trust: FixedClockTrust(true),
+                                       logger: logger)
         let daemon = Task { try await service.run() }
 
         var view = DemoView(config: config, timeZone: service.timeZone)

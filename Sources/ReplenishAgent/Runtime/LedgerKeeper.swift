@@ -26,6 +26,7 @@ final class LedgerKeeper: Sendable {
     private let store: StateStore
     private let queue: BlockingQueue
     private let clock: any AgentClock
+    private let trust: any ClockTrust
     private let calendar: Calendar
     private let logger: Logger
     private let outboxChanged: @Sendable () -> Void
@@ -33,14 +34,17 @@ final class LedgerKeeper: Sendable {
 
     /// Where the tally of evicted reports is kept between `outboxEvicted` events.
     static let evictionKey = "outbox.evicted"
+    /// Where the day accounting (the open day and how it was opened) is kept.
+    static let accountingKey = "day.accounting"
 
-    init(config: AgentConfig, store: StateStore, queue: BlockingQueue, clock: any AgentClock, calendar: Calendar,
-         logger: Logger, outboxChanged: @escaping @Sendable () -> Void,
+    init(config: AgentConfig, store: StateStore, queue: BlockingQueue, clock: any AgentClock, trust: any ClockTrust,
+         calendar: Calendar, logger: Logger, outboxChanged: @escaping @Sendable () -> Void,
          committedSeq: @escaping @Sendable (UInt64) -> Void = { _ in }) {
         self.config = config
         self.store = store
         self.queue = queue
         self.clock = clock
+        self.trust = trust
         self.calendar = calendar
         self.logger = logger
         self.outboxChanged = outboxChanged
@@ -54,6 +58,8 @@ final class LedgerKeeper: Sendable {
         var dirty = false
         /// Reports evicted and not yet announced.
         var eviction: OutboxEviction?
+        /// Which local day is open; days close only on trusted time (DESIGN.md, Time).
+        var accounting = DayAccounting()
     }
 
     /// Runs until `inputs` ends, starting from the ledgers persisted in `stored`.
@@ -74,16 +80,22 @@ final class LedgerKeeper: Sendable {
         if let blob = stored.values[Self.evictionKey] {
             state.eviction = try? JSONDecoder().decode(OutboxEviction?.self, from: Data(blob))
         }
+        if let blob = stored.values[Self.accountingKey],
+           let accounting = try? JSONDecoder().decode(DayAccounting.self, from: Data(blob)) {
+            state.accounting = accounting
+        }
 
         for await input in inputs {
+            advanceDay(&state)
             switch input {
             case let .observed(slot, at, observations):
                 guard let definition = config.slots.first(where: { $0.definition.id == slot })?.definition,
                       var ledger = state.ledgers[slot] else { continue }
                 var events: [LedgerEvent] = []
+                let day = state.accounting.openDay ?? DayKey(at, in: calendar)
                 for observation in observations {
                     events += ledger.apply(Reading(slot: slot, at: at, observation: observation),
-                                           definition: definition, calendar: calendar)
+                                           definition: definition, day: day)
                 }
                 state.ledgers[slot] = ledger
                 state.dirty = true
@@ -104,16 +116,22 @@ final class LedgerKeeper: Sendable {
         }
     }
 
+    /// Moves the open day on with trusted time; every ledger follows the same change.
+    private func advanceDay(_ state: inout State) {
+        let change = state.accounting.advance(clock: clock, trust: trust, calendar: calendar)
+        guard change != .none else { return }
+        for id in state.ledgers.keys { state.ledgers[id]?.apply(change) }
+        state.dirty = true
+        logger.info("accounting day changed", metadata: ["change": "\(change)"])
+    }
+
     /// The header every message of one transaction shares; schema and seq are filled per message.
     private func header(at now: Date) -> MessageHeader {
         MessageHeader(schema: "", deviceId: config.device.id, seq: 0, generatedAt: now,
                       clock: clockStatus, agentVersion: AgentVersion.current, configHash: config.configHash)
     }
 
-    private var clockStatus: ClockStatus {
-        // Clock trust (adjtimex) comes with the delivery work; until then an RTC vouches for it.
-        config.device.hasRTC ? .synchronized : .unsynchronized
-    }
+    private var clockStatus: ClockStatus { trust.status }
 
     /// One message to queue, encoded once the transaction has given it its seq.
     private struct Outgoing: Sendable {
@@ -128,7 +146,7 @@ final class LedgerKeeper: Sendable {
         let now = clock.now()
         let slots = config.slots.map { slot in
             SlotStatus(definition: slot.definition, ledger: state.ledgers[slot.definition.id]!, health: .ok,
-                       now: now, calendar: calendar)
+                       now: now, clock: clockStatus)
         }
         let report = Outgoing(topic: topic("status"), kind: .status, schema: StatusReport.schema) {
             try StatusReport(header: $0, reason: reason, slots: slots).json()
@@ -230,6 +248,7 @@ final class LedgerKeeper: Sendable {
         let header = self.header(at: now)
         let limit = config.storage.outboxLimitBytes
         let tally = state.eviction
+        let accounting = Array(try JSONEncoder().encode(state.accounting))
         let (last, newTally) = try await queue.run { [store] in
             try store.commit { tx in
                 var last: UInt64 = 0
@@ -252,6 +271,7 @@ final class LedgerKeeper: Sendable {
                     try tx.setValue(LedgerKeeper.evictionKey, Array(try JSONEncoder().encode(newTally)))
                 }
                 for (id, blob) in states { try tx.setSlotState(id, blob) }
+                try tx.setValue(LedgerKeeper.accountingKey, accounting)
                 return (last, newTally)
             }
         }

@@ -15,15 +15,20 @@ public final class ReplenishService: Service, Sendable {
     private let config: AgentConfig
     private let sources: [any SensorSource]
     private let clock: any AgentClock
+    private let trust: any ClockTrust
     private let logger: Logger
     private let calendar: Calendar
     private let committed = Mutex<UInt64>(0)
     private let drainerBox = Mutex<OutboxDrainer?>(nil)
 
-    public init(config: AgentConfig, sources: [any SensorSource], clock: any AgentClock, logger: Logger) {
+    /// `trust` says when wall time can be believed: the kernel's NTP state by default, always
+    /// with an RTC the config declares.
+    public init(config: AgentConfig, sources: [any SensorSource], clock: any AgentClock,
+                trust: (any ClockTrust)? = nil, logger: Logger) {
         self.config = config
         self.sources = sources
         self.clock = clock
+        self.trust = trust ?? KernelClockTrust.forDevice(hasRTC: config.device.hasRTC)
         self.logger = logger
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = config.device.timeZone.flatMap(TimeZone.init(identifier:)) ?? .current
@@ -61,10 +66,10 @@ public final class ReplenishService: Service, Sendable {
         let (drainerInputs, drainerFeed) = AsyncStream.makeStream(of: DrainerInput.self)
         let (ledgerInputs, ledgerFeed) = AsyncStream.makeStream(of: LedgerInput.self)
         let keeper = LedgerKeeper(
-            config: config, store: store, queue: queue, clock: clock, calendar: calendar, logger: logger,
+            config: config, store: store, queue: queue, clock: clock, trust: trust, calendar: calendar, logger: logger,
             outboxChanged: { drainerFeed.yield(.outboxChanged) },
             committedSeq: { [self] seq in self.committed.withLock { $0 = max($0, seq) } })
-        let scheduler = ReportScheduler(settings: config.report, clock: clock, calendar: calendar)
+        let scheduler = ReportScheduler(settings: config.report, clock: clock, calendar: calendar, trust: trust)
 
         client.start()
         // Ready once config, database and sources are up; the broker may come later (boards boot offline).
@@ -119,8 +124,9 @@ public final class ReplenishService: Service, Sendable {
         logger.info("stopped", metadata: ["lastSeq": "\(lastCommittedSeq)"])
     }
 
+    /// Samples on the monotonic clock, so a wall-clock step neither skips nor bunches samples.
     private func sample(_ source: any SensorSource, into feed: AsyncStream<LedgerInput>.Continuation) async {
-        var next = clock.now()
+        var next = clock.monotonic()
         while !Task.isCancelled {
             let now = clock.now()
             do {
@@ -131,15 +137,16 @@ public final class ReplenishService: Service, Sendable {
             } catch {
                 logger.warning("sensor read failed", metadata: ["slot": "\(source.slot)", "error": "\(error)"])
             }
-            next = max(next.addingTimeInterval(source.sampleIntervalSeconds), now)
-            do { try await clock.sleep(until: next) } catch { return }
+            let monotonic = clock.monotonic()
+            next = max(next + source.sampleIntervalSeconds, monotonic)
+            do { try await clock.sleep(for: next - monotonic) } catch { return }
         }
     }
 
     private func flushPeriodically(into feed: AsyncStream<LedgerInput>.Continuation) async {
         let interval = config.storage.flushIntervalSeconds
         while !Task.isCancelled {
-            do { try await clock.sleep(until: clock.now().addingTimeInterval(interval)) } catch { return }
+            do { try await clock.sleep(for: interval) } catch { return }
             feed.yield(.flush)
         }
     }
