@@ -26,6 +26,7 @@ struct DeliveryTests {
         let loops = 4
 
         init(device: String, brokerDownAtStart: Bool = false, tls: Bool = false,
+             start: Date = DeliveryTests.start, trust: any ClockTrust = FixedClockTrust(true),
              adjust: (inout AgentConfig) -> Void = { _ in }) async throws {
             directory = try TemporaryDirectory()
             let pki = tls ? try TestPKI.shared() : nil
@@ -40,10 +41,10 @@ struct DeliveryTests {
             subscriber = try Subscriber(broker: broker, base: config.mqtt.baseTopic, tls: pki?.clientTLS())
             try await subscriber.ready()
             if brokerDownAtStart { broker.stop() }
-            clock = ManualClock(now: DeliveryTests.start)
-            sources = Daemon.sources(for: config, simulate: true, start: DeliveryTests.start)
+            clock = ManualClock(now: start)
+            sources = Daemon.sources(for: config, simulate: true, start: start)
                 .compactMap { $0 as? SimulatedSource }
-            service = ReplenishService(config: config, sources: sources, clock: clock, trust: FixedClockTrust(true),
+            service = ReplenishService(config: config, sources: sources, clock: clock, trust: trust,
                                        logger: Logger(label: "test.service"))
             task = Task { [service] in try await service.run() }
         }

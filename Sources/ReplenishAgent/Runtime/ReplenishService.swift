@@ -127,10 +127,13 @@ public final class ReplenishService: Service, Sendable {
     /// Samples on the monotonic clock, so a wall-clock step neither skips nor bunches samples.
     private func sample(_ source: any SensorSource, into feed: AsyncStream<LedgerInput>.Continuation) async {
         var next = clock.monotonic()
+        // Sources see continuous time (the start plus monotonic progress): a simulated household
+        // does not live through the years a wall-clock jump skips. Readings carry wall time.
+        let origin = (wall: clock.now(), monotonic: next)
         while !Task.isCancelled {
             let now = clock.now()
             do {
-                let observations = try source.sample(at: now)
+                let observations = try source.sample(at: origin.wall.addingTimeInterval(clock.monotonic() - origin.monotonic))
                 if !observations.isEmpty {
                     feed.yield(.observed(slot: source.slot, at: now, observations: observations))
                 }
