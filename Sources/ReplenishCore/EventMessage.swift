@@ -11,6 +11,11 @@ public struct EventMessage: Sendable, Equatable, Encodable {
         /// Status reports were dropped from a full outbox while delivery was stalled; their
         /// consumption is not lost, because `consumedTotal` in every later report carries it.
         case outboxEvicted(OutboxEviction)
+        /// A slot's sensor stopped giving plausible readings (or could not be read); its ledger
+        /// stands still until it recovers.
+        case sensorFault(slot: String, health: SlotHealth, reason: String, at: Date)
+        /// The slot's sensor gives plausible readings again.
+        case sensorRecovered(slot: String, at: Date)
     }
 
     public var header: MessageHeader
@@ -45,6 +50,17 @@ public struct EventMessage: Sendable, Equatable, Encodable {
             try c.encode(eviction.reports, forKey: "evictedReports")
             try c.encode(eviction.firstSeq, forKey: "firstEvictedSeq")
             try c.encode(eviction.lastSeq, forKey: "lastEvictedSeq")
+        case let .sensorFault(slot, health, reason, at):
+            try c.encode("sensorFault", forKey: "event")
+            try c.encode(slot, forKey: "slot")
+            try c.encode(Timestamp.string(at), forKey: "at")
+            try c.encode(health, forKey: "health")
+            try c.encode(reason, forKey: "reason")
+        case let .sensorRecovered(slot, at):
+            try c.encode("sensorRecovered", forKey: "event")
+            try c.encode(slot, forKey: "slot")
+            try c.encode(Timestamp.string(at), forKey: "at")
+            try c.encode(SlotHealth.ok, forKey: "health")
         }
     }
 

@@ -130,10 +130,13 @@ public final class ReplenishService: Service, Sendable {
         // Sources see continuous time (the start plus monotonic progress): a simulated household
         // does not live through the years a wall-clock jump skips. Readings carry wall time.
         let origin = (wall: clock.now(), monotonic: next)
+        // A bus transfer or a bit-banged read blocks: each source gets its own thread.
+        let reader = BlockingQueue(label: "replenishd.source.\(source.slot)")
         while !Task.isCancelled {
             let now = clock.now()
+            let sourceTime = origin.wall.addingTimeInterval(clock.monotonic() - origin.monotonic)
             do {
-                let observations = try source.sample(at: origin.wall.addingTimeInterval(clock.monotonic() - origin.monotonic))
+                let observations = try await reader.run { try source.sample(at: sourceTime) }
                 if !observations.isEmpty {
                     feed.yield(.observed(slot: source.slot, at: now, observations: observations))
                 }
