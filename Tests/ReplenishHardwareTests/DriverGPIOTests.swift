@@ -196,6 +196,16 @@ struct DriverGPIOTests {
         #expect(chip.state.withLock { $0.clockWrites.last } == false)
     }
 
+    @Test("presence and HX711 settings problems name their YAML keys")
+    func gpioSettingsProblems() {
+        #expect(Self.presence.problems.isEmpty)
+        #expect(PresenceSettings(quantityOnInsert: 0, debounceSeconds: 20).problems
+                == ["quantity_on_insert: expected a positive quantity", "debounce: expected 0 to 10 seconds"])
+        #expect(HX711Settings(clockLine: "GPIO5", dataLine: "GPIO6").problems.isEmpty)
+        #expect(HX711Settings(clockLine: "GPIO5", dataLine: "GPIO5", readyTimeoutSeconds: 0).problems
+                == ["clock: must be another line than data", "ready_timeout: expected more than 0 and at most 5 seconds"])
+    }
+
     @Test("HX711: DOUT never going low is notReady after ready_timeout, without retries")
     func hx711NotReady() {
         let time = FakeDriverClock()

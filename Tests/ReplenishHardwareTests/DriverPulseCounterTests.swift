@@ -155,6 +155,19 @@ struct DriverPulseCounterTests {
         #expect(try source.sample(at: Date()) == [.consumed(1)])
     }
 
+    @Test("counting keeps up with far more than a bouncing 2 kHz train (≥ 100 k events/s even in debug builds)")
+    func throughput() {
+        let events = Self.train(pulses: 10_000)  // 160 000 edges: 5 s of a 2 kHz meter with bounce
+        var counter = Self.counter(.rising, debounceMicroseconds: 50)
+        let started = ContinuousClock.now
+        for start in stride(from: 0, to: events.count, by: 64) {
+            counter.feed(Array(events[start..<min(start + 64, events.count)]))
+        }
+        let elapsed = ContinuousClock.now - started
+        #expect(counter.pulses == 10_000)
+        #expect(elapsed < .seconds(1.6), "took \(elapsed) for \(events.count) events")
+    }
+
     @Test("settings name their YAML keys when invalid")
     func settingsProblems() {
         #expect(PulseCounterSettings(quantityPerPulse: 1).problems.isEmpty)
