@@ -1,0 +1,88 @@
+import Foundation
+import ReplenishCore
+
+/// Settings of a `max17048` source: a Maxim/Analog Devices MAX17048 single-cell fuel gauge.
+public struct MAX17048Settings: Sendable, Equatable {
+    /// YAML `bus`: the I2C bus number N of `/dev/i2c-N`.
+    public var bus: Int
+    /// YAML `address`: 0x36, the chip's only address (datasheet 19-6171, "I2C Bus System").
+    public var address: UInt8
+    /// YAML `retries`: further attempts after a failed transfer (default 3).
+    public var retries: Int
+
+    public init(bus: Int, address: UInt8 = 0x36, retries: Int = 3) {
+        self.bus = bus
+        self.address = address
+        self.retries = retries
+    }
+
+    /// Problems that make the settings unusable, each naming its YAML key; empty when valid.
+    public var problems: [String] {
+        var problems: [String] = []
+        if bus < 0 { problems.append("bus: expected the number N of /dev/i2c-N") }
+        if address > 0x7f { problems.append("address: expected a 7-bit I2C address") }
+        if !(0...10).contains(retries) { problems.append("retries: expected 0 to 10") }
+        return problems
+    }
+}
+
+/// The MAX17048's registers and their units, without I/O. Addresses and LSB weights are from
+/// the MAX17048/MAX17049 datasheet (19-6171), table 2 "Register Summary".
+public enum MAX17048Registers {
+    public static let vcell: UInt8 = 0x02
+    public static let soc: UInt8 = 0x04
+    public static let version: UInt8 = 0x08
+
+    /// SOC: high byte whole percent, low byte 1/256 %. May read above 100 right after a reset.
+    public static func percent(soc: UInt16) -> Double { Double(soc) / 256 }
+
+    /// VCELL: 78.125 µV per LSB of the 16-bit register (the MAX17043's "12 bits at 1.25 mV" in
+    /// the upper bits is the same scale: 1.25 mV / 16).
+    public static func volts(vcell: UInt16) -> Double { Double(vcell) * 78.125e-6 }
+}
+
+/// A `max17048` slot: `readRaw()` returns the state of charge in percent (fit for a `Percentage`
+/// slot without calibration); `readCell()` adds the cell voltage for `replenishd probe`.
+public final class MAX17048Source: RawValueSource {
+    public let slot: String
+    public let sampleIntervalSeconds: Double
+    public let settings: MAX17048Settings
+    public let rawUnit = "%"
+    private let device: any SMBusDevice
+    private let clock: DriverClock
+
+    public init(slot: String, sampleIntervalSeconds: Double, settings: MAX17048Settings,
+                device: any SMBusDevice, clock: DriverClock = .system) {
+        self.slot = slot
+        self.sampleIntervalSeconds = sampleIntervalSeconds
+        self.settings = settings
+        self.device = device
+        self.clock = clock
+    }
+
+    private var name: String { "MAX17048 at \(hexAddress(settings.address)) on i2c-\(settings.bus)" }
+
+    public func readRaw() throws -> Double {
+        try BusRetry.run(retries: settings.retries, clock: clock, device: name) { try readPercent() }
+    }
+
+    /// State of charge (%) and cell voltage (V).
+    public func readCell() throws -> (percent: Double, volts: Double) {
+        try BusRetry.run(retries: settings.retries, clock: clock, device: name) {
+            let percent = try readPercent()
+            let vcell = WireOrder.bigEndianRegister(fromSMBusWord: try device.readWord(register: MAX17048Registers.vcell))
+            return (percent, MAX17048Registers.volts(vcell: vcell))
+        }
+    }
+
+    /// The VERSION register (0x001x for MAX17048/9), for probe to tell the chip is there.
+    public func readVersion() throws -> UInt16 {
+        try BusRetry.run(retries: settings.retries, clock: clock, device: name) {
+            WireOrder.bigEndianRegister(fromSMBusWord: try device.readWord(register: MAX17048Registers.version))
+        }
+    }
+
+    private func readPercent() throws -> Double {
+        MAX17048Registers.percent(soc: WireOrder.bigEndianRegister(fromSMBusWord: try device.readWord(register: MAX17048Registers.soc)))
+    }
+}
