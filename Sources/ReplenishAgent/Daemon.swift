@@ -7,15 +7,15 @@ import ServiceLifecycle
 /// `replenishd run`: the sources the config asks for, the service, and signal handling.
 public enum Daemon {
     /// Builds every slot's source. `simulate` replaces hardware drivers with simulated ones.
-    public static func sources(for config: AgentConfig, simulate: Bool, start: Date) -> [any SensorSource] {
-        config.slots.map { slot in
-            switch slot.source.driver {
-            case .simulated:
+    public static func sources(for config: AgentConfig, simulate: Bool, start: Date) throws -> [any SensorSource] {
+        try config.slots.map { slot in
+            if simulate || slot.source.hardware == nil {
                 return SimulatedSource(
                     definition: slot.definition,
                     settings: slot.simulation ?? .defaults(capacity: slot.definition.capacity),
                     sampleIntervalSeconds: slot.source.sampleIntervalSeconds, start: start)
             }
+            return try HardwareSources.open(slot)
         }
     }
 
@@ -38,7 +38,7 @@ public enum Daemon {
         let clock = try clock(for: config, simulate: simulate, timeScale: timeScale)
         // Simulated time is the simulation's own truth: trust it. Real time is trusted per the kernel or an RTC.
         let trust: (any ClockTrust)? = clock is ScaledClock ? FixedClockTrust(true) : nil
-        let service = ReplenishService(config: config, sources: sources(for: config, simulate: simulate, start: clock.now()),
+        let service = ReplenishService(config: config, sources: try sources(for: config, simulate: simulate, start: clock.now()),
                                        clock: clock, trust: trust, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: service)],

@@ -334,7 +334,7 @@ struct ConfigMistake: CustomTestStringConvertible, Sendable {
                       "    source: {driver: simulated}\n  - id: water_tank\n    sensor: level\n    measurement: {type: Count}\n    capacity: 3\n    source: {driver: simulated}",
                       "cfg.yaml:15:9: slots[1].id: duplicate slot id 'water_tank' (first used by slots[0] at line 10)"),
         ConfigMistake("unknown driver", "    source: {driver: simulated}", "    source: {driver: gpio}",
-                      "cfg.yaml:14:22: slots[0].source.driver: unknown driver 'gpio' (known drivers: simulated)"),
+                      "cfg.yaml:14:22: slots[0].source.driver: unknown driver 'gpio' (known drivers: simulated, gpio-pulse-counter, gpio-switch-ladder, gpio-presence, hx711, ads1115, max17048, i2c-register)"),
         ConfigMistake("bad refill plan", "    source: {driver: simulated}",
                       "    source: {driver: simulated}\n    simulation: {refill: sometimes}",
                       "cfg.yaml:15:26: slots[0].simulation.refill: expected 'below N%', 'every DURATION' or 'never', got 'sometimes'"),
@@ -375,6 +375,6 @@ struct ConfigMistake: CustomTestStringConvertible, Sendable {
         "cfg.yaml:4:8: mqtt.url: expected a port from 1 to 65535, got '0'",
         "cfg.yaml:8:3: report: missing required key 'daily_at'",
         "cfg.yaml:13:15: slots[0].capacity: expected a positive number, got -3",
-        "cfg.yaml:14:22: slots[0].source.driver: unknown driver 'gpio' (known drivers: simulated)"),
+        "cfg.yaml:14:22: slots[0].source.driver: unknown driver 'gpio' (known drivers: simulated, gpio-pulse-counter, gpio-switch-ladder, gpio-presence, hx711, ads1115, max17048, i2c-register)"),
     ]
 }

@@ -42,7 +42,7 @@ struct DeliveryTests {
             try await subscriber.ready()
             if brokerDownAtStart { broker.stop() }
             clock = ManualClock(now: start)
-            sources = Daemon.sources(for: config, simulate: true, start: start)
+            sources = try Daemon.sources(for: config, simulate: true, start: start)
                 .compactMap { $0 as? SimulatedSource }
             service = ReplenishService(config: config, sources: sources, clock: clock, trust: trust,
                                        logger: Logger(label: "test.service"))

@@ -324,7 +324,7 @@ struct ManualClockRun {
         self.log = log
         let logger = Logger(label: "torture.service") { label in RingLogHandler(ring: log, label: label) }
         service = ReplenishService(
-            config: config, sources: Daemon.sources(for: config, simulate: true, start: Self.start),
+            config: config, sources: try Daemon.sources(for: config, simulate: true, start: Self.start),
             clock: clock, trust: FixedClockTrust(true), logger: logger)
         task = Task { [service] in try await service.run() }
     }

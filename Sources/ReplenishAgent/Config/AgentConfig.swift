@@ -167,18 +167,71 @@ public struct SlotConfig: Sendable, Equatable {
     }
 }
 
-/// A slot's `source:`: which driver reads it and how often.
+/// A slot's `source:`: which driver reads it, with what settings, and how often.
 public struct SourceConfig: Sendable, Equatable {
     public enum Driver: String, Sendable, Equatable, CaseIterable {
         case simulated
+        case gpioPulseCounter = "gpio-pulse-counter"
+        case gpioSwitchLadder = "gpio-switch-ladder"
+        case gpioPresence = "gpio-presence"
+        case hx711
+        case ads1115
+        case max17048
+        case i2cRegister = "i2c-register"
     }
 
     public var driver: Driver
     /// Key `sample_every`, a duration; default 60s.
     public var sampleIntervalSeconds: Double
+    /// The driver's own settings; nil for `simulated`.
+    public var hardware: HardwareSettings?
 
-    public init(driver: Driver, sampleIntervalSeconds: Double = 60) {
+    public init(driver: Driver, sampleIntervalSeconds: Double = 60, hardware: HardwareSettings? = nil) {
         self.driver = driver
         self.sampleIntervalSeconds = sampleIntervalSeconds
+        self.hardware = hardware
+    }
+}
+
+/// How a hardware source is wired and read.
+public enum HardwareSettings: Sendable, Equatable {
+    case pulseCounter(GPIOLineConfig, PulseCounterSettings)
+    case switchLadder(GPIOChipConfig, SwitchLadderSettings)
+    case presence(GPIOLineConfig, PresenceSettings)
+    case hx711(GPIOChipConfig, HX711Settings)
+    case ads1115(ADS1115Settings)
+    case max17048(MAX17048Settings)
+    case i2cRegister(I2CRegisterSettings)
+}
+
+/// The GPIO chip of a source and how its lines are requested (keys `chip`, `active_low`, `bias`).
+public struct GPIOChipConfig: Sendable, Equatable {
+    public enum Bias: String, Sendable, Equatable, CaseIterable {
+        case asIs = "as-is"
+        case disable
+        case pullUp = "pull-up"
+        case pullDown = "pull-down"
+    }
+
+    /// Chip label, name (`gpiochip0`) or path (`/dev/gpiochip0`).
+    public var chip: String
+    public var activeLow: Bool
+    public var bias: Bias
+
+    public init(chip: String, activeLow: Bool = false, bias: Bias = .asIs) {
+        self.chip = chip
+        self.activeLow = activeLow
+        self.bias = bias
+    }
+}
+
+/// One GPIO line of a source (key `line`: a line name such as `GPIO17`, or an offset).
+public struct GPIOLineConfig: Sendable, Equatable {
+    public var chip: GPIOChipConfig
+    public var line: String
+
+    public init(chip: GPIOChipConfig, line: String) {
+        self.chip = chip
+        self.line = line
     }
 }

@@ -78,7 +78,9 @@ extension ConfigReader {
             }
             failed = failed || alexaInstance == nil
         }
-        let source = required("source", in: fields).flatMap { self.source($0, at: path.appending("source")) }
+        let source = required("source", in: fields).flatMap {
+            self.source($0, at: path.appending("source"), capacity: capacity)
+        }
         var simulation: SimulationSettings?
         if let value = fields.optional("simulation") {
             simulation = self.simulation(value, at: path.appending("simulation"), capacity: capacity)
@@ -166,24 +168,6 @@ extension ConfigReader {
             return nil
         }
         return value
-    }
-
-    private mutating func source(_ node: Node, at path: ConfigKeyPath) -> SourceConfig? {
-        guard let fields = fields(of: node, at: path, allowed: ["driver", "sample_every"]) else { return nil }
-        var driver: SourceConfig.Driver?
-        if let value = required("driver", in: fields), let name = string(value, at: path.appending("driver")) {
-            driver = SourceConfig.Driver(rawValue: name)
-            if driver == nil {
-                let known = SourceConfig.Driver.allCases.map(\.rawValue).joined(separator: ", ")
-                report("unknown driver '\(name)' (known drivers: \(known))", at: value, path.appending("driver"))
-            }
-        }
-        var interval: Double? = 60
-        if let value = fields.optional("sample_every") {
-            interval = duration(value, at: path.appending("sample_every"), minimum: 0.01)
-        }
-        guard let driver, let interval else { return nil }
-        return SourceConfig(driver: driver, sampleIntervalSeconds: interval)
     }
 
     private mutating func simulation(_ node: Node, at path: ConfigKeyPath, capacity: Double?) -> SimulationSettings? {

@@ -66,7 +66,7 @@ public struct DemoRun: Sendable {
         output("")
 
         let clock = ScaledClock(origin: Date(), scale: options.speed)
-        let sources = Daemon.sources(for: config, simulate: true, start: clock.now())
+        let sources = try Daemon.sources(for: config, simulate: true, start: clock.now())
         let service = ReplenishService(config: config, sources: sources, clock: clock, trust: FixedClockTrust(true),
                                        logger: logger)
         let daemon = Task { try await service.run() }

@@ -1,0 +1,265 @@
+import ReplenishHardware
+import Yams
+
+// A slot's `source:` section: the driver and its own keys. Every driver takes `driver` and
+// `sample_every`; GPIO drivers take `chip`, `active_low` and `bias`; I2C drivers `bus`,
+// `address` and `retries`. The drivers' own checks (`problems`) are reported at their keys.
+
+extension ConfigReader {
+    private static let common = ["driver", "sample_every"]
+    private static let gpio = ["chip", "active_low", "bias"]
+    private static let i2c = ["bus", "address", "retries"]
+
+    private static func keys(for driver: SourceConfig.Driver) -> [String] {
+        switch driver {
+        case .simulated: common
+        case .gpioPulseCounter: common + gpio + ["line", "edge", "debounce", "quantity_per_pulse"]
+        case .gpioSwitchLadder: common + gpio + ["switches"]
+        case .gpioPresence: common + gpio + ["line", "debounce", "quantity_on_insert"]
+        case .hx711: common + gpio + ["clock", "data", "gain", "ready_timeout"] + ["retries"]
+        case .ads1115: common + i2c + ["channel", "full_scale", "data_rate"]
+        case .max17048: common + i2c
+        case .i2cRegister: common + i2c + ["register", "width", "byte_order", "signed", "transfer", "scale",
+                                           "offset", "unit"]
+        }
+    }
+
+    mutating func source(_ node: Node, at path: ConfigKeyPath, capacity: Double?) -> SourceConfig? {
+        // The driver decides which keys are allowed, so read it first.
+        guard case .mapping = node else {
+            report("expected a mapping, got \(node.summary)", at: node, path)
+            return nil
+        }
+        let driverNode = node["driver"]
+        var driver: SourceConfig.Driver?
+        if let driverNode, let name = string(driverNode, at: path.appending("driver")) {
+            driver = SourceConfig.Driver(rawValue: name)
+            if driver == nil {
+                let known = SourceConfig.Driver.allCases.map(\.rawValue).joined(separator: ", ")
+                report("unknown driver '\(name)' (known drivers: \(known))", at: driverNode, path.appending("driver"))
+            }
+        }
+        let allowed = driver.map(Self.keys(for:)) ?? Self.common
+        guard let fields = fields(of: node, at: path, allowed: driver == nil ? allowed + Self.everyKey : allowed)
+        else { return nil }
+        if driverNode == nil { _ = required("driver", in: fields) }
+
+        var interval: Double? = 60
+        if let value = fields.optional("sample_every") {
+            interval = duration(value, at: path.appending("sample_every"), minimum: 0.01)
+        }
+        guard let driver, let interval else { return nil }
+        guard driver != .simulated else { return SourceConfig(driver: driver, sampleIntervalSeconds: interval) }
+        guard let hardware = hardware(driver, fields, at: path, capacity: capacity) else { return nil }
+        return SourceConfig(driver: driver, sampleIntervalSeconds: interval, hardware: hardware)
+    }
+
+    /// Every key some driver takes: with an unknown driver, only truly unknown keys are reported.
+    private static var everyKey: [String] {
+        Array(Set(SourceConfig.Driver.allCases.flatMap(keys(for:)))).sorted()
+    }
+
+    private mutating func hardware(_ driver: SourceConfig.Driver, _ fields: ConfigFields, at path: ConfigKeyPath,
+                                   capacity: Double?) -> HardwareSettings? {
+        switch driver {
+        case .simulated:
+            return nil
+        case .gpioPulseCounter:
+            guard let line = gpioLine("line", fields, at: path) else { return nil }
+            let edge = fields.optional("edge").map { choice($0, at: path.appending("edge"), of: PulseCounterSettings.Edge.allCases) }
+            let debounce = fields.optional("debounce").map { duration($0, at: path.appending("debounce"), minimum: 0) }
+            let perPulse = required("quantity_per_pulse", in: fields).flatMap { number($0, at: path.appending("quantity_per_pulse")) }
+            guard edge != .some(nil), debounce != .some(nil), let perPulse else { return nil }
+            let settings = PulseCounterSettings(edge: edge.flatMap { $0 } ?? .rising,
+                                                debounceSeconds: debounce.flatMap { $0 } ?? 0.001,
+                                                quantityPerPulse: perPulse)
+            return checked(settings.problems, fields, at: path) ? .pulseCounter(line, settings) : nil
+
+        case .gpioSwitchLadder:
+            guard let chip = gpioChip(fields, at: path),
+                  let list = required("switches", in: fields),
+                  let items = sequence(list, at: path.appending("switches")) else { return nil }
+            var switches: [SwitchLadderSettings.FloatSwitch] = []
+            for (index, item) in items.enumerated() {
+                let itemPath = path.appending("switches").appending(index: index)
+                guard let itemFields = self.fields(of: item, at: itemPath, allowed: ["line", "fraction"]),
+                      let lineNode = required("line", in: itemFields), let line = string(lineNode, at: itemPath.appending("line")),
+                      let fractionNode = required("fraction", in: itemFields),
+                      let fraction = fraction(fractionNode, at: itemPath.appending("fraction")) else { continue }
+                switches.append(.init(line: line, fraction: fraction))
+            }
+            guard switches.count == items.count else { return nil }
+            let settings = SwitchLadderSettings(switches: switches)
+            return checked(settings.problems, fields, at: path) ? .switchLadder(chip, settings) : nil
+
+        case .gpioPresence:
+            guard let line = gpioLine("line", fields, at: path) else { return nil }
+            let debounce = fields.optional("debounce").map { duration($0, at: path.appending("debounce"), minimum: 0) }
+            let quantity = fields.optional("quantity_on_insert").map { node -> Double? in
+                guard let value = number(node, at: path.appending("quantity_on_insert")) else { return nil }
+                guard value > 0, capacity.map({ value <= $0 }) ?? true else {
+                    report("expected a quantity above 0 and at most the capacity, got \(node.plainText ?? "")",
+                           at: node, path.appending("quantity_on_insert"))
+                    return nil
+                }
+                return value
+            }
+            guard debounce != .some(nil), quantity != .some(nil) else { return nil }
+            let settings = PresenceSettings(quantityOnInsert: quantity.flatMap { $0 },
+                                            debounceSeconds: debounce.flatMap { $0 } ?? 0.2)
+            return checked(settings.problems, fields, at: path) ? .presence(line, settings) : nil
+
+        case .hx711:
+            guard let chip = gpioChip(fields, at: path),
+                  let clockNode = required("clock", in: fields), let clockLine = string(clockNode, at: path.appending("clock")),
+                  let dataNode = required("data", in: fields), let dataLine = string(dataNode, at: path.appending("data"))
+            else { return nil }
+            let gain = fields.optional("gain").map { node -> HX711Settings.Gain? in
+                guard let value = integer(node, at: path.appending("gain"), in: 32...128),
+                      let gain = HX711Settings.Gain(rawValue: value) else {
+                    report("expected 128, 64 (channel A) or 32 (channel B), got \(node.summary)", at: node, path.appending("gain"))
+                    return nil
+                }
+                return gain
+            }
+            let timeout = fields.optional("ready_timeout").map { duration($0, at: path.appending("ready_timeout"), minimum: 0.01, maximum: 10) }
+            let retries = fields.optional("retries").map { integer($0, at: path.appending("retries"), in: 0...10) }
+            guard gain != .some(nil), timeout != .some(nil), retries != .some(nil) else { return nil }
+            let settings = HX711Settings(clockLine: clockLine, dataLine: dataLine, gain: gain.flatMap { $0 } ?? .channelA128,
+                                         readyTimeoutSeconds: timeout.flatMap { $0 } ?? 0.5, retries: retries.flatMap { $0 } ?? 3)
+            return checked(settings.problems, fields, at: path) ? .hx711(chip, settings) : nil
+
+        case .ads1115:
+            guard let bus = i2cBus(fields, at: path) else { return nil }
+            let address = fields.optional("address").map { byte($0, at: path.appending("address")) }
+            let channel = required("channel", in: fields).flatMap { integer($0, at: path.appending("channel"), in: 0...3) }
+            let scale = fields.optional("full_scale").map { node -> ADS1115Settings.FullScale? in
+                guard let volts = number(node, at: path.appending("full_scale")),
+                      let value = ADS1115Settings.FullScale(rawValue: volts) else {
+                    let known = ADS1115Settings.FullScale.allCases.map { Self.number($0.rawValue) }.joined(separator: ", ")
+                    report("expected a full scale in volts, one of: \(known), got \(node.summary)", at: node, path.appending("full_scale"))
+                    return nil
+                }
+                return value
+            }
+            let rate = fields.optional("data_rate").map { node -> ADS1115Settings.DataRate? in
+                guard let sps = integer(node, at: path.appending("data_rate"), in: 8...860),
+                      let value = ADS1115Settings.DataRate(rawValue: sps) else {
+                    let known = ADS1115Settings.DataRate.allCases.map { String($0.rawValue) }.joined(separator: ", ")
+                    report("expected samples per second, one of: \(known), got \(node.summary)", at: node, path.appending("data_rate"))
+                    return nil
+                }
+                return value
+            }
+            let retries = fields.optional("retries").map { integer($0, at: path.appending("retries"), in: 0...10) }
+            guard let channel, address != .some(nil), scale != .some(nil), rate != .some(nil), retries != .some(nil)
+            else { return nil }
+            let settings = ADS1115Settings(bus: bus, address: address.flatMap { $0 } ?? 0x48, channel: channel,
+                                           fullScale: scale.flatMap { $0 } ?? .v2_048, dataRate: rate.flatMap { $0 } ?? .sps128,
+                                           retries: retries.flatMap { $0 } ?? 3)
+            return checked(settings.problems, fields, at: path) ? .ads1115(settings) : nil
+
+        case .max17048:
+            guard let bus = i2cBus(fields, at: path) else { return nil }
+            let address = fields.optional("address").map { byte($0, at: path.appending("address")) }
+            let retries = fields.optional("retries").map { integer($0, at: path.appending("retries"), in: 0...10) }
+            guard address != .some(nil), retries != .some(nil) else { return nil }
+            let settings = MAX17048Settings(bus: bus, address: address.flatMap { $0 } ?? 0x36, retries: retries.flatMap { $0 } ?? 3)
+            return checked(settings.problems, fields, at: path) ? .max17048(settings) : nil
+
+        case .i2cRegister:
+            guard let bus = i2cBus(fields, at: path),
+                  let addressNode = required("address", in: fields), let address = byte(addressNode, at: path.appending("address")),
+                  let registerNode = required("register", in: fields), let register = byte(registerNode, at: path.appending("register"))
+            else { return nil }
+            let width = fields.optional("width").map { node -> I2CRegisterSettings.Width? in
+                guard let bits = integer(node, at: path.appending("width"), in: 8...32),
+                      let value = I2CRegisterSettings.Width(rawValue: bits) else {
+                    report("expected 8, 16 or 32 bits, got \(node.summary)", at: node, path.appending("width"))
+                    return nil
+                }
+                return value
+            }
+            let order = fields.optional("byte_order").map { choice($0, at: path.appending("byte_order"), of: I2CRegisterSettings.ByteOrder.allCases) }
+            let signed = fields.optional("signed").map { bool($0, at: path.appending("signed")) }
+            let transfer = fields.optional("transfer").map { choice($0, at: path.appending("transfer"), of: I2CRegisterSettings.Transfer.allCases) }
+            let scale = fields.optional("scale").map { number($0, at: path.appending("scale")) }
+            let offset = fields.optional("offset").map { number($0, at: path.appending("offset")) }
+            let unit = fields.optional("unit").map { string($0, at: path.appending("unit")) }
+            let retries = fields.optional("retries").map { integer($0, at: path.appending("retries"), in: 0...10) }
+            guard width != .some(nil), order != .some(nil), signed != .some(nil), transfer != .some(nil),
+                  scale != .some(nil), offset != .some(nil), unit != .some(nil), retries != .some(nil) else { return nil }
+            let settings = I2CRegisterSettings(
+                bus: bus, address: address, register: register, width: width.flatMap { $0 } ?? .bits16,
+                byteOrder: order.flatMap { $0 } ?? .big, signed: signed.flatMap { $0 } ?? false,
+                transfer: transfer.flatMap { $0 } ?? .word, scale: scale.flatMap { $0 } ?? 1,
+                offset: offset.flatMap { $0 } ?? 0, unit: unit.flatMap { $0 } ?? "counts",
+                retries: retries.flatMap { $0 } ?? 3)
+            return checked(settings.problems, fields, at: path) ? .i2cRegister(settings) : nil
+        }
+    }
+
+    private mutating func gpioChip(_ fields: ConfigFields, at path: ConfigKeyPath) -> GPIOChipConfig? {
+        let chip = required("chip", in: fields).flatMap { string($0, at: path.appending("chip")) }
+        let activeLow = fields.optional("active_low").map { bool($0, at: path.appending("active_low")) }
+        let bias = fields.optional("bias").map { choice($0, at: path.appending("bias"), of: GPIOChipConfig.Bias.allCases) }
+        guard let chip, activeLow != .some(nil), bias != .some(nil) else { return nil }
+        if chip.isEmpty {
+            report("expected a chip label, name or /dev path, got ''", at: fields.optional("chip")!, path.appending("chip"))
+            return nil
+        }
+        return GPIOChipConfig(chip: chip, activeLow: activeLow.flatMap { $0 } ?? false, bias: bias.flatMap { $0 } ?? .asIs)
+    }
+
+    private mutating func gpioLine(_ key: String, _ fields: ConfigFields, at path: ConfigKeyPath) -> GPIOLineConfig? {
+        let chip = gpioChip(fields, at: path)
+        let line = required(key, in: fields).flatMap { string($0, at: path.appending(key)) }
+        guard let chip, let line else { return nil }
+        return GPIOLineConfig(chip: chip, line: line)
+    }
+
+    private mutating func i2cBus(_ fields: ConfigFields, at path: ConfigKeyPath) -> Int? {
+        required("bus", in: fields).flatMap { integer($0, at: path.appending("bus"), in: 0...255) }
+    }
+
+    /// A byte: decimal or `0x` hexadecimal (I2C addresses and registers are written in hex).
+    private mutating func byte(_ node: Node, at path: ConfigKeyPath) -> UInt8? {
+        guard let text = node.plainText else {
+            report("expected a number from 0 to 0xff, got \(node.summary)", at: node, path)
+            return nil
+        }
+        let lower = text.lowercased()
+        let value = lower.hasPrefix("0x") ? UInt8(lower.dropFirst(2), radix: 16) : UInt8(lower)
+        guard let value else {
+            report("expected a number from 0 to 0xff, got \(text)", at: node, path)
+            return nil
+        }
+        return value
+    }
+
+    /// A fill fraction: 0...1 or a percentage.
+    private mutating func fraction(_ node: Node, at path: ConfigKeyPath) -> Double? {
+        let text = node.scalar?.string ?? ""
+        let value = PercentageParser.percent(text).map { $0 / 100 } ?? node.plainText.flatMap(DecimalParser.signedValue)
+        guard let value, value > 0, value <= 1 else {
+            report("expected a fill fraction above 0 and at most 1 (or a percentage), got \(node.summary)", at: node, path)
+            return nil
+        }
+        return value
+    }
+
+    /// Reports a driver's own problems ("key: message") at the key they name; true when there were none.
+    private mutating func checked(_ problems: [String], _ fields: ConfigFields, at path: ConfigKeyPath) -> Bool {
+        for problem in problems {
+            let parts = problem.split(separator: ":", maxSplits: 1)
+            let key = parts.count == 2 ? String(parts[0]) : ""
+            let message = parts.count == 2 ? parts[1].trimmingCharacters(in: .whitespaces) : problem
+            if let node = fields.optional(key) {
+                report(message, at: node, path.appending(key))
+            } else {
+                report(problem, at: fields.node, path)
+            }
+        }
+        return problems.isEmpty
+    }
+}
