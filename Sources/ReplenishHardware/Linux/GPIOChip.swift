@@ -33,6 +33,9 @@ public final class GPIOChip: @unchecked Sendable {
         rpl_gpio_chip_close(handle)
     }
 
+    /// The libgpiod major version the shim was built against (1 for 1.6, 2 for 2.x), for logs and `probe`.
+    public static var libgpiodAPIVersion: Int { Int(rpl_gpio_api_major()) }
+
     /// "gpiochip0 [pinctrl-bcm2835]", as in messages and `gpiodetect`.
     public var displayName: String { "\(name) [\(label)]" }
 
@@ -97,7 +100,8 @@ public final class GPIOChip: @unchecked Sendable {
         }
     }
 
-    /// "no GPIO chip 'x' (found: gpiochip0 [pinctrl-bcm2835], gpiochip1 [no access])".
+    /// "no GPIO chip 'x' (found: gpiochip0 [pinctrl-bcm2835], gpiochip1 [no access])"; a nil label
+    /// means permission was denied.
     static func chipNotFound(_ chip: LineSpec.Chip, found: [(path: String, name: String, label: String?)], errno code: Int32? = ENOENT) -> HardwareError {
         let list = found.isEmpty
             ? "found: none; is the board's GPIO driver (or gpio-sim) loaded?"
@@ -105,11 +109,15 @@ public final class GPIOChip: @unchecked Sendable {
         return HardwareError(.chipNotFound, "no GPIO chip '\(chip.spec)' (\(list))", errno: code)
     }
 
-    /// Every /dev/gpiochip* with its label, nil when it cannot be opened.
+    /// Every /dev/gpiochip* with its label; nil when permission is denied, the reason when it
+    /// cannot be opened otherwise.
     static func availableChips(in directory: String = "/dev") -> [(path: String, name: String, label: String?)] {
         DeviceAccess.numberedEntries(in: directory, prefix: "gpiochip").map { name in
             let path = "\(directory)/\(name)"
-            guard let chip = rpl_gpio_chip_open(path) else { return (path, name, nil) }
+            guard let chip = rpl_gpio_chip_open(path) else {
+                let code = Glibc.errno
+                return (path, name, code == EACCES || code == EPERM ? nil : "cannot open: \(errnoText(code))")
+            }
             defer { rpl_gpio_chip_close(chip) }
             return (path, name, String(cString: rpl_gpio_chip_label(chip)))
         }

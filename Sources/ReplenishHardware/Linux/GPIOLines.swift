@@ -143,17 +143,19 @@ public final class GPIOEventLine: GPIOEventInput {
     }
 
     public func waitForEvents(timeoutNanoseconds: Int64) throws -> [GPIOEdgeEvent] {
-        try request.lock.withLock { _ in
-            let handle = request.handle
-            let deadline = timeoutNanoseconds < 0 ? nil : Self.monotonicNanoseconds() + timeoutNanoseconds
-            let ready = try SystemCall.retryingInterrupts({ () -> Int32 in
-                // After an EINTR, wait only for what is left of the timeout.
-                let remaining = deadline.map { max(0, $0 - Self.monotonicNanoseconds()) } ?? -1
-                return rpl_gpio_wait_events(handle, remaining, wakeFD)
-            }) { code in .failed("waiting for events on \(request.lineDescription)", errno: code) }
-            if ready == 2 { _ = rpl_wake_fd_drain(wakeFD) }
-            guard ready == 1 else { return [] }
+        // The wait is a ppoll() on the fds and needs no lock, so `read()` is not held up by it;
+        // reading the queue does.
+        let handle = request.handle
+        let deadline = timeoutNanoseconds < 0 ? nil : Self.monotonicNanoseconds() + timeoutNanoseconds
+        let ready = try SystemCall.retryingInterrupts({ () -> Int32 in
+            // After an EINTR, wait only for what is left of the timeout.
+            let remaining = deadline.map { max(0, $0 - Self.monotonicNanoseconds()) } ?? -1
+            return rpl_gpio_wait_events(handle, remaining, wakeFD)
+        }) { code in .failed("waiting for events on \(request.lineDescription)", errno: code) }
+        if ready == 2 { _ = rpl_wake_fd_drain(wakeFD) }
+        guard ready == 1 else { return [] }
 
+        return try request.lock.withLock { _ in
             var events: [GPIOEdgeEvent] = []
             let batchSize = Int(RPL_GPIO_EVENT_BATCH)
             var batch = [rpl_gpio_edge_event](repeating: rpl_gpio_edge_event(), count: batchSize)
