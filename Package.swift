@@ -20,8 +20,12 @@ let package = Package(
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
 
+        // What Swift cannot import: one GPIO API over libgpiod 1.6 or 2.x (chosen by the installed
+        // gpiod.h, or -DREPLENISH_GPIOD_V2), i2c-dev ioctls. Links libgpiod through CGPIOD.
+        .target(name: "CLinuxShims", dependencies: ["CGPIOD"]),
+
         .target(name: "ReplenishCore"),
-        .target(name: "ReplenishHardware", dependencies: ["ReplenishCore", "CGPIOD"]),
+        .target(name: "ReplenishHardware", dependencies: ["ReplenishCore", "CGPIOD", "CLinuxShims"]),
         .target(name: "ReplenishStore", dependencies: ["CSQLite3"]),
         .target(name: "ReplenishMQTT", dependencies: [
             "CMosquitto", .product(name: "Logging", package: "swift-log"),
