@@ -1,9 +1,66 @@
 import ReplenishHardware
 
-/// Opens the hardware behind a slot's `source:` (GPIO chips and lines, I2C devices).
+/// Opens the hardware behind a slot's `source:`: the GPIO lines (libgpiod) or the I2C device
+/// (i2c-dev), handed to the driver. Any failure names the chip, line or bus and what to do.
 enum HardwareSources {
     static func open(_ slot: SlotConfig) throws -> any SensorSource {
-        throw AgentError(.unsupported, "slots[\(slot.definition.id)].source: driver '\(slot.source.driver.rawValue)' "
-                         + "needs the Linux GPIO/I2C layer, which this build does not include yet; run with --simulate")
+        let id = slot.definition.id
+        let every = slot.source.sampleIntervalSeconds
+        switch slot.source.hardware {
+        case nil:
+            throw AgentError(.invalidArguments, "slot \(id): driver \(slot.source.driver.rawValue) has no hardware settings")
+        case let .pulseCounter(line, settings):
+            let edges: GPIOEdgeSelection = switch settings.edge {
+            case .rising: .rising
+            case .falling: .falling
+            case .both: .both
+            }
+            return PulseCounterSource(slot: id, sampleIntervalSeconds: every, settings: settings,
+                                      line: try GPIOEventLine(spec(line), edges: edges))
+        case let .switchLadder(chipConfig, settings):
+            let chip = try GPIOChip(chipSpec(chipConfig.chip))
+            let lines = try settings.switches.map { floatSwitch in
+                try GPIOInputLine(spec(GPIOLineConfig(chip: chipConfig, line: floatSwitch.line)), chip: chip)
+            }
+            return SwitchLadderSource(slot: id, sampleIntervalSeconds: every, settings: settings,
+                                      capacity: slot.definition.capacity, lines: lines)
+        case let .presence(line, settings):
+            let events = try GPIOEventLine(spec(line), edges: .both)
+            return PresenceSource(slot: id, sampleIntervalSeconds: every, settings: settings, events: events, level: events)
+        case let .hx711(chipConfig, settings):
+            let chip = try GPIOChip(chipSpec(chipConfig.chip))
+            let clock = try GPIOOutputLine(spec(GPIOLineConfig(chip: chipConfig, line: settings.clockLine)),
+                                           initialValue: false, chip: chip)
+            let data = try GPIOInputLine(spec(GPIOLineConfig(chip: chipConfig, line: settings.dataLine)), chip: chip)
+            return HX711Source(slot: id, sampleIntervalSeconds: every, settings: settings, clockLine: clock, dataLine: data)
+        case let .ads1115(settings):
+            return ADS1115Source(slot: id, sampleIntervalSeconds: every, settings: settings,
+                                 device: try I2CDevice(bus: settings.bus, address: UInt16(settings.address)))
+        case let .max17048(settings):
+            return MAX17048Source(slot: id, sampleIntervalSeconds: every, settings: settings,
+                                  device: try I2CDevice(bus: settings.bus, address: UInt16(settings.address)))
+        case let .i2cRegister(settings):
+            return I2CRegisterSource(slot: id, sampleIntervalSeconds: every, settings: settings,
+                                     device: try I2CDevice(bus: settings.bus, address: UInt16(settings.address)))
+        }
+    }
+
+    static func spec(_ line: GPIOLineConfig) -> LineSpec {
+        let bias: LineSpec.Bias = switch line.chip.bias {
+        case .asIs: .asIs
+        case .disable: .disable
+        case .pullUp: .pullUp
+        case .pullDown: .pullDown
+        }
+        let offset = UInt32(line.line)
+        return LineSpec(chip: chipSpec(line.chip.chip), line: offset.map { .offset($0) } ?? .name(line.line),
+                        activeLow: line.chip.activeLow, bias: bias)
+    }
+
+    /// A path when it starts with `/`, a chip name when it looks like `gpiochipN`, else a label.
+    static func chipSpec(_ text: String) -> LineSpec.Chip {
+        if text.hasPrefix("/") { return .path(text) }
+        if text.hasPrefix("gpiochip"), UInt(text.dropFirst("gpiochip".count)) != nil { return .name(text) }
+        return .label(text)
     }
 }

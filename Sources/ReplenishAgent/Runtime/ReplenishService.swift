@@ -71,6 +71,8 @@ public final class ReplenishService: Service, Sendable {
             committedSeq: { [self] seq in self.committed.withLock { $0 = max($0, seq) } })
         let scheduler = ReportScheduler(settings: config.report, clock: clock, calendar: calendar, trust: trust)
 
+        for source in sources { try source.start() }
+        defer { for source in sources { source.stop() } }
         client.start()
         // Ready once config, database and sources are up; the broker may come later (boards boot offline).
         let notifier = ServiceNotifier()

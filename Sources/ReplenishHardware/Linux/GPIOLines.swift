@@ -185,3 +185,6 @@ public final class GPIOEventLine: GPIOEventInput {
         return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
 }
+
+/// An event line can also be read: the presence switch reads its state at start.
+extension GPIOEventLine: GPIOInput {}
