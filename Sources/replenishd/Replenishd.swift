@@ -9,7 +9,7 @@ struct Replenishd: AsyncParsableCommand {
         commandName: "replenishd",
         abstract: "Consumable tracking agent: sensors to daily ledger to MQTT, with nothing lost on the way.",
         version: AgentVersion.current,
-        subcommands: [Run.self, Check.self, Demo.self, Version.self]
+        subcommands: [Run.self, Check.self, Probe.self, Demo.self, Version.self]
     )
 }
 
@@ -68,6 +68,48 @@ extension Replenishd {
                 printErr(error.description)
                 throw ExitCode(exConfig)
             }
+        }
+    }
+
+    struct Probe: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read each configured sensor once (or continuously) for bench bring-up.",
+            discussion: "Shows the raw value and what the slot's ledger would see, and says exactly what is wrong "
+                + "when a GPIO line or I2C device cannot be opened. Runs as any user in the device groups.")
+
+        @Option(name: .long, help: "The configuration file.")
+        var config: String = "/etc/replenishd/replenishd.yaml"
+
+        @Option(name: .long, help: "Only this slot.")
+        var slot: String?
+
+        @Flag(name: .long, help: "Keep reading at each slot's sample interval until interrupted.")
+        var watch = false
+
+        func run() async throws {
+            let loaded: AgentConfig
+            do {
+                loaded = try ConfigLoader.load(path: config)
+            } catch {
+                printErr(error.description)
+                throw ExitCode(exConfig)
+            }
+            let opened = try ReplenishAgent.Probe.open(loaded, slot: slot)
+            defer { for case (_, .success(let source)) in opened { source.stop() } }
+            var failed = false
+            repeat {
+                for (slotConfig, source) in opened {
+                    let line = ReplenishAgent.Probe.read(slotConfig, source, at: Date())
+                    failed = failed || !line.ok
+                    print(line)
+                }
+                if watch {
+                    let interval = opened.map(\.0.source.sampleIntervalSeconds).min() ?? 1
+                    try await Task.sleep(for: .seconds(max(0.1, min(interval, 5))))
+                    print("")
+                }
+            } while watch
+            if failed { throw ExitCode(1) }
         }
     }
 

@@ -1,0 +1,91 @@
+import Foundation
+import ReplenishCore
+import ReplenishHardware
+
+/// `replenishd probe`: bench bring-up. Opens each configured source, reads it, and shows the raw
+/// value, what the slot's ledger would see, and exactly what is wrong when something cannot be opened.
+public enum Probe {
+    /// One line per slot and read.
+    public struct Line: Sendable, Equatable, CustomStringConvertible {
+        public var slot: String
+        public var driver: String
+        public var raw: String?
+        public var result: String
+        public var ok: Bool
+
+        public var description: String {
+            let rawPart = raw.map { "raw \($0)  " } ?? ""
+            return "\(slot.padding(toLength: 12, withPad: " ", startingAt: 0)) \(driver.padding(toLength: 19, withPad: " ", startingAt: 0)) "
+                + "\(ok ? "" : "ERROR ")\(rawPart)\(result)"
+        }
+    }
+
+    /// Opens the sources of `slots` (all when nil); a source that cannot be opened becomes an error line.
+    public static func open(_ config: AgentConfig, slot: String?) throws -> [(SlotConfig, Result<any SensorSource, any Error>)] {
+        let chosen = config.slots.filter { slot == nil || $0.definition.id == slot }
+        guard !chosen.isEmpty else {
+            throw AgentError(.invalidArguments, "no slot '\(slot ?? "")' in the config (slots: "
+                             + config.slots.map(\.definition.id).joined(separator: ", ") + ")")
+        }
+        return chosen.map { slotConfig in
+            let result: Result<any SensorSource, any Error> = Result {
+                if slotConfig.source.hardware == nil {
+                    return SimulatedSource(definition: slotConfig.definition,
+                                           settings: slotConfig.simulation ?? .defaults(capacity: slotConfig.definition.capacity),
+                                           sampleIntervalSeconds: slotConfig.source.sampleIntervalSeconds, start: Date())
+                }
+                let source = try HardwareSources.open(slotConfig)
+                try source.start()
+                return source
+            }
+            return (slotConfig, result)
+        }
+    }
+
+    /// Reads one source once.
+    public static func read(_ slot: SlotConfig, _ opened: Result<any SensorSource, any Error>, at now: Date) -> Line {
+        let id = slot.definition.id
+        let driver = slot.source.driver.rawValue
+        let source: any SensorSource
+        switch opened {
+        case .failure(let error):
+            return Line(slot: id, driver: driver, raw: nil, result: "\(error)", ok: false)
+        case .success(let opened):
+            source = opened
+        }
+        do {
+            var raw: String?
+            let observations: [Observation]
+            if let rawSource = source as? any RawValueSource {
+                let value = try rawSource.readRaw()
+                raw = "\(format(value)) \(rawSource.rawUnit)"
+                observations = [.level(value)]
+            } else {
+                observations = try source.sample(at: now)
+            }
+            return Line(slot: id, driver: driver, raw: raw, result: describe(observations, slot.definition), ok: true)
+        } catch {
+            return Line(slot: id, driver: driver, raw: nil, result: "\(error)", ok: false)
+        }
+    }
+
+    static func describe(_ observations: [Observation], _ definition: SlotDefinition) -> String {
+        let unit = definition.measurement.unit?.rawValue ?? definition.measurement.type.rawValue
+        guard !observations.isEmpty else { return "no change since the last read" }
+        return observations.map { observation in
+            switch observation {
+            case .level(let value):
+                let percent = definition.capacity > 0 ? value / definition.capacity * 100 : 0
+                return "level \(format(value)) \(unit) (\(format(percent))% of \(format(definition.capacity)))"
+            case .consumed(let value):
+                return "used \(format(value)) \(unit) since the last read"
+            case .replaced(let quantity):
+                return "replaced, now \(format(quantity ?? definition.capacity)) \(unit)"
+            }
+        }.joined(separator: "; ")
+    }
+
+    static func format(_ value: Double) -> String {
+        abs(value) >= 100 ? String(format: "%.1f", value) : String(format: "%.4g", value)
+    }
+}
