@@ -85,6 +85,13 @@ struct FilterHealthTests {
         #expect(Self.feed("bbbggsg").health.last == .ok)
     }
 
+    @Test("a slot restored as fault after a restart recovers with one event")
+    func restoredFault() {
+        var tracker = SensorHealthTracker(health: .fault)
+        let events = [SampleVerdict.plausible, .plausible, .plausible, .plausible].compactMap { tracker.record($0) }
+        #expect(events == [.recovered])
+    }
+
     @Test("a chain and a tracker together: a recorded dead ADC faults once and recovers once")
     func chainAndTracker() throws {
         var chain = try FilterChain([PlausibilityLimits.only(min: 0, max: 20000, stuckAfter: 4)])

@@ -41,3 +41,20 @@ struct FilterValidationTests {
         #expect(try FilterChain(filters).filters == filters)
     }
 }
+
+@Suite("Filter: descriptions for probe")
+struct FilterDescriptionTests {
+    @Test("each filter reads like its config entry", arguments: [
+        (SensorFilter.calibrate(points: [CalibrationPoint(raw: 2400, value: 0), CalibrationPoint(raw: 13200, value: 1800.5)]),
+         "calibrate: [[2400, 0], [13200, 1800.5]]"),
+        (.median(window: 5), "median: 5"),
+        (.clamp(min: 0, max: nil), "clamp: [0, null]"),
+        (.delta(modulus: 65536), "delta: {modulus: 65536}"),
+        (.delta(modulus: nil), "delta: {}"),
+        (PlausibilityLimits.only(min: 0, max: 1900, fall: 20, stuckAfter: 20, tolerance: 1),
+         "plausibility: {min: 0, max: 1900, maxFallPerSecond: 20, stuckAfter: 20, stuckTolerance: 1}"),
+    ])
+    func description(filter: SensorFilter, expected: String) {
+        #expect(filter.description == expected)
+    }
+}
