@@ -77,7 +77,7 @@ struct SourceConfigTests {
         ("driver: gpio-switch-ladder\nchip: gpiochip0\nswitches:\n  - {line: GPIO5, fraction: 150%}",
          "cfg.yaml:18:35: slots[0].source.switches[0].fraction: expected a fill fraction above 0 and at most 1 (or a percentage), got '150%'"),
         ("driver: max17048\nbus: 1\nline: GPIO5",
-         "cfg.yaml:17:7: slots[0].source.line: unknown key 'line' (expected one of: driver, sample_every, bus, address, retries)"),
+         "cfg.yaml:17:7: slots[0].source.line: unknown key 'line' (expected one of: driver, sample_every, health, filters, bus, address, retries)"),
     ])
     func mistakes(source: String, expected: String) {
         #expect(throws: ConfigError.self) { try ConfigLoader.parse(slotConfig(source), fileName: "cfg.yaml") }

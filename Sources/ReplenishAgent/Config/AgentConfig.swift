@@ -185,11 +185,30 @@ public struct SourceConfig: Sendable, Equatable {
     public var sampleIntervalSeconds: Double
     /// The driver's own settings; nil for `simulated`.
     public var hardware: HardwareSettings?
+    /// Key `filters`: applied in order to a raw-value driver's readings (hx711, ads1115, max17048,
+    /// i2c-register) before the ledger sees them.
+    public var filters: [SensorFilter]
+    /// Key `health`: how many implausible readings in a row make a fault, how many good ones recover.
+    public var health: HealthSettings
 
-    public init(driver: Driver, sampleIntervalSeconds: Double = 60, hardware: HardwareSettings? = nil) {
+    public init(driver: Driver, sampleIntervalSeconds: Double = 60, hardware: HardwareSettings? = nil,
+                filters: [SensorFilter] = [], health: HealthSettings = HealthSettings()) {
         self.driver = driver
         self.sampleIntervalSeconds = sampleIntervalSeconds
         self.hardware = hardware
+        self.filters = filters
+        self.health = health
+    }
+}
+
+/// `health: {fault_after: 3, recover_after: 3}`.
+public struct HealthSettings: Sendable, Equatable {
+    public var faultAfter: Int
+    public var recoverAfter: Int
+
+    public init(faultAfter: Int = 3, recoverAfter: Int = 3) {
+        self.faultAfter = faultAfter
+        self.recoverAfter = recoverAfter
     }
 }
 

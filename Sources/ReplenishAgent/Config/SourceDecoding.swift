@@ -6,7 +6,9 @@ import Yams
 // `address` and `retries`. The drivers' own checks (`problems`) are reported at their keys.
 
 extension ConfigReader {
-    private static let common = ["driver", "sample_every"]
+    private static let common = ["driver", "sample_every", "health"]
+    /// Drivers that deliver a raw number for the filter chain.
+    private static let filtered = ["filters"]
     private static let gpio = ["chip", "active_low", "bias"]
     private static let i2c = ["bus", "address", "retries"]
 
@@ -16,11 +18,11 @@ extension ConfigReader {
         case .gpioPulseCounter: common + gpio + ["line", "edge", "debounce", "quantity_per_pulse"]
         case .gpioSwitchLadder: common + gpio + ["switches"]
         case .gpioPresence: common + gpio + ["line", "debounce", "quantity_on_insert"]
-        case .hx711: common + gpio + ["clock", "data", "gain", "ready_timeout"] + ["retries"]
-        case .ads1115: common + i2c + ["channel", "full_scale", "data_rate"]
-        case .max17048: common + i2c
-        case .i2cRegister: common + i2c + ["register", "width", "byte_order", "signed", "transfer", "scale",
-                                           "offset", "unit"]
+        case .hx711: common + filtered + gpio + ["clock", "data", "gain", "ready_timeout"] + ["retries"]
+        case .ads1115: common + filtered + i2c + ["channel", "full_scale", "data_rate"]
+        case .max17048: common + filtered + i2c
+        case .i2cRegister: common + filtered + i2c + ["register", "width", "byte_order", "signed", "transfer",
+                                                      "scale", "offset", "unit"]
         }
     }
 
@@ -48,10 +50,102 @@ extension ConfigReader {
         if let value = fields.optional("sample_every") {
             interval = duration(value, at: path.appending("sample_every"), minimum: 0.01)
         }
-        guard let driver, let interval else { return nil }
-        guard driver != .simulated else { return SourceConfig(driver: driver, sampleIntervalSeconds: interval) }
+        let health = fields.optional("health").map { healthSettings($0, at: path.appending("health")) }
+        let filters = fields.optional("filters").map { filterList($0, at: path.appending("filters")) }
+        guard let driver, let interval, health != .some(nil), filters != .some(nil) else { return nil }
+        var source = SourceConfig(driver: driver, sampleIntervalSeconds: interval,
+                                  filters: filters.flatMap { $0 } ?? [], health: health.flatMap { $0 } ?? HealthSettings())
+        guard driver != .simulated else { return source }
         guard let hardware = hardware(driver, fields, at: path, capacity: capacity) else { return nil }
-        return SourceConfig(driver: driver, sampleIntervalSeconds: interval, hardware: hardware)
+        source.hardware = hardware
+        return source
+    }
+
+    private mutating func healthSettings(_ node: Node, at path: ConfigKeyPath) -> HealthSettings? {
+        guard let fields = fields(of: node, at: path, allowed: ["fault_after", "recover_after"]) else { return nil }
+        let fault = fields.optional("fault_after").map { integer($0, at: path.appending("fault_after"), in: 1...100) }
+        let recover = fields.optional("recover_after").map { integer($0, at: path.appending("recover_after"), in: 1...100) }
+        guard fault != .some(nil), recover != .some(nil) else { return nil }
+        return HealthSettings(faultAfter: fault.flatMap { $0 } ?? 3, recoverAfter: recover.flatMap { $0 } ?? 3)
+    }
+
+    /// `filters:` — a list of one-key mappings, checked together by building the chain.
+    private mutating func filterList(_ node: Node, at path: ConfigKeyPath) -> [SensorFilter]? {
+        guard let items = sequence(node, at: path) else { return nil }
+        var filters: [SensorFilter] = []
+        for (index, item) in items.enumerated() {
+            let itemPath = path.appending(index: index)
+            guard case let .mapping(mapping) = item, mapping.count == 1, let (keyNode, value) = mapping.first,
+                  let name = keyNode.scalar?.string else {
+                report("expected one filter such as {median: 5} (calibrate, median, clamp, delta, plausibility), "
+                       + "got \(item.summary)", at: item, itemPath)
+                continue
+            }
+            if let filter = filter(name, value, key: keyNode, at: itemPath.appending(name)) { filters.append(filter) }
+        }
+        guard filters.count == items.count else { return nil }
+        do {
+            _ = try FilterChain(filters)
+        } catch {
+            let failing = items.indices.contains(error.index - 1) ? items[error.index - 1] : node
+            report(error.message, at: failing, path.appending(index: max(0, error.index - 1)))
+            return nil
+        }
+        return filters
+    }
+
+    private mutating func filter(_ name: String, _ value: Node, key: Node, at path: ConfigKeyPath) -> SensorFilter? {
+        switch name {
+        case "calibrate":
+            guard let pairs = sequence(value, at: path) else { return nil }
+            var points: [CalibrationPoint] = []
+            for (index, pair) in pairs.enumerated() {
+                guard case let .sequence(items) = pair, items.count == 2,
+                      let raw = items[0].plainText.flatMap(DecimalParser.signedValue),
+                      let calibrated = items[1].plainText.flatMap(DecimalParser.signedValue) else {
+                    report("expected a pair [raw, value], got \(pair.summary)", at: pair, path.appending(index: index))
+                    return nil
+                }
+                points.append(CalibrationPoint(raw: raw, value: calibrated))
+            }
+            return .calibrate(points: points)
+        case "median":
+            return integer(value, at: path, in: 1...99).map { .median(window: $0) }
+        case "clamp":
+            guard case let .sequence(bounds) = value, bounds.count == 2 else {
+                report("expected [min, max] (null for an open side), got \(value.summary)", at: value, path)
+                return nil
+            }
+            let low = bounds[0].isNull ? .some(nil) : number(bounds[0], at: path.appending(index: 0)).map { Optional($0) }
+            let high = bounds[1].isNull ? .some(nil) : number(bounds[1], at: path.appending(index: 1)).map { Optional($0) }
+            guard let low, let high else { return nil }
+            return .clamp(min: low, max: high)
+        case "delta":
+            guard let fields = fields(of: value, at: path, allowed: ["modulus"]) else { return nil }
+            let modulus = fields.optional("modulus").map { number($0, at: path.appending("modulus")) }
+            guard modulus != .some(nil) else { return nil }
+            return .delta(modulus: modulus.flatMap { $0 })
+        case "plausibility":
+            let keys = ["min", "max", "max_rise_per_second", "max_fall_per_second", "stuck_after", "stuck_tolerance"]
+            guard let fields = fields(of: value, at: path, allowed: keys) else { return nil }
+            var values: [String: Double] = [:]
+            var failed = false
+            for key in keys where key != "stuck_after" {
+                if let node = fields.optional(key) {
+                    if let number = number(node, at: path.appending(key)) { values[key] = number } else { failed = true }
+                }
+            }
+            let stuck = fields.optional("stuck_after").map { integer($0, at: path.appending("stuck_after"), in: 2...10_000) }
+            guard !failed, stuck != .some(nil) else { return nil }
+            return .plausibility(PlausibilityLimits(
+                minValue: values["min"], maxValue: values["max"], maxRisePerSecond: values["max_rise_per_second"],
+                maxFallPerSecond: values["max_fall_per_second"], stuckAfter: stuck.flatMap { $0 },
+                stuckTolerance: values["stuck_tolerance"] ?? 0))
+        default:
+            report(Self.unknownKeyMessage(name, allowed: ["calibrate", "median", "clamp", "delta", "plausibility"]),
+                   at: key, path)
+            return nil
+        }
     }
 
     /// Every key some driver takes: with an unknown driver, only truly unknown keys are reported.

@@ -1,12 +1,13 @@
 import Foundation
 import Logging
 import ReplenishCore
+import ReplenishHardware
 import ReplenishStore
 
 /// What the ledger keeper is asked to do, one at a time and in order.
 enum LedgerInput: Sendable {
-    /// A source's observations for one slot at one instant.
-    case observed(slot: String, at: Date, observations: [Observation])
+    /// A source's filtered observations and health for one slot at one instant.
+    case observed(slot: String, at: Date, sample: SlotSample)
     /// A status report is due.
     case reportDue(ReportReason)
     /// A command arrived on `{base}/commands/{name}`.
@@ -60,6 +61,8 @@ final class LedgerKeeper: Sendable {
         var eviction: OutboxEviction?
         /// Which local day is open; days close only on trusted time (DESIGN.md, Time).
         var accounting = DayAccounting()
+        /// Each slot's sensor health as its source last judged it.
+        var health: [String: SlotHealth] = [:]
     }
 
     /// Runs until `inputs` ends, starting from the ledgers persisted in `stored`.
@@ -88,12 +91,16 @@ final class LedgerKeeper: Sendable {
         for await input in inputs {
             advanceDay(&state)
             switch input {
-            case let .observed(slot, at, observations):
+            case let .observed(slot, at, sample):
                 guard let definition = config.slots.first(where: { $0.definition.id == slot })?.definition,
                       var ledger = state.ledgers[slot] else { continue }
+                state.health[slot] = sample.health
+                if let transition = sample.transition {
+                    await commitHealth(transition, slot: slot, health: sample.health, at: at, state: &state)
+                }
                 var events: [LedgerEvent] = []
                 let day = state.accounting.openDay ?? DayKey(at, in: calendar)
-                for observation in observations {
+                for observation in sample.observations {
                     events += ledger.apply(Reading(slot: slot, at: at, observation: observation),
                                            definition: definition, day: day)
                 }
@@ -145,8 +152,8 @@ final class LedgerKeeper: Sendable {
     private func commitReport(_ reason: ReportReason, reply: Outgoing? = nil, state: inout State) async {
         let now = clock.now()
         let slots = config.slots.map { slot in
-            SlotStatus(definition: slot.definition, ledger: state.ledgers[slot.definition.id]!, health: .ok,
-                       now: now, clock: clockStatus)
+            SlotStatus(definition: slot.definition, ledger: state.ledgers[slot.definition.id]!,
+                       health: state.health[slot.definition.id] ?? .ok, now: now, clock: clockStatus)
         }
         let report = Outgoing(topic: topic("status"), kind: .status, schema: StatusReport.schema) {
             try StatusReport(header: $0, reason: reason, slots: slots).json()
@@ -172,6 +179,31 @@ final class LedgerKeeper: Sendable {
             logger.info("events queued", metadata: ["count": "\(events.count)", "seq": "\(seq)"])
         } catch {
             logger.error("events not committed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A sensor fault or recovery, as an event, once per transition.
+    private func commitHealth(_ transition: HealthTransition, slot: String, health: SlotHealth, at: Date,
+                              state: inout State) async {
+        let event: EventMessage.Event = switch transition {
+        case .fault(let reason): .sensorFault(slot: slot, health: health, reason: reason, at: at)
+        case .recovered: .sensorRecovered(slot: slot, at: at)
+        }
+        let message = Outgoing(topic: topic("events"), kind: .event, schema: EventMessage.schema) {
+            try EventMessage(header: $0, event: event).json()
+        }
+        do {
+            let seq = try await commit([message], state: &state, reportedAs: nil, at: clock.now())
+            switch transition {
+            case .fault(let reason):
+                logger.error("sensor fault: the slot's ledger stands still", metadata: [
+                    "slot": "\(slot)", "reason": "\(reason)", "seq": "\(seq)",
+                ])
+            case .recovered:
+                logger.notice("sensor recovered", metadata: ["slot": "\(slot)", "seq": "\(seq)"])
+            }
+        } catch {
+            logger.error("sensor event not committed", metadata: ["slot": "\(slot)", "error": "\(error)"])
         }
     }
 

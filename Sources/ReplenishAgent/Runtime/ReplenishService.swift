@@ -134,16 +134,19 @@ public final class ReplenishService: Service, Sendable {
         let origin = (wall: clock.now(), monotonic: next)
         // A bus transfer or a bit-banged read blocks: each source gets its own thread.
         let reader = BlockingQueue(label: "replenishd.source.\(source.slot)")
+        guard let config = config.slots.first(where: { $0.definition.id == source.slot }) else { return }
+        var sampler = SlotSampler(source: config.source)
         while !Task.isCancelled {
             let now = clock.now()
             let sourceTime = origin.wall.addingTimeInterval(clock.monotonic() - origin.monotonic)
-            do {
-                let observations = try await reader.run { try source.sample(at: sourceTime) }
-                if !observations.isEmpty {
-                    feed.yield(.observed(slot: source.slot, at: now, observations: observations))
-                }
-            } catch {
+            let read = (try? await reader.run { SlotSampler.read(source, at: sourceTime) })
+                ?? .failure(AgentError(.unreadable, "read abandoned"))
+            if case .failure(let error) = read {
                 logger.warning("sensor read failed", metadata: ["slot": "\(source.slot)", "error": "\(error)"])
+            }
+            let sample = sampler.take(read, monotonic: clock.monotonic())
+            if !sample.observations.isEmpty || sample.transition != nil {
+                feed.yield(.observed(slot: source.slot, at: now, sample: sample))
             }
             let monotonic = clock.monotonic()
             next = max(next + source.sampleIntervalSeconds, monotonic)

@@ -1,0 +1,62 @@
+import Foundation
+import ReplenishCore
+import ReplenishHardware
+
+/// What one sample of a slot amounted to once filtered and judged.
+struct SlotSample: Sendable {
+    var observations: [Observation]
+    var health: SlotHealth
+    var transition: HealthTransition?
+}
+
+/// Turns a source's reads into what the ledger may see: raw values go through the slot's filter
+/// chain, and every read, good, implausible or failed, feeds the health tracker. An implausible or
+/// failed read never reaches the ledger.
+struct SlotSampler: Sendable {
+    private var chain: FilterChain
+    private var tracker: SensorHealthTracker
+    /// A chain ending in `delta` turns a counter into usage; otherwise a value is a level.
+    private let yieldsUsage: Bool
+
+    init(source: SourceConfig) {
+        // The decoder built this chain already, so it cannot fail here.
+        chain = (try? FilterChain(source.filters)) ?? (try! FilterChain([]))
+        tracker = SensorHealthTracker(faultAfter: source.health.faultAfter, recoverAfter: source.health.recoverAfter)
+        yieldsUsage = source.filters.contains { if case .delta = $0 { true } else { false } }
+    }
+
+    var health: SlotHealth { tracker.health }
+
+    /// Reads `source` once, blocking: call it on the source's own thread.
+    static func read(_ source: any SensorSource, at time: Date) -> Result<SourceRead, any Error> {
+        Result {
+            if let raw = source as? any RawValueSource { return .raw(try raw.readRaw()) }
+            return .observations(try source.sample(at: time))
+        }
+    }
+
+    enum SourceRead: Sendable {
+        case raw(Double)
+        case observations([Observation])
+    }
+
+    mutating func take(_ read: Result<SourceRead, any Error>, monotonic: Double) -> SlotSample {
+        var observations: [Observation] = []
+        let transition: HealthTransition?
+        switch read {
+        case .failure(let error):
+            transition = tracker.recordReadError("\(error)")
+        case .success(.observations(let seen)):
+            observations = seen
+            if seen.contains(where: { if case .replaced = $0 { true } else { false } }) { chain.reset() }
+            transition = tracker.record(.plausible)
+        case .success(.raw(let raw)):
+            let outcome = chain.process(raw: raw, at: monotonic)
+            transition = tracker.record(outcome.verdict)
+            if let value = outcome.value {
+                observations = [yieldsUsage ? .consumed(value) : .level(value)]
+            }
+        }
+        return SlotSample(observations: observations, health: tracker.health, transition: transition)
+    }
+}
