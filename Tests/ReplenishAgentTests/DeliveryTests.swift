@@ -27,6 +27,7 @@ struct DeliveryTests {
 
         init(device: String, brokerDownAtStart: Bool = false, tls: Bool = false,
              start: Date = DeliveryTests.start, trust: any ClockTrust = FixedClockTrust(true),
+             replacing: [any SensorSource] = [],
              adjust: (inout AgentConfig) -> Void = { _ in }) async throws {
             directory = try TemporaryDirectory()
             let pki = tls ? try TestPKI.shared() : nil
@@ -44,15 +45,24 @@ struct DeliveryTests {
             clock = ManualClock(now: start)
             sources = try Daemon.sources(for: config, simulate: true, start: start)
                 .compactMap { $0 as? SimulatedSource }
-            service = ReplenishService(config: config, sources: sources, clock: clock, trust: trust,
+            // Sources given by the test stand in for the simulated ones of the same slot.
+            let all: [any SensorSource] = sources.map { simulated in
+                replacing.first { $0.slot == simulated.slot } ?? simulated
+            }
+            service = ReplenishService(config: config, sources: all, clock: clock, trust: trust,
                                        logger: Logger(label: "test.service"))
             task = Task { [service] in try await service.run() }
         }
 
         /// Advances the clock by one hour once every loop is parked, so each hour is one report.
         func advanceOneHour() async throws {
+            try await advance(by: 3600)
+        }
+
+        /// Advances the clock once every loop is parked; a source samples at most once per advance.
+        func advance(by seconds: Double) async throws {
             try await waitUntil("every loop asleep") { clock.sleeperCount == loops }
-            clock.advance(by: 3600)
+            clock.advance(by: seconds)
         }
 
         /// Returns once the service is connected and subscribed: its start-up report, sent after

@@ -1,0 +1,113 @@
+import Foundation
+@testable import ReplenishAgent
+import ReplenishCore
+import ReplenishHardware
+import Synchronization
+import Testing
+
+struct BusDown: Error, CustomStringConvertible {
+    var description: String { "busFailure: no answer from 0x48 on /dev/i2c-1" }
+}
+
+@Suite("from a source's reads to what the ledger sees")
+struct SlotSamplerTests {
+    static func sampler(_ filters: [SensorFilter], faultAfter: Int = 3, recoverAfter: Int = 2) -> SlotSampler {
+        SlotSampler(source: SourceConfig(driver: .ads1115, filters: filters,
+                                         health: HealthSettings(faultAfter: faultAfter, recoverAfter: recoverAfter)))
+    }
+
+    @Test("raw values are calibrated into levels")
+    func calibrated() {
+        var sampler = Self.sampler([.calibrate(points: [CalibrationPoint(raw: 0.5, value: 0), CalibrationPoint(raw: 2.5, value: 1800)])])
+        let sample = sampler.take(.success(.raw(1.5)), monotonic: 1)
+        #expect(sample.observations == [.level(900)])
+        #expect(sample.health == .ok)
+        #expect(sample.transition == nil)
+    }
+
+    @Test("a counter through delta becomes usage")
+    func counterToUsage() {
+        var sampler = Self.sampler([.delta(modulus: 65_536)])
+        #expect(sampler.take(.success(.raw(65_530)), monotonic: 1).observations.isEmpty, "the first read is the baseline")
+        #expect(sampler.take(.success(.raw(4)), monotonic: 2).observations == [.consumed(10)])
+    }
+
+    @Test("implausible and failed reads never reach the ledger; three in a row fault once, then recovery once")
+    func faultAndRecovery() {
+        var sampler = Self.sampler([.plausibility(PlausibilityLimits(minValue: 0, maxValue: 2000))])
+        var transitions: [HealthTransition] = []
+        var observations: [Observation] = []
+        let reads: [Result<SlotSampler.SourceRead, any Error>] = [
+            .success(.raw(900)), .success(.raw(.nan)), .success(.raw(5000)), .failure(BusDown()),
+            .failure(BusDown()), .success(.raw(880)), .success(.raw(870)), .success(.raw(860)),
+        ]
+        var healths: [SlotHealth] = []
+        for (index, read) in reads.enumerated() {
+            let sample = sampler.take(read, monotonic: Double(index))
+            observations += sample.observations
+            healths.append(sample.health)
+            if let transition = sample.transition { transitions.append(transition) }
+        }
+        #expect(observations == [.level(900), .level(880), .level(870), .level(860)])
+        #expect(healths == [.ok, .degraded, .degraded, .fault, .fault, .fault, .ok, .ok])
+        #expect(transitions.count == 2)
+        guard case .fault(let reason)? = transitions.first else { Issue.record("no fault"); return }
+        #expect(reason.contains("no answer from 0x48"))
+        #expect(transitions.last == .recovered)
+    }
+
+    @Test("a replaced consumable resets the chain's memory")
+    func replacedResets() {
+        var sampler = Self.sampler([.median(window: 3)])
+        _ = sampler.take(.success(.raw(10)), monotonic: 0)
+        _ = sampler.take(.success(.observations([.replaced(nil)])), monotonic: 1)
+        #expect(sampler.take(.success(.raw(500)), monotonic: 2).observations == [.level(500)])
+    }
+}
+
+/// A raw-value source that plays back a script, one entry per sample (nil = a bus error).
+final class ScriptedRawSource: RawValueSource {
+    let slot: String
+    let sampleIntervalSeconds: Double = 600
+    let rawUnit = "V"
+    private let script: Mutex<[Double?]>
+
+    init(slot: String, script: [Double?]) {
+        self.slot = slot
+        self.script = Mutex(script)
+    }
+
+    func readRaw() throws -> Double {
+        let next = script.withLock { $0.isEmpty ? 1.0 : $0.removeFirst() }
+        guard let next else { throw BusDown() }
+        return next
+    }
+}
+
+@Suite("sensor faults through a real broker", .serialized)
+struct SensorFaultDeliveryTests {
+    @Test("a failing sensor faults once with its reason, the report says fault, the ledger stands still, and it recovers")
+    func faultEvents() async throws {
+        // water: 1.0 V = 900 mL; then bus errors for an hour (the report in between sees the fault); then good readings.
+        let source = ScriptedRawSource(slot: "water", script: [1.0, nil, nil, nil, nil, nil, nil, 0.9, 0.9, 0.9, 0.9])
+        let h = try await DeliveryTests.Harness(device: "fault-test", replacing: [source]) { config in
+            config.slots[0].source.filters = [.calibrate(points: [CalibrationPoint(raw: 0, value: 0), CalibrationPoint(raw: 2, value: 1800)])]
+        }
+        try await h.connected()
+        // Reads every 10 minutes: the first is good, the next three fail.
+        for _ in 1...6 { try await h.advance(by: 600) }
+        try await h.subscriber.waitFor("the fault") { $0.contains { $0.json.contains(#""sensorFault""#) } }
+        try await h.subscriber.waitFor("a report while faulty") { $0.filter { $0.reason == "periodic" }.count == 1 }
+        // Three good reads recover it.
+        for _ in 1...6 { try await h.advance(by: 600) }
+        try await h.subscriber.waitFor("the recovery") { $0.contains { $0.json.contains(#""sensorRecovered""#) } }
+        try await h.stop()
+
+        let fault = try #require(h.subscriber.messages.first { $0.json.contains(#""sensorFault""#) })
+        #expect(fault.json.contains("no answer from 0x48"))
+        #expect(h.subscriber.messages.filter { $0.json.contains(#""sensorFault""#) }.count == 1)
+        #expect(h.subscriber.messages.filter { $0.json.contains(#""sensorRecovered""#) }.count == 1)
+        let faulty = try #require(h.subscriber.messages.first { $0.reason == "periodic" })
+        #expect(faulty.json.contains(#""health":"fault""#))
+    }
+}
