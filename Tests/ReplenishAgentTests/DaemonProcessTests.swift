@@ -68,12 +68,33 @@ struct DaemonProcessTests {
         #expect(seqs == Array(1...seqs.last!))
     }
 
-    @Test("check accepts the shipped profiles", arguments: ["coffee-machine.yaml", "laser-printer.yaml"])
+    static let profiles = ["coffee-machine.yaml", "laser-printer.yaml", "water-filter.yaml", "battery-camera.yaml"]
+
+    static func profile(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Hardware/profiles/\(name)").path
+    }
+
+    @Test("probe names what it cannot open and exits 1, without hardware", arguments: [
+        ("coffee-machine.yaml", "no GPIO chip 'gpiochip0'"),
+        ("battery-camera.yaml", "no I2C bus /dev/i2c-1"),
+    ])
+    func probeWithoutHardware(profile: String, message: String) throws {
+        // This machine has no GPIO chips or I2C buses; the emulated board has (Hardware/emulator).
+        guard !FileManager.default.fileExists(atPath: "/dev/gpiochip0"), !FileManager.default.fileExists(atPath: "/dev/i2c-1")
+        else { return }
+        let directory = try TemporaryDirectory()
+        let process = try Self.launch(["probe", "--config", Self.profile(profile)], in: directory, name: "probe")
+        process.waitUntilExit()
+        let output = try String(contentsOfFile: directory.path("probe.out"), encoding: .utf8)
+        #expect(process.terminationStatus == 1)
+        #expect(output.contains("ERROR \(message)"), "\(output)")
+    }
+
+    @Test("check accepts the shipped profiles", arguments: profiles)
     func checkProfiles(profile: String) throws {
         let directory = try TemporaryDirectory()
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Hardware/profiles/\(profile)").path
-        let result = try Self.run(["check", "--config", path], in: directory)
+        let result = try Self.run(["check", "--config", Self.profile(profile)], in: directory)
         #expect(result.status == 0, "\(result.stderr)")
     }
 
@@ -107,11 +128,11 @@ struct DaemonProcessTests {
 
 @Suite("replenishd demo")
 struct DemoCommandTests {
-    @Test("demo runs simulated days against its own broker and accounts for every message")
-    func demoAccountsForEverything() throws {
+    @Test("every profile runs simulated against a broker and accounts for every message",
+          arguments: DaemonProcessTests.profiles)
+    func demoAccountsForEverything(profileName: String) throws {
         let directory = try TemporaryDirectory()
-        let profile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Hardware/profiles/coffee-machine.yaml").path
+        let profile = DaemonProcessTests.profile(profileName)
         let process = try DaemonProcessTests.launch(["demo", "--days", "3", "--profile", profile],
                                                     in: directory, name: "demo")
         process.waitUntilExit()

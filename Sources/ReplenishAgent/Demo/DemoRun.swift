@@ -72,7 +72,6 @@ public struct DemoRun: Sendable {
         let daemon = Task { try await service.run() }
 
         var view = DemoView(config: config, timeZone: service.timeZone)
-        let end = clock.origin.addingTimeInterval(Double(options.days) * 86_400)
         // Three simulated days without a message means something is wrong (30 s at least).
         let quiet = Duration.seconds(max(30, 3 * 86_400 / options.speed))
         let (inputs, feed) = AsyncStream.makeStream(of: DemoInput.self)
@@ -101,7 +100,8 @@ public struct DemoRun: Sendable {
             case .transport(.message(let topic, let payload, _)):
                 lastHeard = ContinuousClock.now
                 for line in view.take(topic: topic, payload: payload) { output(line) }
-                if view.dailyReports >= options.days, let last = view.lastGeneratedAt, last >= end { break loop }
+                // One simulated day per daily report: the N-th closes the run.
+                if view.dailyReports >= options.days { break loop }
             case .transport:
                 break
             }
