@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 DAYS ?= 30
 
-.PHONY: all deps build release demo test check-profiles clean
+.PHONY: all deps build release demo test check-profiles check-gpiod2 clean
 
 all: build
 
@@ -36,6 +36,11 @@ check-profiles: build
 
 test: build check-profiles
 	$(SWIFT) test
+
+# The GPIO shim must also compile against libgpiod 2.x (Debian 13 and later); its headers come
+# from PyPI's gpiod sdist.
+check-gpiod2:
+	Hardware/gpiod2/check.sh
 
 clean:
 	rm -rf .build

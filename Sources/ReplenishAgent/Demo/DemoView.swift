@@ -70,7 +70,7 @@ struct DemoView {
                 ?? "\(String(repeating: " ", count: 22)) usage meter   "
             let runOut = (slot["expectedReplenishmentDate"] as? String).flatMap(Timestamp.parse)
                 .map { "run-out \(format($0, "d MMM"))" } ?? "run-out —"
-            lines.append("  \(pad(id, 10)) \(level)  used \(pad(number(used), 6, left: true)) \(pad(unit, 3))  \(runOut)")
+            lines.append("  \(pad(id, 12)) \(level)  used \(pad(number(used), 6, left: true)) \(pad(unit, 3))  \(runOut)")
         }
         lines += events.map { "  ↻ " + $0 }
         events.removeAll()
@@ -95,7 +95,7 @@ struct DemoView {
             let unit = unitLabel(["unit": slot.definition.measurement.unit?.rawValue as Any,
                                   "type": slot.definition.measurement.type.rawValue])
             let perDay = dailyReports > 0 ? used / Double(dailyReports) : 0
-            lines.append("  \(pad(id, 10)) used \(number(used)) \(unit) (\(number(perDay)) \(unit)/day), "
+            lines.append("  \(pad(id, 12)) used \(number(used)) \(unit) (\(number(perDay)) \(unit)/day), "
                          + "refilled or replaced \(plural(refills[id] ?? 0, "time"))")
         }
         return lines
