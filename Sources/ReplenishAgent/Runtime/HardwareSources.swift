@@ -3,6 +3,10 @@ import ReplenishHardware
 /// Opens the hardware behind a slot's `source:`: the GPIO lines (libgpiod) or the I2C device
 /// (i2c-dev), handed to the driver. Any failure names the chip, line or bus and what to do.
 enum HardwareSources {
+    /// How long an edge-watching thread sleeps on an idle line: stopping wakes it at once, so
+    /// this only paces idle work (an idle daemon stays asleep).
+    static let idleWait: Double = 60
+
     static func open(_ slot: SlotConfig) throws -> any SensorSource {
         let id = slot.definition.id
         let every = slot.source.sampleIntervalSeconds
@@ -16,7 +20,8 @@ enum HardwareSources {
             case .both: .both
             }
             return PulseCounterSource(slot: id, sampleIntervalSeconds: every, settings: settings,
-                                      line: try GPIOEventLine(spec(line), edges: edges))
+                                      line: try GPIOEventLine(spec(line), edges: edges),
+                                      stopLatencySeconds: idleWait)
         case let .switchLadder(chipConfig, settings):
             let chip = try GPIOChip(chipSpec(chipConfig.chip))
             let lines = try settings.switches.map { floatSwitch in
@@ -26,7 +31,8 @@ enum HardwareSources {
                                       capacity: slot.definition.capacity, lines: lines)
         case let .presence(line, settings):
             let events = try GPIOEventLine(spec(line), edges: .both)
-            return PresenceSource(slot: id, sampleIntervalSeconds: every, settings: settings, events: events, level: events)
+            return PresenceSource(slot: id, sampleIntervalSeconds: every, settings: settings, events: events, level: events,
+                                  stopLatencySeconds: idleWait)
         case let .hx711(chipConfig, settings):
             let chip = try GPIOChip(chipSpec(chipConfig.chip))
             let clock = try GPIOOutputLine(spec(GPIOLineConfig(chip: chipConfig, line: settings.clockLine)),

@@ -34,6 +34,13 @@ public protocol GPIOEventInput: Sendable {
     /// first (empty on timeout), reading them in batches so the kernel's per-line buffer of 16
     /// never overflows at flow-meter rates.
     func waitForEvents(timeoutNanoseconds: Int64) throws -> [GPIOEdgeEvent]
+    /// Ends a wait in progress at once (from another thread), so stopping needs no short timeout.
+    func wake()
+}
+
+extension GPIOEventInput {
+    /// Inputs that cannot be woken end their wait at its timeout.
+    public func wake() {}
 }
 
 /// SMBus transfers to one device address on an I2C bus (`/dev/i2c-N` with `I2C_SLAVE`).

@@ -4,8 +4,9 @@ import Synchronization
 
 /// A dedicated thread that waits for a line's edge events and hands each batch to a handler.
 ///
-/// Event waits block in the kernel, so they never run on the cooperative thread pool. The wait
-/// has a timeout only so that `stop()` is noticed; an idle line costs one wake-up per timeout.
+/// Event waits block in the kernel, so they never run on the cooperative thread pool. `stop()`
+/// wakes the wait through the input (an eventfd polled with the line, as gpiomon does); the
+/// timeout only bounds inputs that cannot be woken, and paces idle settling.
 final class LineEventThread: Sendable {
     /// What the thread does with a batch: events oldest first (empty on timeout), and the
     /// monotonic time after the wait returned, to settle a pending debounce.
@@ -42,10 +43,12 @@ final class LineEventThread: Sendable {
         thread.start()
     }
 
-    /// Asks the thread to stop and waits until it has (at most one wait timeout).
+    /// Asks the thread to stop and waits until it has (at once for a wakeable input, else at most
+    /// one wait timeout).
     func stop() {
         stopping.store(true, ordering: .releasing)
         guard started.load(ordering: .acquiring) else { return }
+        input.wake()
         finished.wait()
         finished.signal()  // later stop() calls return at once
     }
