@@ -4,12 +4,16 @@ import Foundation
 public enum AlexaInventory: Sendable, Equatable, Encodable {
     /// `Alexa.InventoryLevelSensor` property `level`: what remains.
     case level(instance: String, measurement: Measurement, value: Double, timeOfSample: Date)
-    /// `InventoryConsumed` event payload of `Alexa.InventoryUsageSensor` (or `Alexa.InventoryLevelUsageSensor`).
+    /// `InventoryConsumed` event of `Alexa.InventoryUsageSensor`: what was used since the last report.
     case consumed(namespace: String, instance: String, measurement: Measurement, usage: Double, timeOfSample: Date)
+    /// `Alexa.InventoryLevelUsageSensor` (parts with an estimated life, such as filters): the
+    /// consumed event, and the replaced event when the part was replaced since the last report.
+    case levelUsage(instance: String, measurement: Measurement, usage: Double, timeOfSample: Date, replacedAt: Date?)
     /// A level sensor that has not produced a reading yet.
     case none
 
-    public init(definition: SlotDefinition, remaining: Double?, consumed: Double, timeOfSample: Date) {
+    public init(definition: SlotDefinition, remaining: Double?, consumed: Double, timeOfSample: Date,
+                replacedAt: Date? = nil) {
         switch definition.sensor {
         case .level:
             if let remaining {
@@ -22,8 +26,8 @@ public enum AlexaInventory: Sendable, Equatable, Encodable {
             self = .consumed(namespace: "Alexa.InventoryUsageSensor", instance: definition.alexaInstance,
                              measurement: definition.measurement, usage: consumed, timeOfSample: timeOfSample)
         case .levelUsage:
-            self = .consumed(namespace: "Alexa.InventoryLevelUsageSensor", instance: definition.alexaInstance,
-                             measurement: definition.measurement, usage: consumed, timeOfSample: timeOfSample)
+            self = .levelUsage(instance: definition.alexaInstance, measurement: definition.measurement,
+                               usage: consumed, timeOfSample: timeOfSample, replacedAt: replacedAt)
         }
     }
 
@@ -41,15 +45,18 @@ public enum AlexaInventory: Sendable, Equatable, Encodable {
             try c.encode(Timestamp.string(time), forKey: "timeOfSample")
             try c.encode(0, forKey: "uncertaintyInMilliseconds")
         case let .consumed(namespace, instance, measurement, usage, time):
+            try AlexaEvent(namespace: namespace, name: "InventoryConsumed", instance: instance,
+                           usage: AlexaQuantity(measurement: measurement, value: usage), timeOfSample: time)
+                .encode(to: encoder)
+        case let .levelUsage(instance, measurement, usage, time, replacedAt):
             var c = encoder.container(keyedBy: JSONKey.self)
-            var header = c.nestedContainer(keyedBy: JSONKey.self, forKey: "header")
-            try header.encode(namespace, forKey: "namespace")
-            try header.encode("InventoryConsumed", forKey: "name")
-            try header.encode(instance, forKey: "instance")
-            try header.encode("3", forKey: "payloadVersion")
-            var payload = c.nestedContainer(keyedBy: JSONKey.self, forKey: "payload")
-            try payload.encode(AlexaQuantity(measurement: measurement, value: usage), forKey: "usage")
-            try payload.encode(Timestamp.string(time), forKey: "timeOfSample")
+            let namespace = "Alexa.InventoryLevelUsageSensor"
+            try c.encode(AlexaEvent(namespace: namespace, name: "InventoryConsumed", instance: instance,
+                                    usage: AlexaQuantity(measurement: measurement, value: usage), timeOfSample: time),
+                         forKey: "consumed")
+            try c.encode(replacedAt.map {
+                AlexaEvent(namespace: namespace, name: "InventoryReplaced", instance: instance, usage: nil, timeOfSample: $0)
+            }, forKey: "replaced")
         }
     }
 }
@@ -64,5 +71,26 @@ struct AlexaQuantity: Encodable {
         try c.encode(measurement.type, forKey: "@type")
         try c.encode(wireQuantity(value), forKey: "value")
         try c.encodeIfPresent(measurement.unit, forKey: "unit")
+    }
+}
+
+/// An Alexa inventory event: `{header: {namespace, name, instance, payloadVersion}, payload: {usage?, timeOfSample}}`.
+struct AlexaEvent: Encodable {
+    var namespace: String
+    var name: String
+    var instance: String
+    var usage: AlexaQuantity?
+    var timeOfSample: Date
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: JSONKey.self)
+        var header = c.nestedContainer(keyedBy: JSONKey.self, forKey: "header")
+        try header.encode(namespace, forKey: "namespace")
+        try header.encode(name, forKey: "name")
+        try header.encode(instance, forKey: "instance")
+        try header.encode("3", forKey: "payloadVersion")
+        var payload = c.nestedContainer(keyedBy: JSONKey.self, forKey: "payload")
+        try payload.encodeIfPresent(usage, forKey: "usage")
+        try payload.encode(Timestamp.string(timeOfSample), forKey: "timeOfSample")
     }
 }

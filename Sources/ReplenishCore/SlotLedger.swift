@@ -205,9 +205,20 @@ public struct SlotLedger: Sendable, Codable, Equatable {
         openConsumed += quantity
     }
 
-    /// Marks `total` (a `consumedTotal` that went into a report) as reported.
-    public mutating func markReported(total: Double) {
+    /// Marks `total` (a `consumedTotal` that went into a report built at `at`) as reported.
+    public mutating func markReported(total: Double, at: Date? = nil) {
         reportedTotal = max(reportedTotal, min(total, consumedTotal))
+        if let at { lastReportDate = max(lastReportDate ?? at, at) }
+    }
+
+    /// When the last report including this slot was built.
+    public private(set) var lastReportDate: Date?
+
+    /// The last refill or replacement, if it happened after the last report.
+    public var refilledSinceLastReport: Date? {
+        guard let refill = lastRefillDate else { return nil }
+        guard let report = lastReportDate else { return refill }
+        return refill > report ? refill : nil
     }
 
     /// Consumption on one day: the open day's so far, or the last closed day with that label (0 when none).
@@ -278,7 +289,7 @@ public struct SlotLedger: Sendable, Codable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case remaining, referenceLevel, consumedTotal, reportedTotal, lastUseDate, lastReadingDate, refillCount,
-             lastRefillDate, firstDay, openDay, openConsumed, openSeenFromStart, closedDayCount
+             lastRefillDate, firstDay, openDay, openConsumed, openSeenFromStart, closedDayCount, lastReportDate
         case closedDays = "daily"
     }
 
@@ -293,6 +304,7 @@ public struct SlotLedger: Sendable, Codable, Equatable {
         lastReadingDate = try c.decodeIfPresent(Date.self, forKey: .lastReadingDate)
         refillCount = try c.decodeIfPresent(Int.self, forKey: .refillCount) ?? 0
         lastRefillDate = try c.decodeIfPresent(Date.self, forKey: .lastRefillDate)
+        lastReportDate = try c.decodeIfPresent(Date.self, forKey: .lastReportDate)
         firstDay = try c.decodeIfPresent(DayKey.self, forKey: .firstDay)
         var days = try c.decodeIfPresent([DayTotal].self, forKey: .closedDays) ?? []
         if c.contains(.openDay) || c.contains(.openConsumed) {

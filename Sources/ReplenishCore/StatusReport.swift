@@ -57,7 +57,8 @@ public struct SlotStatus: Sendable, Equatable {
         totalQuantityOnHand = nil
         self.health = health
         alexa = AlexaInventory(definition: definition, remaining: ledger.remaining,
-                               consumed: ledger.consumedSinceLastReport, timeOfSample: ledger.lastReadingDate ?? now)
+                               consumed: ledger.consumedSinceLastReport, timeOfSample: ledger.lastReadingDate ?? now,
+                               replacedAt: ledger.refilledSinceLastReport)
     }
 }
 

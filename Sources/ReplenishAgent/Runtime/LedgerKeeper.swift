@@ -160,7 +160,7 @@ final class LedgerKeeper: Sendable {
         }
         do {
             let seq = try await commit([report] + (reply.map { [$0] } ?? []), state: &state, reportedAs: slots, at: now)
-            for slot in slots { state.ledgers[slot.slot]?.markReported(total: slot.consumedTotal) }
+            for slot in slots { state.ledgers[slot.slot]?.markReported(total: slot.consumedTotal, at: now) }
             logger.info("status report queued", metadata: ["seq": "\(seq)", "reason": "\(reason.rawValue)"])
         } catch {
             logger.error("status report not committed; its consumption goes into the next one",
@@ -276,7 +276,7 @@ final class LedgerKeeper: Sendable {
     /// Returns the last seq issued (0 for none).
     private func commit(_ messages: [Outgoing], state: inout State, reportedAs slots: [SlotStatus]?,
                         at now: Date, persistEviction: Bool = false) async throws -> UInt64 {
-        let states = try encodedStates(state.ledgers, reportedAs: slots)
+        let states = try encodedStates(state.ledgers, reportedAs: slots, at: now)
         let header = self.header(at: now)
         let limit = config.storage.outboxLimitBytes
         let tally = state.eviction
@@ -322,12 +322,13 @@ final class LedgerKeeper: Sendable {
     }
 
     /// The ledgers as stored; when a report is being built, as they will be once it is committed.
-    private func encodedStates(_ ledgers: [String: SlotLedger], reportedAs slots: [SlotStatus]?) throws -> [(String, [UInt8])] {
+    private func encodedStates(_ ledgers: [String: SlotLedger], reportedAs slots: [SlotStatus]?,
+                               at now: Date) throws -> [(String, [UInt8])] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return try ledgers.sorted { $0.key < $1.key }.map { id, ledger in
             var ledger = ledger
-            if let status = slots?.first(where: { $0.slot == id }) { ledger.markReported(total: status.consumedTotal) }
+            if let status = slots?.first(where: { $0.slot == id }) { ledger.markReported(total: status.consumedTotal, at: now) }
             return (id, Array(try encoder.encode(ledger)))
         }
     }
