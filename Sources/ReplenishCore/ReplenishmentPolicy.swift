@@ -199,11 +199,12 @@ public struct ReplenishmentPolicy: Sendable, Codable, Equatable {
     /// satisfied; the oldest shipment is taken as what was loaded (its quantity leaves
     /// `totalQuantityOnHand`, the order is delivered); without one, what the refill added leaves
     /// on-hand stock. A refill to 100 % (within `fullTolerance`) lifts any suppression and resets
-    /// the cancellation count.
+    /// the cancellation count. Low readings before a refill no longer count toward a request.
     @discardableResult
     public mutating func refilled(to level: Double, from: Double? = nil, capacity: Double, now: Date) -> [PolicyEvent] {
         var events: [PolicyEvent] = []
         requestedAt = nil
+        consecutiveLowReadings = 0
         if level >= capacity * (1 - settings.fullTolerance) {
             suppression = .none
             cancellations = 0
