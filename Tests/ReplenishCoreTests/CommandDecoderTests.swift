@@ -130,10 +130,14 @@ struct CommandDecoderTests {
             == "payload of 4097 bytes exceeds the limit of 4096")
     }
 
-    @Test("100,000 random and mutated payloads never crash the decoder and each gets an answer")
-    func randomPayloads() {
+    @Test("100,000 random and mutated payloads never crash the decoder and each gets an answer", arguments: [
+        ("reportNow", #"{"correlationId":"c-1"}"#),
+        ("orderPlaced", #"{"correlationId":"c-1","slot":"beans","orderId":"o-1","quantity":2,"estimatedDeliveryDate":"2026-11-29T10:00:00Z"}"#),
+        ("subscriptionChanged", #"{"correlationId":"c-1","slot":"beans","subscribed":true}"#),
+    ])
+    func randomPayloads(name: String, seedPayload: String) {
         var random = SplitMix64(seed: 0xC0FFEE)
-        let seed = Array(#"{"correlationId":"c-1"}"#.utf8)
+        let seed = Array(seedPayload.utf8)
         var accepted = 0
         for _ in 0..<100_000 {
             var payload = seed
@@ -145,7 +149,7 @@ struct CommandDecoderTests {
                 default: if at < payload.count { payload.remove(at: at) }
                 }
             }
-            if case .success = CommandDecoder.decode(name: "reportNow", payload: payload) { accepted += 1 }
+            if case .success = CommandDecoder.decode(name: name, payload: payload, knownSlots: ["beans"]) { accepted += 1 }
         }
         #expect(accepted < 100_000)
     }
