@@ -12,14 +12,57 @@ public enum CommandName: String, Sendable, CaseIterable {
     case inventoryAdjust
 }
 
+/// A decoded, validated command with its arguments. Quantities are in the slot's measurement unit.
+public enum Command: Sendable, Equatable {
+    case reportNow
+    case orderPlaced(slot: String, orderId: String, quantity: Double?, unit: String?, asin: String?,
+                     estimatedDelivery: Date?)
+    case orderShipped(slot: String, orderId: String, quantity: Double, estimatedDelivery: Date?)
+    case orderCancelled(slot: String, orderId: String)
+    /// `slot` nil: every slot (Amazon deregisters a whole device).
+    case deregistered(slot: String?)
+    /// `slot` nil: every slot.
+    case registered(slot: String?)
+    case subscriptionChanged(slot: String, subscribed: Bool)
+    /// `onHand` replaces `totalQuantityOnHand`; `remaining` is set on the slot's ledger. At least one is given.
+    case inventoryAdjust(slot: String, onHand: Double?, remaining: Double?)
+
+    public var name: CommandName {
+        switch self {
+        case .reportNow: .reportNow
+        case .orderPlaced: .orderPlaced
+        case .orderShipped: .orderShipped
+        case .orderCancelled: .orderCancelled
+        case .deregistered: .deregistered
+        case .registered: .registered
+        case .subscriptionChanged: .subscriptionChanged
+        case .inventoryAdjust: .inventoryAdjust
+        }
+    }
+
+    /// The slot the command is for; nil for `reportNow` and for device-wide (de)registrations.
+    public var slot: String? {
+        switch self {
+        case .reportNow: nil
+        case .orderPlaced(let slot, _, _, _, _, _), .orderShipped(let slot, _, _, _), .orderCancelled(let slot, _),
+             .subscriptionChanged(let slot, _), .inventoryAdjust(let slot, _, _):
+            slot
+        case .deregistered(let slot), .registered(let slot):
+            slot
+        }
+    }
+}
+
 /// A decoded, validated command.
 public struct CommandRequest: Sendable, Equatable {
-    public var name: CommandName
     public var correlationId: String
+    public var command: Command
 
-    public init(name: CommandName, correlationId: String) {
-        self.name = name
+    public var name: CommandName { command.name }
+
+    public init(correlationId: String, command: Command) {
         self.correlationId = correlationId
+        self.command = command
     }
 }
 
@@ -41,14 +84,37 @@ public struct CommandRejection: Error, Sendable, Equatable, CustomStringConverti
 }
 
 /// Strict decoding of command payloads: bounded size, a JSON object, known fields of the right types.
+///
+/// Strict on purpose, also for the order commands: Amazon's SNS notifications carry fields to be
+/// ignored, but the maker's cloud translates them into this contract, and an unknown field here
+/// means a cloud built against another contract version, which must hear about it, not be half obeyed.
 public enum CommandDecoder {
     /// Larger payloads are refused before parsing.
     public static let maxPayloadBytes = 4096
     /// Longest accepted correlationId, in bytes.
     public static let maxCorrelationIdBytes = 128
+    /// Longest accepted orderId, in bytes.
+    public static let maxOrderIdBytes = 128
+    /// Longest accepted slot, unit or asin, in bytes.
+    public static let maxNameBytes = 64
 
-    /// Decodes the command named by the last topic level from its payload.
-    public static func decode(name rawName: String, payload: [UInt8]) -> Result<CommandRequest, CommandRejection> {
+    /// The fields each command takes besides `correlationId`.
+    public static func fields(of name: CommandName) -> [String] {
+        switch name {
+        case .reportNow: []
+        case .orderPlaced: ["slot", "orderId", "quantity", "unit", "asin", "estimatedDeliveryDate"]
+        case .orderShipped: ["slot", "orderId", "quantity", "estimatedDeliveryDate"]
+        case .orderCancelled: ["slot", "orderId"]
+        case .deregistered, .registered: ["slot"]
+        case .subscriptionChanged: ["slot", "subscribed"]
+        case .inventoryAdjust: ["slot", "totalQuantityOnHand", "remainingQuantityInUnit"]
+        }
+    }
+
+    /// Decodes the command named by the last topic level from its payload. `knownSlots` nil accepts
+    /// any slot id; otherwise a `slot` outside it is refused.
+    public static func decode(name rawName: String, payload: [UInt8],
+                              knownSlots: Set<String>? = nil) -> Result<CommandRequest, CommandRejection> {
         let shownName = printable(rawName, limit: 64)
         func reject(_ reason: String, _ correlationId: String? = nil) -> Result<CommandRequest, CommandRejection> {
             .failure(CommandRejection(correlationId: correlationId, command: shownName, reason: reason))
@@ -78,8 +144,7 @@ public enum CommandDecoder {
         case nil:
             return reject("missing correlationId")
         case let value as String:
-            guard !value.isEmpty, value.utf8.count <= maxCorrelationIdBytes,
-                  value.unicodeScalars.allSatisfy({ !$0.properties.generalCategory.isControl }) else {
+            guard isPrintable(value, maxBytes: maxCorrelationIdBytes) else {
                 return reject("correlationId must be 1 to \(maxCorrelationIdBytes) bytes of printable text")
             }
             correlationId = value
@@ -87,17 +152,18 @@ public enum CommandDecoder {
             return reject("correlationId must be a string")
         }
 
-        let allowed: Set<String> = ["correlationId"]
+        let allowed = Set(["correlationId"] + fields(of: name))
         if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
             return reject("unknown field '\(printable(unknown, limit: 64))'", correlationId)
         }
-        switch name {
-        case .reportNow:
-            return .success(CommandRequest(name: name, correlationId: correlationId))
-        case .orderPlaced, .orderShipped, .orderCancelled, .deregistered, .registered, .subscriptionChanged,
-             .inventoryAdjust:
-            return reject("\(name.rawValue) is not supported by this agent version", correlationId)
+        let reader = CommandFields(object: object, knownSlots: knownSlots)
+        let command: Command
+        do {
+            command = try reader.command(name)
+        } catch {
+            return reject(error.reason, correlationId)
         }
+        return .success(CommandRequest(correlationId: correlationId, command: command))
     }
 
     /// Text safe to echo back and log: control characters replaced, length bounded.
@@ -109,6 +175,12 @@ public enum CommandDecoder {
 
 private extension Unicode.GeneralCategory {
     var isControl: Bool { self == .control || self == .format || self == .lineSeparator || self == .paragraphSeparator }
+}
+
+/// Whether `text` is 1 to `maxBytes` bytes with no control characters.
+func isPrintable(_ text: String, maxBytes: Int) -> Bool {
+    !text.isEmpty && text.utf8.count <= maxBytes
+        && text.unicodeScalars.allSatisfy { !$0.properties.generalCategory.isControl }
 }
 
 /// `replenish.reply/1`: the answer to one command, on `{base}/replies`.
