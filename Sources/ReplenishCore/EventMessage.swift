@@ -16,6 +16,8 @@ public struct EventMessage: Sendable, Equatable, Encodable {
         case sensorFault(slot: String, health: SlotHealth, reason: String, at: Date)
         /// The slot's sensor gives plausible readings again.
         case sensorRecovered(slot: String, at: Date)
+        /// A replenishment rule fired or an order moved on (see `ReplenishmentPolicy`).
+        case policy(slot: String, PolicyEvent, at: Date)
     }
 
     public var header: MessageHeader
@@ -61,6 +63,25 @@ public struct EventMessage: Sendable, Equatable, Encodable {
             try c.encode(slot, forKey: "slot")
             try c.encode(Timestamp.string(at), forKey: "at")
             try c.encode(SlotHealth.ok, forKey: "health")
+        case let .policy(slot, event, at):
+            try c.encode(slot, forKey: "slot")
+            try c.encode(Timestamp.string(at), forKey: "at")
+            switch event {
+            case let .replenishRequested(reason, runOut, level):
+                try c.encode("replenishRequested", forKey: "event")
+                try c.encode(reason, forKey: "reason")
+                try c.encode(runOut.map(Timestamp.string), forKey: "expectedReplenishmentDate")
+                try c.encode(level.map(wireQuantity), forKey: "remainingQuantityInUnit")
+            case let .orderStateChanged(orderId, state, previous):
+                try c.encode("orderStateChanged", forKey: "event")
+                try c.encode(orderId, forKey: "orderId")
+                try c.encode(state, forKey: "state")
+                try c.encode(previous, forKey: "previousState")
+            case let .lowSupply(level, threshold):
+                try c.encode("lowSupply", forKey: "event")
+                try c.encode(wireQuantity(level), forKey: "remainingQuantityInUnit")
+                try c.encode(wireQuantity(threshold), forKey: "lowThreshold")
+            }
         }
     }
 

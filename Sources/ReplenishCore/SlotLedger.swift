@@ -211,6 +211,13 @@ public struct SlotLedger: Sendable, Codable, Equatable {
         if let at { lastReportDate = max(lastReportDate ?? at, at) }
     }
 
+    /// Sets what is left by hand (`inventoryAdjust`): no consumption, no refill, just the new level.
+    public mutating func adjustRemaining(to quantity: Double) {
+        guard quantity.isFinite, quantity >= 0 else { return }
+        remaining = quantity
+        if referenceLevel != nil { referenceLevel = quantity }
+    }
+
     /// When the last report including this slot was built.
     public private(set) var lastReportDate: Date?
 

@@ -22,6 +22,8 @@ public struct SlotStatus: Sendable, Equatable {
     public var expectedReplenishmentDate: Date?
     public var totalQuantityOnHand: Double?
     public var health: SlotHealth
+    /// The slot's replenishment policy state; nil only where no policy is kept.
+    public var replenishment: ReplenishmentStatus?
     public var alexa: AlexaInventory
 
     /// Builds the status of a slot from a ledger that follows a `DayAccounting`, at wall-clock `now`.
@@ -77,6 +79,7 @@ extension SlotStatus: Encodable {
         try c.encode(expectedReplenishmentDate.map(Timestamp.string), forKey: "expectedReplenishmentDate")
         try c.encode(totalQuantityOnHand.map(wireQuantity), forKey: "totalQuantityOnHand")
         try c.encode(health, forKey: "health")
+        try c.encode(replenishment, forKey: "replenishment")
         try c.encode(alexa, forKey: "alexa")
     }
 }

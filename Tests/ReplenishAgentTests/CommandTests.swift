@@ -55,7 +55,7 @@ struct CommandTests {
         ("reportNow", #"{}"#, nil, "missing correlationId"),
         ("reportNow", #"{"correlationId":"c-1","extra":true}"#, "c-1", "unknown field 'extra'"),
         ("selfDestruct", #"{"correlationId":"c-2"}"#, nil, "unknown command 'selfDestruct'"),
-        ("orderPlaced", #"{"correlationId":"c-3"}"#, "c-3", "orderPlaced is not supported by this agent version"),
+        ("orderPlaced", #"{"correlationId":"c-3"}"#, "c-3", "missing slot"),
         ("reportNow", String(repeating: " ", count: 5000) + "{}", nil, "payload of 5002 bytes exceeds the limit of 4096"),
     ] as [(String, String, String?, String)])
     func rejected(name: String, payload: String, correlationId: String?, reason: String) async throws {

@@ -14,7 +14,7 @@ struct WireJSONTests {
     static let slotKeys: Set<String> = [
         "slot", "sensor", "measurement", "remainingQuantityInUnit", "originalQuantityInUnit",
         "consumedSinceLastReport", "consumedTotal", "averageDailyConsumption", "lastUseDate",
-        "expectedReplenishmentDate", "totalQuantityOnHand", "health", "alexa",
+        "expectedReplenishmentDate", "totalQuantityOnHand", "health", "replenishment", "alexa",
     ]
 
     let cal = Fixture.berlin

@@ -159,6 +159,8 @@ public struct SlotConfig: Sendable, Equatable {
     public var source: SourceConfig
     /// The slot's `simulation:` settings, if any (used by `driver: simulated` and by `--simulate`).
     public var simulation: SimulationSettings?
+    /// The slot's `replenishment:` settings: device or cloud mode and the Dash rules' numbers.
+    public var replenishment = ReplenishmentSettings()
 
     public init(definition: SlotDefinition, source: SourceConfig, simulation: SimulationSettings? = nil) {
         self.definition = definition

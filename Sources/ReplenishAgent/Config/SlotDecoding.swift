@@ -7,7 +7,7 @@ import Yams
 extension ConfigReader {
     static let slotKeys = [
         "id", "sensor", "measurement", "capacity", "refill_hysteresis", "low_threshold", "forecast_days",
-        "alexa_instance", "source", "simulation",
+        "alexa_instance", "source", "simulation", "replenishment",
     ]
 
     mutating func slots(_ node: Node, at path: ConfigKeyPath) -> [SlotConfig]? {
@@ -87,12 +87,21 @@ extension ConfigReader {
             failed = failed || simulation == nil
         }
 
+        var replenishment = ReplenishmentSettings()
+        if let value = fields.optional("replenishment") {
+            let decoded = self.replenishment(value, at: path.appending("replenishment"))
+            replenishment = decoded ?? replenishment
+            failed = failed || decoded == nil
+        }
+
         guard !failed, let id, let sensor, let measurement, let capacity, let source else { return nil }
         let definition = SlotDefinition(
             id: id, sensor: sensor, measurement: measurement, capacity: capacity,
             refillHysteresis: hysteresis, lowThreshold: lowThreshold,
             forecastWindowDays: forecastDays, alexaInstance: alexaInstance)
-        return SlotConfig(definition: definition, source: source, simulation: simulation)
+        var slot = SlotConfig(definition: definition, source: source, simulation: simulation)
+        slot.replenishment = replenishment
+        return slot
     }
 
     private mutating func slotID(_ node: Node, at path: ConfigKeyPath) -> String? {
@@ -168,6 +177,41 @@ extension ConfigReader {
             return nil
         }
         return value
+    }
+
+    /// `replenishment:` — who decides to reorder and the Dash rules' numbers.
+    private mutating func replenishment(_ node: Node, at path: ConfigKeyPath) -> ReplenishmentSettings? {
+        guard let fields = fields(of: node, at: path, allowed: ReplenishmentSettings.yamlKeys) else { return nil }
+        var settings = ReplenishmentSettings()
+        var failed = false
+        if let value = fields.optional("mode") {
+            if let mode = choice(value, at: path.appending("mode"), of: ReplenishmentSettings.Mode.allCases) {
+                settings.mode = mode
+            } else { failed = true }
+        }
+        func days(_ key: String, _ apply: (inout ReplenishmentSettings, Int) -> Void) {
+            guard let value = fields.optional(key) else { return }
+            if let number = integer(value, at: path.appending(key), in: 0...365) { apply(&settings, number) } else { failed = true }
+        }
+        days("lead_time_days") { $0.leadTimeDays = $1 }
+        days("safety_margin_days") { $0.safetyMarginDays = $1 }
+        days("retry_after_cancel_days") { $0.retryAfterCancelDays = $1 }
+        if let value = fields.optional("low_readings_to_request") {
+            if let number = integer(value, at: path.appending("low_readings_to_request"), in: 1...100) {
+                settings.lowReadingsToRequest = number
+            } else { failed = true }
+        }
+        for key in ["low_supply_hysteresis", "full_tolerance"] {
+            guard let value = fields.optional(key) else { continue }
+            guard let fraction = number(value, at: path.appending(key)) else { failed = true; continue }
+            guard (0...1).contains(fraction) else {
+                report("expected a fraction of capacity from 0 to 1, got \(value.plainText ?? "")", at: value, path.appending(key))
+                failed = true
+                continue
+            }
+            if key == "full_tolerance" { settings.fullTolerance = fraction } else { settings.lowSupplyHysteresis = fraction }
+        }
+        return failed ? nil : settings
     }
 
     private mutating func simulation(_ node: Node, at path: ConfigKeyPath, capacity: Double?) -> SimulationSettings? {

@@ -63,7 +63,11 @@ final class LedgerKeeper: Sendable {
         var accounting = DayAccounting()
         /// Each slot's sensor health as its source last judged it.
         var health: [String: SlotHealth] = [:]
+        /// Each slot's replenishment policy (Dash rules, orders), persisted with the ledgers.
+        var policies: [String: ReplenishmentPolicy] = [:]
     }
+
+    static func policyKey(_ slot: String) -> String { "policy." + slot }
 
     /// Runs until `inputs` ends, starting from the ledgers persisted in `stored`.
     func run(inputs: AsyncStream<LedgerInput>, stored: StoredState) async {
@@ -82,6 +86,14 @@ final class LedgerKeeper: Sendable {
         }
         if let blob = stored.values[Self.evictionKey] {
             state.eviction = try? JSONDecoder().decode(OutboxEviction?.self, from: Data(blob))
+        }
+        for slot in config.slots {
+            let id = slot.definition.id
+            var policy = stored.values[Self.policyKey(id)]
+                .flatMap { try? JSONDecoder().decode(ReplenishmentPolicy.self, from: Data($0)) }
+                ?? ReplenishmentPolicy(settings: slot.replenishment)
+            policy.settings = slot.replenishment  // the config wins over stored settings
+            state.policies[id] = policy
         }
         if let blob = stored.values[Self.accountingKey],
            let accounting = try? JSONDecoder().decode(DayAccounting.self, from: Data(blob)) {
@@ -106,7 +118,11 @@ final class LedgerKeeper: Sendable {
                 }
                 state.ledgers[slot] = ledger
                 state.dirty = true
-                if !events.isEmpty { await commitEvents(events, state: &state) }
+                let policyEvents = followPolicy(slot: slot, definition: definition, ledger: ledger, events: events,
+                                                observed: !sample.observations.isEmpty, at: at, state: &state)
+                if !events.isEmpty || !policyEvents.isEmpty {
+                    await commitEvents(events.map { .ledger($0) } + policyEvents, state: &state)
+                }
 
             case .reportDue(let reason):
                 await commitReport(reason, state: &state)
@@ -152,8 +168,14 @@ final class LedgerKeeper: Sendable {
     private func commitReport(_ reason: ReportReason, reply: Outgoing? = nil, state: inout State) async {
         let now = clock.now()
         let slots = config.slots.map { slot in
-            SlotStatus(definition: slot.definition, ledger: state.ledgers[slot.definition.id]!,
-                       health: state.health[slot.definition.id] ?? .ok, now: now, clock: clockStatus)
+            let id = slot.definition.id
+            var status = SlotStatus(definition: slot.definition, ledger: state.ledgers[id]!,
+                                    health: state.health[id] ?? .ok, now: now, clock: clockStatus)
+            if let policy = state.policies[id] {
+                status.totalQuantityOnHand = policy.totalQuantityOnHand
+                status.replenishment = policy.status(at: now)
+            }
+            return status
         }
         let report = Outgoing(topic: topic("status"), kind: .status, schema: StatusReport.schema) {
             try StatusReport(header: $0, reason: reason, slots: slots).json()
@@ -168,7 +190,25 @@ final class LedgerKeeper: Sendable {
         }
     }
 
-    private func commitEvents(_ events: [LedgerEvent], state: inout State) async {
+    /// Refills feed the policy first, then a reading is evaluated against the Dash rules.
+    private func followPolicy(slot: String, definition: SlotDefinition, ledger: SlotLedger, events: [LedgerEvent],
+                              observed: Bool, at: Date, state: inout State) -> [EventMessage.Event] {
+        guard var policy = state.policies[slot], observed else { return [] }
+        var out: [PolicyEvent] = []
+        for event in events {
+            switch event {
+            case let .refilled(_, from, to, _): out += policy.refilled(to: to, from: from, capacity: definition.capacity, now: at)
+            case let .replaced(_, quantity, _): out += policy.refilled(to: quantity, capacity: definition.capacity, now: at)
+            }
+        }
+        let runOut = ledger.expectedRunOut(asOf: at, window: definition.forecastWindowDays, clock: clockStatus)
+        out += policy.evaluate(remaining: ledger.remaining, runOut: runOut, capacity: definition.capacity,
+                               lowThreshold: definition.lowThreshold, now: at)
+        state.policies[slot] = policy
+        return out.map { .policy(slot: slot, $0, at: at) }
+    }
+
+    private func commitEvents(_ events: [EventMessage.Event], state: inout State) async {
         let messages = events.map { event in
             Outgoing(topic: topic("events"), kind: .event, schema: EventMessage.schema) {
                 try EventMessage(header: $0, event: event).json()
@@ -223,17 +263,16 @@ final class LedgerKeeper: Sendable {
                                  status: error == nil ? .ok : .rejected, error: error).json()
             }
         }
-        switch CommandDecoder.decode(name: name, payload: payload) {
+        switch CommandDecoder.decode(name: name, payload: payload, knownSlots: Set(config.slots.map(\.definition.id))) {
         case .success(let request):
             logger.info("command accepted", metadata: [
                 "command": "\(request.name.rawValue)", "correlationId": "\(request.correlationId)",
             ])
-            switch request.name {
-            case .reportNow:
+            if case .reportNow = request.command {
                 await commitReport(.command, reply: reply(request.correlationId, request.name.rawValue, nil),
                                    state: &state)
-            default:
-                break  // the decoder rejects what this version cannot do
+            } else {
+                await applyOrderCommand(request, reply: reply, state: &state)
             }
         case .failure(let rejection):
             logger.warning("command rejected", metadata: [
@@ -246,6 +285,48 @@ final class LedgerKeeper: Sendable {
             } catch {
                 logger.error("reply not committed", metadata: ["error": "\(error)"])
             }
+        }
+    }
+
+    /// An order notification the cloud relays: applied to the slot's policy (every slot when the
+    /// command names none), answered, and its events committed with the reply.
+    private func applyOrderCommand(_ request: CommandRequest, reply: (String?, String, String?) -> Outgoing,
+                                   state: inout State) async {
+        let now = clock.now()
+        let targets = request.command.slot.map { [$0] } ?? config.slots.map(\.definition.id)
+        var policies = state.policies
+        var events: [EventMessage.Event] = []
+        var rejection: String?
+        for slot in targets {
+            guard var policy = policies[slot] else { continue }
+            switch policy.apply(request.command, now: now) {
+            case .success(let produced):
+                events += produced.map { .policy(slot: slot, $0, at: now) }
+                policies[slot] = policy
+                if case let .inventoryAdjust(_, _, remaining?) = request.command {
+                    state.ledgers[slot]?.adjustRemaining(to: remaining)
+                }
+            case .failure(let failure):
+                rejection = failure.reason
+            }
+            if rejection != nil { break }
+        }
+        if rejection == nil { state.policies = policies }
+        if let rejection {
+            logger.warning("command rejected", metadata: [
+                "command": "\(request.name.rawValue)", "correlationId": "\(request.correlationId)", "reason": "\(rejection)",
+            ])
+        }
+        let messages = [reply(request.correlationId, request.name.rawValue, rejection)]
+            + (rejection == nil ? events : []).map { event in
+                Outgoing(topic: topic("events"), kind: .event, schema: EventMessage.schema) {
+                    try EventMessage(header: $0, event: event).json()
+                }
+            }
+        do {
+            _ = try await commit(messages, state: &state, reportedAs: nil, at: now)
+        } catch {
+            logger.error("command answer not committed", metadata: ["error": "\(error)"])
         }
     }
 
@@ -281,6 +362,7 @@ final class LedgerKeeper: Sendable {
         let limit = config.storage.outboxLimitBytes
         let tally = state.eviction
         let accounting = Array(try JSONEncoder().encode(state.accounting))
+        let policies = try state.policies.map { (LedgerKeeper.policyKey($0.key), Array(try JSONEncoder().encode($0.value))) }
         let (last, newTally) = try await queue.run { [store] in
             try store.commit { tx in
                 var last: UInt64 = 0
@@ -304,6 +386,7 @@ final class LedgerKeeper: Sendable {
                 }
                 for (id, blob) in states { try tx.setSlotState(id, blob) }
                 try tx.setValue(LedgerKeeper.accountingKey, accounting)
+                for (key, blob) in policies { try tx.setValue(key, blob) }
                 return (last, newTally)
             }
         }
