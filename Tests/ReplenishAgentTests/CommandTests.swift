@@ -184,3 +184,55 @@ extension Reply {
         return reply
     }
 }
+
+@Suite("replenishment through a real broker", .serialized)
+struct ReplenishmentDeliveryTests {
+    static func event(_ message: ReceivedMessage) -> [String: Any]? {
+        guard message.topic.hasSuffix("/events") else { return nil }
+        return try? JSONSerialization.jsonObject(with: Data(message.json.utf8)) as? [String: Any]
+    }
+
+    static func replenishment(of slot: String, in message: ReceivedMessage) -> [String: Any]? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(message.json.utf8)) as? [String: Any],
+              let slots = object["slots"] as? [[String: Any]],
+              let entry = slots.first(where: { $0["slot"] as? String == slot }) else { return nil }
+        return entry["replenishment"] as? [String: Any]
+    }
+
+    @Test("device mode: a request before run-out, then the cloud's order is placed, answered and reported; duplicates are idempotent")
+    func requestAndOrder() async throws {
+        let h = try await DeliveryTests.Harness(device: "order-test") { config in
+            config.slots[0].replenishment.mode = .device
+        }
+        try await h.connected()
+        // The water tank (1.8 L at 0.9 L a day) runs out within days: once a whole day is known,
+        // the forecast falls inside lead time plus margin and the device asks for a reorder.
+        for _ in 1...30 { try await h.advanceOneHour() }
+        try await h.subscriber.waitFor("the reorder request") { messages in
+            messages.contains { Self.event($0)?["event"] as? String == "replenishRequested" }
+        }
+        let request = try #require(h.subscriber.messages.compactMap(Self.event).first { $0["event"] as? String == "replenishRequested" })
+        #expect(request["slot"] as? String == "water")
+        #expect(request["reason"] as? String == "forecast")
+
+        for _ in 1...2 {  // the same notification twice: one state change
+            try CommandTests.send(h, "orderPlaced", Array(#"{"correlationId":"o-1","slot":"water","orderId":"A-1","quantity":1800}"#.utf8))
+        }
+        try CommandTests.send(h, "orderCancelled", Array(#"{"correlationId":"o-2","slot":"water","orderId":"nope"}"#.utf8))
+        try await h.subscriber.waitFor("three replies") { $0.compactMap(Reply.init).count == 3 }
+        try await h.advanceOneHour()
+        try await h.subscriber.waitFor("a report after the order") { messages in
+            messages.contains { Self.replenishment(of: "water", in: $0)?["state"] as? String == "placed" }
+        }
+        try await h.stop()
+
+        let replies = h.subscriber.replies
+        #expect(replies.map(\.status) == ["ok", "ok", "rejected"])
+        #expect(replies.last?.error?.isEmpty == false)
+        let changes = h.subscriber.messages.compactMap(Self.event).filter { $0["event"] as? String == "orderStateChanged" }
+        #expect(changes.count == 1)
+        #expect(changes.first?["orderId"] as? String == "A-1")
+        let placed = try #require(h.subscriber.messages.last { Self.replenishment(of: "water", in: $0) != nil })
+        #expect(Self.replenishment(of: "water", in: placed)?["orderId"] as? String == "A-1")
+    }
+}
