@@ -198,15 +198,17 @@ public struct ReplenishmentPolicy: Sendable, Codable, Equatable {
     /// The slot was refilled to `level` (from `from` when known). An outstanding request is
     /// satisfied; the oldest shipment is taken as what was loaded (its quantity leaves
     /// `totalQuantityOnHand`, the order is delivered); without one, what the refill added leaves
-    /// on-hand stock. A refill to 100 % (within `fullTolerance`) lifts any suppression and resets
-    /// the cancellation count. Low readings before a refill no longer count toward a request.
+    /// on-hand stock. A refill to 100 % (within `fullTolerance`) ends a second cancellation's
+    /// suppression and resets the cancellation count; a first cancellation's wait of
+    /// `retryAfterCancelDays` still runs its course (Dash: "reorder again in 5 days").
+    /// Low readings before a refill no longer count toward a request.
     @discardableResult
     public mutating func refilled(to level: Double, from: Double? = nil, capacity: Double, now: Date) -> [PolicyEvent] {
         var events: [PolicyEvent] = []
         requestedAt = nil
         consecutiveLowReadings = 0
         if level >= capacity * (1 - settings.fullTolerance) {
-            suppression = .none
+            if case .untilFull = suppression { suppression = .none }
             cancellations = 0
         }
         if let delivery = pendingDeliveries.first {

@@ -143,4 +143,20 @@ struct DemoCommandTests {
         #expect(summary.contains("3 days simulated"))
         #expect(summary.contains("in order, 0 gaps, 0 duplicates; 0 left in the outbox"), "\(summary)")
     }
+
+    @Test("the demo shows the replenishment cycle: request, an order cancelled, the retry, shipment, delivery by refill")
+    func demoShowsTheCycle() throws {
+        let directory = try TemporaryDirectory()
+        let process = try DaemonProcessTests.launch(
+            ["demo", "--days", "20", "--profile", DaemonProcessTests.profile("coffee-machine.yaml")],
+            in: directory, name: "cycle")
+        process.waitUntilExit()
+        let output = try String(contentsOfFile: directory.path("cycle.out"), encoding: .utf8)
+        #expect(process.terminationStatus == 0, "\(output)")
+        for step in ["reorder requested (forecast", "placed → cancelled", "none → placed", "placed → shipped",
+                     "shipped → delivered", "0 gaps, 0 duplicates"] {
+            #expect(output.contains(step), "missing '\(step)' in:\n\(output)")
+        }
+        #expect(!output.contains(" rejected: "), "\(output)")
+    }
 }

@@ -40,6 +40,16 @@ public struct DemoRun: Sendable {
         try FileManager.default.createDirectory(at: workDir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: workDir) }
         config.storage.path = workDir.appendingPathComponent("state.db").path
+        // The demo shows the device deciding: the first level slot with a low threshold reorders
+        // itself (two days' lead time, so the cycle fits in a month), against a simulated cloud.
+        if let index = config.slots.firstIndex(where: { $0.definition.sensor == .level && $0.definition.lowThreshold != nil }),
+           config.slots.allSatisfy({ $0.replenishment.mode == .cloud }) {
+            let slots = config.slots.indices.filter { $0 != index && config.slots[$0].definition.sensor == .level }
+            let pick = slots.last ?? index  // prefer a slot that does not empty within the lead time
+            config.slots[pick].replenishment.mode = .device
+            config.slots[pick].replenishment.leadTimeDays = 2
+            config.slots[pick].replenishment.safetyMarginDays = 1
+        }
 
         var broker: LocalBroker?
         if let url = options.broker {
@@ -57,6 +67,7 @@ public struct DemoRun: Sendable {
             logger: logger)
         try listener.subscribe(config.mqtt.baseTopic + "/status", qos: 1)
         try listener.subscribe(config.mqtt.baseTopic + "/events", qos: 1)
+        try listener.subscribe(config.mqtt.baseTopic + "/replies", qos: 1)
         listener.start()
         defer { listener.stop() }
 
@@ -72,6 +83,8 @@ public struct DemoRun: Sendable {
         let daemon = Task { try await service.run() }
 
         var view = DemoView(config: config, timeZone: service.timeZone)
+        var cloud = DemoCloud(base: config.mqtt.baseTopic,
+                              capacities: Dictionary(uniqueKeysWithValues: config.slots.map { ($0.definition.id, $0.definition.capacity) }))
         // Three simulated days without a message means something is wrong (30 s at least).
         let quiet = Duration.seconds(max(30, 3 * 86_400 / options.speed))
         let (inputs, feed) = AsyncStream.makeStream(of: DemoInput.self)
@@ -100,6 +113,13 @@ public struct DemoRun: Sendable {
             case .transport(.message(let topic, let payload, _)):
                 lastHeard = ContinuousClock.now
                 for line in view.take(topic: topic, payload: payload) { output(line) }
+                if let json = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any] {
+                    for (command, slot, body) in cloud.react(topic: topic, json: json) {
+                        view.note("☁ cloud sends \(command) for \(slot)")
+                        _ = try? listener.publish(topic: config.mqtt.baseTopic + "/commands/" + command,
+                                                  payload: Array(body.utf8), qos: 1, retain: false)
+                    }
+                }
                 // One simulated day per daily report: the N-th closes the run.
                 if view.dailyReports >= options.days { break loop }
             case .transport:

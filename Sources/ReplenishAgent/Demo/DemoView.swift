@@ -13,6 +13,7 @@ struct DemoView {
     private var firstTotals: [String: Double] = [:]
     private var lastTotals: [String: Double] = [:]
     private(set) var statusReports = 0
+    private var replies = 0
     private(set) var dailyReports = 0
     private(set) var lastGeneratedAt: Date?
 
@@ -34,6 +35,13 @@ struct DemoView {
         seqs.append(seq)
         if let generated = (json["generatedAt"] as? String).flatMap(Timestamp.parse) { lastGeneratedAt = generated }
 
+        if topic.hasSuffix("/replies") {
+            replies += 1
+            if json["status"] as? String != "ok" {
+                events.append("✗ \(json["command"] as? String ?? "?") rejected: \(json["error"] as? String ?? "?")")
+            }
+            return []
+        }
         if topic.hasSuffix("/events") {
             let slot = json["slot"] as? String ?? "?"
             let name = json["event"] as? String ?? "?"
@@ -77,6 +85,11 @@ struct DemoView {
         return lines
     }
 
+    /// A line to show under the next day's table (what the simulated cloud did).
+    mutating func note(_ line: String) {
+        events.append(line)
+    }
+
     func summary(elapsed: Duration, outboxLeft: Int) -> [String] {
         let sorted = seqs.sorted()
         let gaps = zip(sorted, sorted.dropFirst()).reduce(0) { $0 + Int($1.1 - $1.0 - 1) }
@@ -85,7 +98,7 @@ struct DemoView {
         var lines = [
             "",
             "\(dailyReports) days simulated in \(String(format: "%.1f", seconds)) s: \(statusReports) status reports and "
-                + "\(plural(seqs.count - statusReports, "event")) received, seq \(sorted.first ?? 0)…\(sorted.last ?? 0) "
+                + "\(plural(seqs.count - statusReports - replies, "event")) and \(replies == 1 ? "1 command reply" : "\(replies) command replies") received, seq \(sorted.first ?? 0)…\(sorted.last ?? 0) "
                 + "\(inOrder ? "in order" : "OUT OF ORDER"), \(gaps) gaps, \(duplicates) duplicates; "
                 + "\(outboxLeft) left in the outbox at stop.",
         ]
@@ -110,6 +123,13 @@ struct DemoView {
             return "\(slot) refilled \(number(from)) → \(number(to))"
         case "replaced":
             return "\(slot) replaced"
+        case "lowSupply":
+            return "\(slot) low: \(number((json["remainingQuantityInUnit"] as? NSNumber)?.doubleValue ?? 0)) left"
+        case "replenishRequested":
+            let runOut = (json["expectedReplenishmentDate"] as? String).flatMap(Timestamp.parse).map { format($0, "d MMM") } ?? "?"
+            return "\(slot) reorder requested (\(json["reason"] as? String ?? "?"), run-out \(runOut))"
+        case "orderStateChanged":
+            return "\(slot) order \(json["orderId"] as? String ?? "?"): \(json["previousState"] as? String ?? "?") → \(json["state"] as? String ?? "?")"
         default:
             return "\(slot) \(name)"
         }
