@@ -9,14 +9,16 @@ public enum Daemon {
     /// Builds every slot's source. `simulate` replaces hardware drivers with simulated ones.
     public static func sources(for config: AgentConfig, simulate: Bool, start: Date) throws -> [any SensorSource] {
         try config.slots.map { slot in
-            if simulate || slot.source.hardware == nil {
-                return SimulatedSource(
-                    definition: slot.definition,
-                    settings: slot.simulation ?? .defaults(capacity: slot.definition.capacity),
-                    sampleIntervalSeconds: slot.source.sampleIntervalSeconds, start: start)
-            }
+            if simulate || slot.source.hardware == nil { return simulatedSource(for: slot, start: start) }
             return try HardwareSources.open(slot)
         }
+    }
+
+    /// The slot's simulated household: its `simulation:` settings, else a slot that empties in about ten days.
+    static func simulatedSource(for slot: SlotConfig, start: Date) -> SimulatedSource {
+        SimulatedSource(definition: slot.definition,
+                        settings: slot.simulation ?? .defaults(capacity: slot.definition.capacity),
+                        sampleIntervalSeconds: slot.source.sampleIntervalSeconds, start: start)
     }
 
     /// The clock for a run: real time, or simulated time `timeScale` times faster (simulated sources only).

@@ -29,11 +29,7 @@ public enum Probe {
         }
         return chosen.map { slotConfig in
             let result: Result<any SensorSource, any Error> = Result {
-                if slotConfig.source.hardware == nil {
-                    return SimulatedSource(definition: slotConfig.definition,
-                                           settings: slotConfig.simulation ?? .defaults(capacity: slotConfig.definition.capacity),
-                                           sampleIntervalSeconds: slotConfig.source.sampleIntervalSeconds, start: Date())
-                }
+                if slotConfig.source.hardware == nil { return Daemon.simulatedSource(for: slotConfig, start: Date()) }
                 let source = try HardwareSources.open(slotConfig)
                 try source.start()
                 return source

@@ -40,12 +40,11 @@ public struct DemoRun: Sendable {
         try FileManager.default.createDirectory(at: workDir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: workDir) }
         config.storage.path = workDir.appendingPathComponent("state.db").path
-        // The demo shows the device deciding: the first level slot with a low threshold reorders
-        // itself (two days' lead time, so the cycle fits in a month), against a simulated cloud.
-        if let index = config.slots.firstIndex(where: { $0.definition.sensor == .level && $0.definition.lowThreshold != nil }),
-           config.slots.allSatisfy({ $0.replenishment.mode == .cloud }) {
-            let slots = config.slots.indices.filter { $0 != index && config.slots[$0].definition.sensor == .level }
-            let pick = slots.last ?? index  // prefer a slot that does not empty within the lead time
+        // The demo shows the device deciding: the last level slot with a low threshold (the bean
+        // hopper of the coffee machine) reorders itself, with two days' lead time so a whole cycle
+        // fits in a month, against a simulated cloud. Profiles that chose a mode keep it.
+        if config.slots.allSatisfy({ $0.replenishment.mode == .cloud }),
+           let pick = config.slots.lastIndex(where: { $0.definition.sensor == .level && $0.definition.lowThreshold != nil }) {
             config.slots[pick].replenishment.mode = .device
             config.slots[pick].replenishment.leadTimeDays = 2
             config.slots[pick].replenishment.safetyMarginDays = 1

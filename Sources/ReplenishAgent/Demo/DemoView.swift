@@ -15,7 +15,6 @@ struct DemoView {
     private(set) var statusReports = 0
     private var replies = 0
     private(set) var dailyReports = 0
-    private(set) var lastGeneratedAt: Date?
 
     init(config: AgentConfig, timeZone: TimeZone) {
         self.config = config
@@ -33,7 +32,6 @@ struct DemoView {
             return []
         }
         seqs.append(seq)
-        if let generated = (json["generatedAt"] as? String).flatMap(Timestamp.parse) { lastGeneratedAt = generated }
 
         if topic.hasSuffix("/replies") {
             replies += 1
