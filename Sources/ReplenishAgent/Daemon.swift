@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Logging
 import ReplenishCore
@@ -8,10 +9,13 @@ import ServiceLifecycle
 public enum Daemon {
     /// Builds every slot's source. `simulate` replaces hardware drivers with simulated ones.
     public static func sources(for config: AgentConfig, simulate: Bool, start: Date) throws -> [any SensorSource] {
-        try config.slots.map { slot in
-            if simulate || slot.source.hardware == nil { return simulatedSource(for: slot, start: start) }
-            return try HardwareSources.open(slot)
-        }
+        try config.slots.map { try source(for: $0, simulate: simulate, start: start) }
+    }
+
+    /// One slot's source: its hardware driver, or a simulated household.
+    static func source(for slot: SlotConfig, simulate: Bool, start: Date) throws -> any SensorSource {
+        if simulate || slot.source.hardware == nil { return simulatedSource(for: slot, start: start) }
+        return try HardwareSources.open(slot)
     }
 
     /// The slot's simulated household: its `simulation:` settings, else a slot that empties in about ten days.
@@ -35,15 +39,25 @@ public enum Daemon {
         return ScaledClock(origin: Date(), scale: timeScale)
     }
 
-    /// Runs until SIGTERM or SIGINT.
-    public static func run(config: AgentConfig, simulate: Bool, timeScale: Double?, logger: Logger) async throws {
+    /// Runs until SIGTERM or SIGINT; SIGHUP reloads `configPath`.
+    public static func run(config: AgentConfig, configPath: String, simulate: Bool, timeScale: Double?,
+                           logger: Logger) async throws {
         let clock = try clock(for: config, simulate: simulate, timeScale: timeScale)
         // Simulated time is the simulation's own truth: trust it. Real time is trusted per the kernel or an RTC.
         let trust: (any ClockTrust)? = clock is ScaledClock ? FixedClockTrust(true) : nil
-        let service = ReplenishService(config: config, sources: try sources(for: config, simulate: simulate, start: clock.now()),
-                                       clock: clock, trust: trust, logger: logger)
+        let start = clock.now()
+        let (reloads, requestReload) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP)
+        hangup.setEventHandler { requestReload.yield() }
+        hangup.resume()
+        defer { hangup.cancel() }
+        let supervisor = DaemonSupervisor(
+            config: config, configPath: configPath, reloadRequests: reloads,
+            openSource: { try source(for: $0, simulate: simulate, start: start) },
+            clock: clock, trust: trust, logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service)],
+            services: [.init(service: supervisor)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.info("replenishd starting", metadata: [

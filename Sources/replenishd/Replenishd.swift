@@ -43,7 +43,8 @@ extension Replenishd {
                 throw ExitCode(exConfig)
             }
             do {
-                try await Daemon.run(config: loaded, simulate: simulate, timeScale: timeScale, logger: logger)
+                try await Daemon.run(config: loaded, configPath: config, simulate: simulate, timeScale: timeScale,
+                                     logger: logger)
             } catch let error as AgentError where [.invalidArguments, .unsupported, .unreadable].contains(error.code) {
                 // Configuration problems found when the config is used (files, permissions, arguments).
                 printErr("replenishd: \(error)")

@@ -5,6 +5,7 @@ import ReplenishCore
 import ReplenishHardware
 import ReplenishMQTT
 import ReplenishStore
+import ReplenishSystemd
 import Testing
 
 /// The whole path, in process: simulated sources, ledger, SQLite outbox, a real mosquitto.
@@ -27,8 +28,8 @@ struct DeliveryTests {
 
         init(device: String, brokerDownAtStart: Bool = false, tls: Bool = false,
              start: Date = DeliveryTests.start, trust: any ClockTrust = FixedClockTrust(true),
-             replacing: [any SensorSource] = [],
-             adjust: (inout AgentConfig) -> Void = { _ in }) async throws {
+             replacing: [any SensorSource] = [], notifier: ServiceNotifier = ServiceNotifier(environment: [:]),
+             stallLimit: Double? = nil, adjust: (inout AgentConfig) -> Void = { _ in }) async throws {
             directory = try TemporaryDirectory()
             let pki = tls ? try TestPKI.shared() : nil
             broker = try LocalBroker.start(persistence: true, tls: pki?.listener())
@@ -49,8 +50,8 @@ struct DeliveryTests {
             let all: [any SensorSource] = sources.map { simulated in
                 replacing.first { $0.slot == simulated.slot } ?? simulated
             }
-            service = ReplenishService(config: config, sources: all, clock: clock, trust: trust,
-                                       logger: Logger(label: "test.service"))
+            service = ReplenishService(config: config, sources: all, clock: clock, trust: trust, notifier: notifier,
+                                       stallLimit: stallLimit, logger: Logger(label: "test.service"))
             task = Task { [service] in try await service.run() }
         }
 

@@ -32,6 +32,8 @@ final class LedgerKeeper: Sendable {
     private let logger: Logger
     private let outboxChanged: @Sendable () -> Void
     private let committedSeq: @Sendable (UInt64) -> Void
+    private let healthChanged: @Sendable (String, SlotHealth) -> Void
+    private let liveness: LoopLiveness
 
     /// Where the tally of evicted reports is kept between `outboxEvicted` events.
     static let evictionKey = "outbox.evicted"
@@ -39,8 +41,10 @@ final class LedgerKeeper: Sendable {
     static let accountingKey = "day.accounting"
 
     init(config: AgentConfig, store: StateStore, queue: BlockingQueue, clock: any AgentClock, trust: any ClockTrust,
-         calendar: Calendar, logger: Logger, outboxChanged: @escaping @Sendable () -> Void,
-         committedSeq: @escaping @Sendable (UInt64) -> Void = { _ in }) {
+         calendar: Calendar, logger: Logger, liveness: LoopLiveness = LoopLiveness(),
+         outboxChanged: @escaping @Sendable () -> Void,
+         committedSeq: @escaping @Sendable (UInt64) -> Void = { _ in },
+         healthChanged: @escaping @Sendable (String, SlotHealth) -> Void = { _, _ in }) {
         self.config = config
         self.store = store
         self.queue = queue
@@ -50,6 +54,8 @@ final class LedgerKeeper: Sendable {
         self.logger = logger
         self.outboxChanged = outboxChanged
         self.committedSeq = committedSeq
+        self.healthChanged = healthChanged
+        self.liveness = liveness
     }
 
     /// What the keeper holds between inputs.
@@ -101,11 +107,14 @@ final class LedgerKeeper: Sendable {
         }
 
         for await input in inputs {
+            liveness.begin("store")
+            defer { liveness.end("store") }
             advanceDay(&state)
             switch input {
             case let .observed(slot, at, sample):
                 guard let definition = config.slots.first(where: { $0.definition.id == slot })?.definition,
                       var ledger = state.ledgers[slot] else { continue }
+                if state.health[slot, default: .ok] != sample.health { healthChanged(slot, sample.health) }
                 state.health[slot] = sample.health
                 if let transition = sample.transition {
                     await commitHealth(transition, slot: slot, health: sample.health, at: at, state: &state)

@@ -30,15 +30,17 @@ final class OutboxDrainer: Sendable {
     private let logger: Logger
     /// The retained birth message published on every connect (topic, payload).
     private let birth: (topic: String, payload: [UInt8])?
+    private let liveness: LoopLiveness
     let stats = Mutex(DeliveryStats())
 
     init(store: StateStore, queue: BlockingQueue, client: MQTTClient, window: Int,
-         birth: (topic: String, payload: [UInt8])? = nil, logger: Logger) {
+         birth: (topic: String, payload: [UInt8])? = nil, liveness: LoopLiveness = LoopLiveness(), logger: Logger) {
         self.store = store
         self.queue = queue
         self.client = client
         self.window = max(1, window)
         self.birth = birth
+        self.liveness = liveness
         self.logger = logger
     }
 
@@ -53,6 +55,8 @@ final class OutboxDrainer: Sendable {
     func run(inputs: AsyncStream<DrainerInput>) async {
         var flight = Flight()
         for await input in inputs {
+            liveness.begin("transport")
+            defer { liveness.end("transport") }
             switch input {
             case .transport(.connected(let connection, _)):
                 flight = Flight(connection: connection)

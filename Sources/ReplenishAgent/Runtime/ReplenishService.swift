@@ -20,15 +20,28 @@ public final class ReplenishService: Service, Sendable {
     private let calendar: Calendar
     private let committed = Mutex<UInt64>(0)
     private let drainerBox = Mutex<OutboxDrainer?>(nil)
+    private let notifier: ServiceNotifier
+    private let liveness = LoopLiveness()
+    private let stallLimit: Double
+    private let ownsSources: Bool
+    /// Set before cancelling for a configuration reload: the stop is then not announced.
+    private let reloading = Atomic<Bool>(false)
 
     /// `trust` says when wall time can be believed: the kernel's NTP state by default, always
-    /// with an RTC the config declares.
+    /// with an RTC the config declares. `notifier` reaches systemd (from the environment by
+    /// default); a loop stuck in one step for `stallLimit` seconds (default: the watchdog
+    /// interval) stops the watchdog pings. With `ownsSources` false the caller starts and stops
+    /// the sources, so they can outlive a reload.
     public init(config: AgentConfig, sources: [any SensorSource], clock: any AgentClock,
-                trust: (any ClockTrust)? = nil, logger: Logger) {
+                trust: (any ClockTrust)? = nil, notifier: ServiceNotifier = ServiceNotifier(),
+                stallLimit: Double? = nil, ownsSources: Bool = true, logger: Logger) {
         self.config = config
         self.sources = sources
         self.clock = clock
         self.trust = trust ?? KernelClockTrust.forDevice(hasRTC: config.device.hasRTC)
+        self.notifier = notifier
+        self.stallLimit = stallLimit ?? notifier.watchdogInterval ?? 60
+        self.ownsSources = ownsSources
         self.logger = logger
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = config.device.timeZone.flatMap(TimeZone.init(identifier:)) ?? .current
@@ -43,6 +56,9 @@ public final class ReplenishService: Service, Sendable {
 
     /// Delivery counters of the running drainer.
     public var delivery: DeliveryStats { drainerBox.withLock { $0?.stats.withLock { $0 } } ?? DeliveryStats() }
+
+    /// The next stop is a reload: no `STOPPING=1`, no `offline` availability message.
+    public func prepareReload() { reloading.store(true, ordering: .relaxed) }
 
     public func run() async throws {
         let store = try StateStore(path: config.storage.path)
@@ -61,22 +77,27 @@ public final class ReplenishService: Service, Sendable {
         let commands = config.mqtt.baseTopic + "/commands/"
         try client.subscribe(commands + "+", qos: 1)
         let drainer = OutboxDrainer(store: store, queue: queue, client: client, window: 32,
-                                    birth: (availability, Array("online".utf8)), logger: logger)
+                                    birth: (availability, Array("online".utf8)), liveness: liveness, logger: logger)
         drainerBox.withLock { $0 = drainer }
         let (drainerInputs, drainerFeed) = AsyncStream.makeStream(of: DrainerInput.self)
         let (ledgerInputs, ledgerFeed) = AsyncStream.makeStream(of: LedgerInput.self)
+        let recorder = RuntimeRecorder(brokerURL: config.mqtt.url.description, slots: config.slots.map(\.definition.id))
         let keeper = LedgerKeeper(
             config: config, store: store, queue: queue, clock: clock, trust: trust, calendar: calendar, logger: logger,
+            liveness: liveness,
             outboxChanged: { drainerFeed.yield(.outboxChanged) },
-            committedSeq: { [self] seq in self.committed.withLock { $0 = max($0, seq) } })
+            committedSeq: { [self] seq in self.committed.withLock { $0 = max($0, seq) } },
+            healthChanged: { slot, health in recorder.health(health, slot: slot) })
         let scheduler = ReportScheduler(settings: config.report, clock: clock, calendar: calendar, trust: trust)
+        let watchdog = ServiceWatchdog(notifier: notifier, liveness: liveness, recorder: recorder,
+                                       stallLimit: stallLimit, logger: logger)
 
-        for source in sources { try source.start() }
-        defer { for source in sources { source.stop() } }
+        if ownsSources { for source in sources { try source.start() } }
+        defer { if ownsSources { for source in sources { source.stop() } } }
         client.start()
+        let recorderTask = Task { await recorder.run(store: store, queue: queue, logger: logger) }
         // Ready once config, database and sources are up; the broker may come later (boards boot offline).
-        let notifier = ServiceNotifier()
-        notifier.ready(status: "\(sources.count) slots, broker \(config.mqtt.url)")
+        notifier.ready(status: StatusLine.text(recorder.current, outbox: nil, now: Date()))
         let keeperTask = Task { await keeper.run(inputs: ledgerInputs, stored: stored) }
         let drainerTask = Task { await drainer.run(inputs: drainerInputs) }
         let forwarder = Task {
@@ -87,8 +108,12 @@ public final class ReplenishService: Service, Sendable {
                         ledgerFeed.yield(.command(name: String(topic.dropFirst(commands.count)), payload: payload))
                     }
                 case .connected:
+                    recorder.brokerConnected()
                     drainerFeed.yield(.transport(event))
                     ledgerFeed.yield(.deliveryResumed)
+                case .disconnected(_, let reason):
+                    recorder.brokerLost(reason: reason)
+                    drainerFeed.yield(.transport(event))
                 default:
                     drainerFeed.yield(.transport(event))
                 }
@@ -104,6 +129,11 @@ public final class ReplenishService: Service, Sendable {
                     }
                     group.addTask { await scheduler.run { ledgerFeed.yield(.reportDue($0)) } }
                     group.addTask { await self.flushPeriodically(into: ledgerFeed) }
+                    group.addTask { await watchdog.pingWhileAlive() }
+                    group.addTask {
+                        await watchdog.keepStatusCurrent(store: store, queue: queue,
+                                                         period: min(5, self.notifier.watchdogInterval ?? 5))
+                    }
                 }
             }
         }
@@ -114,15 +144,19 @@ public final class ReplenishService: Service, Sendable {
         }
 
         // Orderly stop: write the ledgers, let the keeper finish, then close the transport.
-        notifier.stopping()
+        let reload = reloading.load(ordering: .relaxed)
+        if !reload { notifier.stopping() }
         ledgerFeed.yield(.flush)
         ledgerFeed.finish()
         await keeperTask.value
         drainer.stats.withLock { $0.stopping = true }
-        client.stop(final: (topic: availability, payload: Array("offline".utf8), retain: true))
+        // A reload reconnects at once: the cloud keeps seeing the device online.
+        client.stop(final: reload ? nil : (topic: availability, payload: Array("offline".utf8), retain: true))
         await forwarder.value
         drainerFeed.finish()
         await drainerTask.value
+        recorder.stopped()
+        await recorderTask.value
         logger.info("stopped", metadata: ["lastSeq": "\(lastCommittedSeq)"])
     }
 
@@ -136,10 +170,11 @@ public final class ReplenishService: Service, Sendable {
         let reader = BlockingQueue(label: "replenishd.source.\(source.slot)")
         guard let config = config.slots.first(where: { $0.definition.id == source.slot }) else { return }
         var sampler = SlotSampler(source: config.source)
+        let loop = "sensor \(source.slot)"
         while !Task.isCancelled {
             let now = clock.now()
             let sourceTime = origin.wall.addingTimeInterval(clock.monotonic() - origin.monotonic)
-            let read = (try? await reader.run { SlotSampler.read(source, at: sourceTime) })
+            let read = (try? await liveness.step(loop) { try await reader.run { SlotSampler.read(source, at: sourceTime) } })
                 ?? .failure(AgentError(.unreadable, "read abandoned"))
             if case .failure(let error) = read {
                 logger.warning("sensor read failed", metadata: ["slot": "\(source.slot)", "error": "\(error)"])

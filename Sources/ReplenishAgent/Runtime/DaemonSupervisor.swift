@@ -1,0 +1,179 @@
+import Foundation
+import Logging
+import ReplenishCore
+import ReplenishHardware
+import ReplenishSystemd
+import ServiceLifecycle
+
+/// Runs the daemon for the current configuration and swaps in a new one when asked (SIGHUP).
+///
+/// A reload first loads and checks the file: an invalid config is refused with the same
+/// messages as `replenishd check` and the running one carries on. A valid one stops the running
+/// service the orderly way (ledgers written to the database), then starts it again with the new
+/// config, which loads those ledgers: no count is lost. Sources of slots whose configuration did
+/// not change stay open throughout, so a pulse counter keeps counting edges during the swap.
+public final class DaemonSupervisor: Service, Sendable {
+    /// Builds a started source for a slot.
+    public typealias SourceOpener = @Sendable (SlotConfig) throws -> any SensorSource
+
+    private let initial: AgentConfig
+    private let configPath: String
+    private let reloadRequests: AsyncStream<Void>
+    private let openSource: SourceOpener
+    private let clock: any AgentClock
+    private let trust: (any ClockTrust)?
+    private let notifier: ServiceNotifier
+    private let stallLimit: Double?
+    private let logger: Logger
+
+    public init(config: AgentConfig, configPath: String, reloadRequests: AsyncStream<Void>,
+                openSource: @escaping SourceOpener, clock: any AgentClock, trust: (any ClockTrust)? = nil,
+                notifier: ServiceNotifier = ServiceNotifier(), stallLimit: Double? = nil, logger: Logger) {
+        self.initial = config
+        self.configPath = configPath
+        self.reloadRequests = reloadRequests
+        self.openSource = openSource
+        self.clock = clock
+        self.trust = trust
+        self.notifier = notifier
+        self.stallLimit = stallLimit
+        self.logger = logger
+    }
+
+    private enum Event: Sendable {
+        case reloadRequested
+        case ended(generation: Int, error: (any Error)?)
+    }
+
+    /// An open source and the slot configuration it was opened for.
+    private struct OpenSource {
+        var slot: SlotConfig
+        var source: any SensorSource
+    }
+
+    public func run() async throws {
+        let (events, feed) = AsyncStream.makeStream(of: Event.self)
+        let requests = Task { [reloadRequests] in
+            for await _ in reloadRequests { feed.yield(.reloadRequested) }
+        }
+        defer { requests.cancel() }
+
+        var config = initial
+        var none: [String: OpenSource] = [:]
+        var open = try openSources(for: config, keeping: &none)
+        defer { for entry in open.values { entry.source.stop() } }
+        var generation = 0
+        var (service, task) = start(config, open, generation: generation, feed: feed)
+
+        try await withTaskCancellationHandler {
+            for await event in events {
+                switch event {
+                case let .ended(ended, error) where ended == generation:
+                    if let error { throw error }
+                    return
+                case .ended:
+                    continue  // the generation a reload replaced
+                case .reloadRequested:
+                    guard !Task.isShuttingDownGracefully else { continue }
+                    guard let candidate = load(replacing: config) else { continue }
+                    notifier.reloading(status: "reloading \(configPath)")
+                    logger.notice("reloading configuration", metadata: [
+                        "config": "\(candidate.configHash)", "previous": "\(config.configHash)",
+                    ])
+                    service.prepareReload()
+                    task.cancel()
+                    _ = await task.result
+                    do {
+                        open = try openSources(for: candidate, keeping: &open)
+                        config = candidate
+                        logger.notice("configuration reloaded", metadata: ["config": "\(config.configHash)"])
+                    } catch {
+                        logger.error("new configuration's sources could not be opened; keeping the previous one",
+                                     metadata: ["error": "\(error)"])
+                        open = try openSources(for: config, keeping: &open)
+                    }
+                    generation += 1
+                    (service, task) = start(config, open, generation: generation, feed: feed)
+                }
+            }
+        } onCancel: {
+            feed.finish()
+        }
+        task.cancel()
+        _ = await task.result
+    }
+
+    /// Starts one generation of the service; its end is reported on `feed`.
+    private func start(_ config: AgentConfig, _ open: [String: OpenSource], generation: Int,
+                       feed: AsyncStream<Event>.Continuation) -> (ReplenishService, Task<Void, any Error>) {
+        let sources = config.slots.compactMap { open[$0.definition.id]?.source }
+        let service = ReplenishService(config: config, sources: sources, clock: clock, trust: trust, notifier: notifier,
+                                       stallLimit: stallLimit, ownsSources: false, logger: logger)
+        // An unstructured task keeps the graceful-shutdown context (a task-local) of this one.
+        let task = Task {
+            do {
+                try await service.run()
+                feed.yield(.ended(generation: generation, error: nil))
+            } catch {
+                feed.yield(.ended(generation: generation, error: error))
+                throw error
+            }
+        }
+        return (service, task)
+    }
+
+    /// The config file as it is now, when it is valid and differs from `current`; nil otherwise
+    /// (the reasons are logged).
+    private func load(replacing current: AgentConfig) -> AgentConfig? {
+        let candidate: AgentConfig
+        do {
+            candidate = try ConfigLoader.load(path: configPath)
+            _ = try MQTTOptionsBuilder.options(for: candidate)  // key files and their permissions
+        } catch {
+            let problems = "\(error)"
+            logger.error("configuration rejected; the running configuration stays", metadata: [
+                "messageID": .string(ConfigRejection.messageID),
+                "file": "\(configPath)", "problems": "\(problems.split(separator: "\n").count)",
+            ])
+            for line in problems.split(separator: "\n") { logger.error("\(line)") }
+            return nil
+        }
+        if candidate == current {
+            logger.notice("configuration unchanged; nothing to reload", metadata: ["config": "\(current.configHash)"])
+            return nil
+        }
+        return candidate
+    }
+
+    /// Opens (and starts) every slot's source, reusing those in `keeping` whose slot configuration
+    /// is unchanged and stopping the rest first, so hardware lines are free to be requested again.
+    /// Entries it stops are removed from `old`; on failure everything opened here is stopped again.
+    private func openSources(for config: AgentConfig, keeping old: inout [String: OpenSource]) throws -> [String: OpenSource] {
+        var result: [String: OpenSource] = [:]
+        for (id, entry) in old {
+            if let slot = config.slots.first(where: { $0.definition.id == id }), slot == entry.slot {
+                result[id] = entry
+            } else {
+                entry.source.stop()
+                old[id] = nil
+            }
+        }
+        do {
+            for slot in config.slots where result[slot.definition.id] == nil {
+                let source = try openSource(slot)
+                try source.start()
+                result[slot.definition.id] = OpenSource(slot: slot, source: source)
+            }
+        } catch {
+            for (id, entry) in result where old[id] == nil { entry.source.stop() }
+            throw error
+        }
+        return result
+    }
+}
+
+/// The journal's handle on a refused configuration.
+enum ConfigRejection {
+    /// Searched for with `journalctl MESSAGE_ID=…`.
+    static let messageID = "5c0c4d8b0b7d4f4fa1f0a3d1b2e6c7a9"
+}
