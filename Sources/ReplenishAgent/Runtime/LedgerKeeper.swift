@@ -71,6 +71,10 @@ final class LedgerKeeper: Sendable {
         var health: [String: SlotHealth] = [:]
         /// Each slot's replenishment policy (Dash rules, orders), persisted with the ledgers.
         var policies: [String: ReplenishmentPolicy] = [:]
+        /// The store's disk-full reserve was given back and is not restored yet.
+        var reserveReleased = false
+        /// The disk stayed full after that: status reports are being evicted to make room.
+        var diskFull = false
     }
 
     static func policyKey(_ slot: String) -> String { "policy." + slot }
@@ -104,6 +108,11 @@ final class LedgerKeeper: Sendable {
         if let blob = stored.values[Self.accountingKey],
            let accounting = try? JSONDecoder().decode(DayAccounting.self, from: Data(blob)) {
             state.accounting = accounting
+        }
+
+        if (try? await queue.run({ [store] in store.ensureReserve() })) != true {
+            state.reserveReleased = true
+            logger.warning("no room for the disk-full reserve yet", metadata: ["path": "\(store.reservePath)"])
         }
 
         for await input in inputs {
@@ -360,12 +369,87 @@ final class LedgerKeeper: Sendable {
 
     private func topic(_ leaf: String) -> String { config.mqtt.baseTopic + "/" + leaf }
 
+    /// Commits as `commitOnce` does; when the disk is full, gives the store's reserve back, then
+    /// evicts the oldest status reports a quarter at a time, retrying after each step. Events and
+    /// replies are never evicted. Once commits succeed again the reserve is restored.
+    private func commit(_ messages: [Outgoing], state: inout State, reportedAs slots: [SlotStatus]?,
+                        at now: Date, persistEviction: Bool = false) async throws -> UInt64 {
+        var relief = 0
+        while true {
+            do {
+                let seq = try await commitOnce(messages, state: &state, reportedAs: slots, at: now,
+                                               persistEviction: persistEviction)
+                // While short of space, fold the log in after every commit so it never grows.
+                if state.reserveReleased, (try? await queue.run({ [store] in
+                    store.checkpoint()
+                    return store.ensureReserve()
+                })) == true {
+                    state.reserveReleased = false
+                    if state.diskFull {
+                        state.diskFull = false
+                        logger.notice("disk space is back: reserve restored, no more evictions", metadata: ["path": "\(store.path)"])
+                    }
+                }
+                return seq
+            } catch let error as StoreError where error.code == .diskFull && relief < 4 {
+                relief += 1
+                state.reserveReleased = true
+                if relief == 1 {
+                    // Often the write-ahead log has just outgrown a small disk: the reserve and a
+                    // checkpoint are enough when they leave room.
+                    let available = try await queue.run { [store] in
+                        store.releaseSpace()
+                        return store.availableBytes ?? 0
+                    }
+                    logger.notice("disk full: reserve released and write-ahead log folded in",
+                                  metadata: ["path": "\(store.path)", "available": "\(available)"])
+                    if available >= StateStore.reserveBytes { continue }
+                }
+                // Truly full: make room inside the database, which its next writes reuse, while the
+                // released reserve still gives the eviction room to be written.
+                if !state.diskFull {
+                    state.diskFull = true
+                    logger.error("disk full: the state directory has no room; evicting the oldest status reports",
+                                 metadata: ["path": "\(store.path)", "error": "\(error)"])
+                }
+                do {
+                    try await evictForSpace(&state)
+                } catch {
+                    logger.error("disk full: eviction failed too; counts stay in memory until space returns",
+                                 metadata: ["error": "\(error)"])
+                }
+                try await queue.run { [store] in store.checkpoint() }
+            }
+        }
+    }
+
+    /// Evicts the oldest status reports, a quarter of the outbox's bytes, tallied as the outbox
+    /// bound's evictions are, so the cloud hears of them.
+    private func evictForSpace(_ state: inout State) async throws {
+        let tally = state.eviction
+        let (evicted, newTally) = try await queue.run { [store] in
+            let bytes = try store.outboxStats().bytes
+            return try store.commit { tx in
+                let evicted = try tx.evictOldest(kind: .status, toFitBytes: bytes * 3 / 4)
+                let newTally = OutboxEviction.adding(evicted, to: tally)
+                if newTally != tally { try tx.setValue(LedgerKeeper.evictionKey, Array(try JSONEncoder().encode(newTally))) }
+                return (evicted, newTally)
+            }
+        }
+        state.eviction = newTally
+        if !evicted.isEmpty {
+            logger.warning("disk full: oldest status reports evicted", metadata: [
+                "evicted": "\(evicted.count)", "evictedSoFar": "\(newTally?.reports ?? 0)",
+            ])
+        }
+    }
+
     /// Writes the ledgers and queues `messages` with fresh seqs, all in one transaction, so after a
     /// crash at any instant the state and the outbox agree. A status report evicts older ones when
     /// the outbox is over its bound; the evictions are tallied in the same transaction.
     /// Returns the last seq issued (0 for none).
-    private func commit(_ messages: [Outgoing], state: inout State, reportedAs slots: [SlotStatus]?,
-                        at now: Date, persistEviction: Bool = false) async throws -> UInt64 {
+    private func commitOnce(_ messages: [Outgoing], state: inout State, reportedAs slots: [SlotStatus]?,
+                            at now: Date, persistEviction: Bool = false) async throws -> UInt64 {
         let states = try encodedStates(state.ledgers, reportedAs: slots, at: now)
         let header = self.header(at: now)
         let limit = config.storage.outboxLimitBytes
