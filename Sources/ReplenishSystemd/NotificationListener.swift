@@ -2,15 +2,20 @@ import Foundation
 import Glibc
 
 /// The receiving end of the notify protocol: a datagram socket standing in for systemd's, for
-/// tests and benchmarks that start the daemon with `NOTIFY_SOCKET` pointing here.
+/// tests and benchmarks that start the daemon with `NOTIFY_SOCKET` pointing here. Tests also
+/// bind one where journald's socket would be, to read what the journal would get.
 public final class NotificationListener: Sendable {
     /// The socket's path, to pass as `NOTIFY_SOCKET`.
     public let path: String
     private let fd: Int32
 
     /// Binds a fresh socket in `directory` (the temporary directory by default).
-    public init(directory: String = NSTemporaryDirectory()) throws {
-        let path = (directory as NSString).appendingPathComponent("notify-\(UUID().uuidString.prefix(8))")
+    public convenience init(directory: String = NSTemporaryDirectory()) throws {
+        try self.init(path: (directory as NSString).appendingPathComponent("notify-\(UUID().uuidString.prefix(8))"))
+    }
+
+    /// Binds a socket at `path` (which must not exist), e.g. where the journal's would be.
+    public init(path: String) throws {
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         var address = sockaddr_un()

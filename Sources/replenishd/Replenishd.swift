@@ -1,7 +1,9 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import Logging
 import ReplenishAgent
+import ReplenishSystemd
 
 @main
 struct Replenishd: AsyncParsableCommand {
@@ -35,10 +37,17 @@ extension Replenishd {
         func run() async throws {
             bootstrapLogging(level: verbose ? .debug : .info)
             let logger = Logger(label: "replenishd")
+            let toggle = debugToggle(logger: logger)
+            defer { toggle.cancel() }
             let loaded: AgentConfig
             do {
                 loaded = try ConfigLoader.load(path: config)
             } catch {
+                // The journal gets it searchable; a terminal gets exactly what `check` prints.
+                if journalAttached {
+                    logger.error("configuration rejected", metadata: JournalMessageID.configRejected.metadata
+                        .merging(["file": "\(config)", "problems": "\(error.diagnostics.count)"]) { $1 })
+                }
                 printErr(error.description)
                 throw ExitCode(exConfig)
             }
@@ -155,10 +164,25 @@ func printErr(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
+/// Whether stderr is the journal (systemd's `JOURNAL_STREAM`).
+let journalAttached = JournalLogHandler.isJournal(journalStream: ProcessInfo.processInfo.environment["JOURNAL_STREAM"])
+
+/// The journal when stderr is the journal, readable lines otherwise; `level` until SIGUSR1 toggles debug.
 func bootstrapLogging(level: Logger.Level) {
+    LogLevelSwitch.shared.configure(level)
     LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = level
-        return handler
+        journalAttached ? JournalLogHandler(label: label) as any LogHandler : ConsoleLogHandler(label: label)
     }
+}
+
+/// SIGUSR1 switches debug logging on and off without a restart.
+func debugToggle(logger: Logger) -> any DispatchSourceSignal {
+    signal(SIGUSR1, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: SIGUSR1)
+    source.setEventHandler {
+        let level = LogLevelSwitch.shared.toggleDebug()
+        logger.notice("SIGUSR1: log level is now \(level)")
+    }
+    source.resume()
+    return source
 }

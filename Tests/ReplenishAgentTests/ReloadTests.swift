@@ -123,4 +123,17 @@ struct ReloadTests {
         run.stop()
         #expect(run.process.terminationStatus == 0)
     }
+
+    @Test("SIGUSR1 switches debug logging on and off without a restart")
+    func debugToggle() async throws {
+        let run = try await Running(device: "usr1")
+        kill(run.process.processIdentifier, SIGUSR1)
+        try await waitUntil("debug on") { run.stderr.contains("log level is now debug") }
+        try await waitUntil("debug lines") { run.stderr.contains(" debug ") }
+        kill(run.process.processIdentifier, SIGUSR1)
+        try await waitUntil("debug off") { run.stderr.contains("log level is now info") }
+        #expect(run.process.isRunning)
+        run.stop()
+        #expect(run.process.terminationStatus == 0)
+    }
 }

@@ -225,10 +225,11 @@ struct DeviceLog {
         for run in runs {
             let text = (try? String(contentsOfFile: directory.path(run + ".err"), encoding: .utf8)) ?? ""
             for line in text.split(separator: "\n") {
-                if line.hasSuffix("] published"), let range = line.range(of: "seq=") {
+                // ConsoleLogHandler's shape: time, level, message, then key=value metadata.
+                if line.contains(" debug published "), let range = line.range(of: " seq=") {
                     let digits = line[range.upperBound...].prefix { $0.isNumber }
                     if let seq = UInt64(digits) { publishes[seq, default: 0] += 1 }
-                } else if line.hasSuffix("broker connected; draining the outbox") {
+                } else if line.contains(" broker connected; draining the outbox") {
                     connections += 1
                 }
             }

@@ -132,7 +132,7 @@ public final class DaemonSupervisor: Service, Sendable {
         } catch {
             let problems = "\(error)"
             logger.error("configuration rejected; the running configuration stays", metadata: [
-                "messageID": .string(ConfigRejection.messageID),
+                JournalMessageID.metadataKey: .string(JournalMessageID.configRejected.rawValue),
                 "file": "\(configPath)", "problems": "\(problems.split(separator: "\n").count)",
             ])
             for line in problems.split(separator: "\n") { logger.error("\(line)") }
@@ -170,10 +170,4 @@ public final class DaemonSupervisor: Service, Sendable {
         }
         return result
     }
-}
-
-/// The journal's handle on a refused configuration.
-enum ConfigRejection {
-    /// Searched for with `journalctl MESSAGE_ID=…`.
-    static let messageID = "5c0c4d8b0b7d4f4fa1f0a3d1b2e6c7a9"
 }

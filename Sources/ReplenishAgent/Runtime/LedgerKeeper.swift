@@ -3,6 +3,7 @@ import Logging
 import ReplenishCore
 import ReplenishHardware
 import ReplenishStore
+import ReplenishSystemd
 
 /// What the ledger keeper is asked to do, one at a time and in order.
 enum LedgerInput: Sendable {
@@ -254,11 +255,12 @@ final class LedgerKeeper: Sendable {
             let seq = try await commit([message], state: &state, reportedAs: nil, at: clock.now())
             switch transition {
             case .fault(let reason):
-                logger.error("sensor fault: the slot's ledger stands still", metadata: [
+                logger.error("sensor fault: the slot's ledger stands still", metadata: JournalMessageID.sensorFault.metadata.merging([
                     "slot": "\(slot)", "reason": "\(reason)", "seq": "\(seq)",
-                ])
+                ]) { $1 })
             case .recovered:
-                logger.notice("sensor recovered", metadata: ["slot": "\(slot)", "seq": "\(seq)"])
+                logger.notice("sensor recovered", metadata: JournalMessageID.sensorRecovered.metadata
+                    .merging(["slot": "\(slot)", "seq": "\(seq)"]) { $1 })
             }
         } catch {
             logger.error("sensor event not committed", metadata: ["slot": "\(slot)", "error": "\(error)"])
@@ -402,7 +404,7 @@ final class LedgerKeeper: Sendable {
                         return store.availableBytes ?? 0
                     }
                     logger.notice("disk full: reserve released and write-ahead log folded in",
-                                  metadata: ["path": "\(store.path)", "available": "\(available)"])
+                                  metadata: JournalMessageID.diskFull.metadata.merging(["path": "\(store.path)", "available": "\(available)"]) { $1 })
                     if available >= StateStore.reserveBytes { continue }
                 }
                 // Truly full: make room inside the database, which its next writes reuse, while the
@@ -410,7 +412,7 @@ final class LedgerKeeper: Sendable {
                 if !state.diskFull {
                     state.diskFull = true
                     logger.error("disk full: the state directory has no room; evicting the oldest status reports",
-                                 metadata: ["path": "\(store.path)", "error": "\(error)"])
+                                 metadata: JournalMessageID.diskFull.metadata.merging(["path": "\(store.path)", "error": "\(error)"]) { $1 })
                 }
                 do {
                     try await evictForSpace(&state)
@@ -418,7 +420,7 @@ final class LedgerKeeper: Sendable {
                     logger.error("disk full: eviction failed too; counts stay in memory until space returns",
                                  metadata: ["error": "\(error)"])
                 }
-                try await queue.run { [store] in store.checkpoint() }
+                _ = try await queue.run { [store] in store.checkpoint() }
             }
         }
     }
@@ -438,9 +440,9 @@ final class LedgerKeeper: Sendable {
         }
         state.eviction = newTally
         if !evicted.isEmpty {
-            logger.warning("disk full: oldest status reports evicted", metadata: [
+            logger.warning("disk full: oldest status reports evicted", metadata: JournalMessageID.outboxEvicting.metadata.merging([
                 "evicted": "\(evicted.count)", "evictedSoFar": "\(newTally?.reports ?? 0)",
-            ])
+            ]) { $1 })
         }
     }
 
@@ -484,9 +486,9 @@ final class LedgerKeeper: Sendable {
             }
         }
         if let newTally, newTally != tally {
-            logger.warning("outbox full: oldest status reports evicted", metadata: [
+            logger.warning("outbox full: oldest status reports evicted", metadata: JournalMessageID.outboxEvicting.metadata.merging([
                 "evictedSoFar": "\(newTally.reports)", "limitBytes": "\(limit)",
-            ])
+            ]) { $1 })
         }
         state.eviction = newTally
         state.dirty = false

@@ -1,6 +1,7 @@
 import Logging
 import ReplenishMQTT
 import ReplenishStore
+import ReplenishSystemd
 import Synchronization
 
 /// What the drainer reacts to.
@@ -61,7 +62,8 @@ final class OutboxDrainer: Sendable {
             case .transport(.connected(let connection, _)):
                 flight = Flight(connection: connection)
                 stats.withLock { $0.connected = true }
-                logger.info("broker connected; draining the outbox", metadata: ["connection": "\(connection)"])
+                logger.notice("broker connected; draining the outbox", metadata: JournalMessageID.brokerBack.metadata
+                    .merging(["connection": "\(connection)"]) { $1 })
                 if let birth {
                     // Retained, so the cloud sees the device online whenever it subscribes.
                     do {
@@ -79,7 +81,10 @@ final class OutboxDrainer: Sendable {
                         s.connected = false
                         return s.stopping
                     }
-                    if !stopping { logger.warning("broker connection lost", metadata: ["reason": "\(reason)"]) }
+                    if !stopping {
+                        logger.warning("broker connection lost", metadata: JournalMessageID.brokerLost.metadata
+                            .merging(["reason": "\(reason)"]) { $1 })
+                    }
                 }
 
             case .transport(.published(let connection, let messageID)):

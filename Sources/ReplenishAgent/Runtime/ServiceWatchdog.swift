@@ -27,9 +27,9 @@ struct ServiceWatchdog: Sendable {
             } else {
                 let names = Set(stalled.map(\.loop))
                 if names != reported {
-                    logger.critical("loop stalled; watchdog pings withheld so systemd restarts the service", metadata: [
+                    logger.critical("loop stalled; watchdog pings withheld so systemd restarts the service", metadata: JournalMessageID.loopStalled.metadata.merging([
                         "loops": "\(stalled.map { "\($0.loop) (\(StatusLine.age($0.seconds)))" }.joined(separator: ", "))",
-                    ])
+                    ]) { $1 })
                     notifier.status(StatusLine.text(recorder.current, outbox: nil, stalled: stalled, now: Date()))
                 }
                 reported = names
