@@ -5,6 +5,8 @@ public struct AgentError: Error, CustomStringConvertible, Sendable {
         case unreadable
         case invalidArguments
         case broker
+        /// Something the command needs is not there yet (no state database).
+        case unavailable
     }
 
     public var code: Code

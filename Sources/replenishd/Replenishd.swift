@@ -11,7 +11,7 @@ struct Replenishd: AsyncParsableCommand {
         commandName: "replenishd",
         abstract: "Consumable tracking agent: sensors to daily ledger to MQTT, with nothing lost on the way.",
         version: AgentVersion.current,
-        subcommands: [Run.self, Check.self, Probe.self, Demo.self, Version.self]
+        subcommands: [Run.self, Check.self, Status.self, Probe.self, Demo.self, Version.self]
     )
 }
 
@@ -39,17 +39,12 @@ extension Replenishd {
             let logger = Logger(label: "replenishd")
             let toggle = debugToggle(logger: logger)
             defer { toggle.cancel() }
-            let loaded: AgentConfig
-            do {
-                loaded = try ConfigLoader.load(path: config)
-            } catch {
+            let loaded = try loadConfig(config) { error in
                 // The journal gets it searchable; a terminal gets exactly what `check` prints.
                 if journalAttached {
                     logger.error("configuration rejected", metadata: JournalMessageID.configRejected.metadata
                         .merging(["file": "\(config)", "problems": "\(error.diagnostics.count)"]) { $1 })
                 }
-                printErr(error.description)
-                throw ExitCode(exConfig)
             }
             do {
                 try await Daemon.run(config: loaded, configPath: config, simulate: simulate, timeScale: timeScale,
@@ -81,6 +76,31 @@ extension Replenishd {
         }
     }
 
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show each slot's level, consumption, forecast and replenishment, the broker and the outbox.",
+            discussion: "Reads the state database read-only, so it works while the daemon runs. "
+                + "Exits 78 on a bad config, 69 (EX_UNAVAILABLE) when there is no state database yet.")
+
+        @Option(name: .long, help: "The configuration file.")
+        var config: String = "/etc/replenishd/replenishd.yaml"
+
+        @Flag(name: .long, help: "One JSON object, for scripts.")
+        var json = false
+
+        func run() throws {
+            let loaded = try loadConfig(config)
+            let status: DeviceStatus
+            do {
+                status = try DeviceStatus.read(config: loaded)
+            } catch let error as AgentError where error.code == .unavailable {
+                printErr("replenishd: \(error)")
+                throw ExitCode(69)
+            }
+            print(json ? try StatusJSON.render(status) : StatusText.render(status, timeZone: loaded.device.timeZone.flatMap(TimeZone.init(identifier:)) ?? .current))
+        }
+    }
+
     struct Probe: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Read each configured sensor once (or continuously) for bench bring-up.",
@@ -97,13 +117,7 @@ extension Replenishd {
         var watch = false
 
         func run() async throws {
-            let loaded: AgentConfig
-            do {
-                loaded = try ConfigLoader.load(path: config)
-            } catch {
-                printErr(error.description)
-                throw ExitCode(exConfig)
-            }
+            let loaded = try loadConfig(config)
             let opened = try ReplenishAgent.Probe.open(loaded, slot: slot)
             defer { for case (_, .success(let source)) in opened { source.stop() } }
             var failed = false
@@ -157,6 +171,18 @@ extension Replenishd {
         func run() {
             print("replenishd \(AgentVersion.current)")
         }
+    }
+}
+
+/// The config at `path`, or exit 78 with one line per problem (as `check` prints them), after
+/// `rejected` has had its say.
+func loadConfig(_ path: String, rejected: (ConfigError) -> Void = { _ in }) throws -> AgentConfig {
+    do {
+        return try ConfigLoader.load(path: path)
+    } catch {
+        rejected(error)
+        printErr(error.description)
+        throw ExitCode(exConfig)
     }
 }
 

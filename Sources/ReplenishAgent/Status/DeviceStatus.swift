@@ -1,0 +1,129 @@
+import Foundation
+import Glibc
+import ReplenishCore
+import ReplenishStore
+
+/// What `replenishd status` shows, built from the state database and the config alone, so it
+/// works read-only beside the running daemon. Slot figures come from the same `SlotStatus` the
+/// daemon reports to the cloud, so the two always agree.
+public struct DeviceStatus: Sendable, Encodable {
+    public struct Daemon: Sendable, Encodable {
+        /// `running`, `stopped` (cleanly), `gone` (recorded running, process absent) or `unknown`.
+        public var state: String
+        public var pid: Int32?
+        public var startedAt: Date?
+        public var updatedAt: Date?
+    }
+
+    public struct Broker: Sendable, Encodable {
+        public var url: String
+        /// nil when the daemon never recorded it.
+        public var connected: Bool?
+        public var since: Date?
+        public var lastError: String?
+    }
+
+    public struct Outbox: Sendable, Encodable {
+        public var messages: Int
+        public var bytes: Int
+        public var oldestSeq: UInt64?
+        public var oldestCreatedAt: Date?
+        public var oldestAgeSeconds: Double?
+        /// Status reports dropped by the outbox bound and not yet announced to the cloud.
+        public var evictedUnannounced: Int
+    }
+
+    public struct Slot: Sendable, Encodable {
+        public var slot: String
+        public var sensor: String
+        public var unit: String
+        public var capacity: Double
+        public var remaining: Double?
+        public var levelPercent: Double?
+        public var consumedTotal: Double
+        /// The newest closed day's consumption.
+        public var lastDay: Double?
+        public var lastDayDate: String?
+        public var averageDailyConsumption: Double?
+        public var expectedRunOut: Date?
+        public var health: String
+        public var replenishment: String?
+        public var orderId: String?
+    }
+
+    public var device: String
+    public var configHash: String
+    public var agentVersion: String
+    public var generatedAt: Date
+    public var database: String
+    public var lastSeq: UInt64
+    public var daemon: Daemon
+    public var broker: Broker
+    public var outbox: Outbox
+    public var slots: [Slot]
+
+    /// Reads the database at `config.storage.path` read-only.
+    public static func read(config: AgentConfig, now: Date = Date(),
+                            isAlive: (Int32) -> Bool = DeviceStatus.processExists) throws -> DeviceStatus {
+        let path = config.storage.path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw AgentError(.unavailable, "no state yet at \(path): the daemon has not run with this config")
+        }
+        let store = try StateStore(path: path, readOnly: true)
+        return build(config: config, stored: try store.loadState(), outbox: try store.outboxStats(), now: now,
+                     isAlive: isAlive)
+    }
+
+    /// The view of a stored state, without I/O.
+    public static func build(config: AgentConfig, stored: StoredState, outbox stats: OutboxStats, now: Date,
+                             isAlive: (Int32) -> Bool) -> DeviceStatus {
+        let runtime = stored.values[RuntimeSnapshot.key].flatMap { try? RuntimeSnapshot.decode($0) }
+        let daemon: Daemon
+        if let runtime {
+            let state = !runtime.running ? "stopped" : isAlive(runtime.pid) ? "running" : "gone"
+            daemon = Daemon(state: state, pid: runtime.pid, startedAt: runtime.startedAt, updatedAt: runtime.updatedAt)
+        } else {
+            daemon = Daemon(state: "unknown")
+        }
+        let live = daemon.state == "running"
+        let broker = Broker(url: config.mqtt.url.description,
+                            connected: runtime.map { live && $0.broker.connected },
+                            since: runtime?.broker.since, lastError: runtime?.broker.lastError)
+        let eviction = stored.values[LedgerKeeper.evictionKey]
+            .flatMap { try? JSONDecoder().decode(OutboxEviction?.self, from: Data($0)) } ?? nil
+        let outbox = Outbox(messages: stats.count, bytes: stats.bytes, oldestSeq: stats.oldestSeq,
+                            oldestCreatedAt: stats.oldestCreatedAt.map(Date.init(timeIntervalSince1970:)),
+                            oldestAgeSeconds: stats.oldestCreatedAt.map { max(0, now.timeIntervalSince1970 - $0) },
+                            evictedUnannounced: eviction?.reports ?? 0)
+        let trust = KernelClockTrust.forDevice(hasRTC: config.device.hasRTC)
+        let slots = config.slots.map { slot -> Slot in
+            let definition = slot.definition
+            let ledger = stored.slots[definition.id].flatMap { try? JSONDecoder().decode(SlotLedger.self, from: Data($0)) }
+                ?? SlotLedger()
+            let health = runtime?.health[definition.id] ?? SlotHealth.ok.rawValue
+            let status = SlotStatus(definition: definition, ledger: ledger, health: SlotHealth(rawValue: health) ?? .ok,
+                                    now: now, clock: trust.status)
+            let policy = stored.values[LedgerKeeper.policyKey(definition.id)]
+                .flatMap { try? JSONDecoder().decode(ReplenishmentPolicy.self, from: Data($0)) }
+            let replenishment = policy?.status(at: now)
+            let lastDay = ledger.closedDays.last
+            return Slot(slot: definition.id, sensor: definition.sensor.rawValue,
+                        unit: definition.measurement.unit?.rawValue.lowercased() ?? "",
+                        capacity: definition.capacity, remaining: status.remainingQuantityInUnit,
+                        levelPercent: status.remainingQuantityInUnit.map { min(100, max(0, $0 / definition.capacity * 100)) },
+                        consumedTotal: status.consumedTotal, lastDay: lastDay?.consumed, lastDayDate: lastDay?.day.description,
+                        averageDailyConsumption: status.averageDailyConsumption, expectedRunOut: status.expectedReplenishmentDate,
+                        health: health, replenishment: replenishment.map { "\($0.mode.rawValue) \($0.state)" },
+                        orderId: replenishment?.orderId)
+        }
+        return DeviceStatus(device: config.device.id, configHash: config.configHash, agentVersion: AgentVersion.current,
+                            generatedAt: now, database: config.storage.path, lastSeq: stored.lastSeq, daemon: daemon,
+                            broker: broker, outbox: outbox, slots: slots)
+    }
+
+    /// Whether a process with `pid` exists (EPERM: it does, owned by someone else).
+    /// The corresponding C function is `kill` with signal 0.
+    public static func processExists(_ pid: Int32) -> Bool {
+        pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
+    }
+}
