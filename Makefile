@@ -2,12 +2,16 @@
 # missing on Debian 12 first (apt, with sudo when not root).
 
 APT_PACKAGES := pkg-config libmosquitto-dev mosquitto mosquitto-clients libgpiod-dev gpiod \
-                libsqlite3-dev sqlite3 libsystemd-dev systemd
+                libsqlite3-dev sqlite3 libsystemd-dev systemd binutils dpkg
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 DAYS ?= 30
 
-.PHONY: all deps build release demo test check-profiles check-gpiod2 clean
+MANDIR := .build/plugins/GenerateManual/outputs/replenishd
+DESTDIR ?=
+PREFIX ?= /usr
+
+.PHONY: all deps build release man demo test check-profiles check-gpiod2 deb check-deb install clean
 
 all: build
 
@@ -25,8 +29,35 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# The shipped binary: the Swift standard library linked in, so the board needs no Swift runtime.
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
+
+# Man pages from the command definitions (swift-argument-parser's generate-manual plugin).
+man: deps
+	$(SWIFT) package --allow-writing-to-package-directory generate-manual --multi-page
+
+# The Debian package: .build/deb/replenishd_<version>_<arch>.deb. The man pages first: their
+# plugin rebuilds the release binary without the static standard library, and `release` then
+# only relinks it.
+deb: deps
+	$(MAKE) man
+	$(MAKE) release
+	packaging/build-deb.sh .build/release/replenishd $(MANDIR)
+
+check-deb: deb
+	packaging/check-deb.sh .build/deb/replenishd_*.deb
+
+# A plain install of the same files (DESTDIR and PREFIX respected); run `systemd-sysusers`,
+# `systemd-tmpfiles --create` and `udevadm control --reload` afterwards as the package does.
+install: deps
+	$(MAKE) man
+	$(MAKE) release
+	mkdir -p .build/completions
+	.build/release/replenishd --generate-completion-script bash > .build/completions/replenishd.bash
+	.build/release/replenishd --generate-completion-script zsh > .build/completions/_replenishd
+	.build/release/replenishd --generate-completion-script fish > .build/completions/replenishd.fish
+	packaging/install-files.sh "$(DESTDIR)" .build/release/replenishd $(MANDIR) .build/completions $(PREFIX)
 
 demo: build
 	.build/debug/replenishd demo --days $(DAYS)
