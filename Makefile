@@ -11,7 +11,7 @@ MANDIR := .build/plugins/GenerateManual/outputs/replenishd
 DESTDIR ?=
 PREFIX ?= /usr
 
-.PHONY: all deps build release man demo test check-profiles check-gpiod2 deb check-deb install clean
+.PHONY: all deps build release man demo test check-profiles check-gpiod2 deb check-deb install test-emulator clean
 
 all: build
 
@@ -72,6 +72,11 @@ test: build check-profiles
 # from PyPI's gpiod sdist.
 check-gpiod2:
 	Hardware/gpiod2/check.sh
+
+# The emulated board (Hardware/emulator): the release build against Debian's kernel under qemu,
+# with gpio-sim and i2c-stub for sensors. Installs qemu, the kernel and its sources on first run.
+test-emulator: release
+	Hardware/emulator/run.sh
 
 clean:
 	rm -rf .build
