@@ -33,13 +33,17 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 
-# Man pages from the command definitions (swift-argument-parser's generate-manual plugin).
+# The man page, every subcommand in one replenishd.1, from the command definitions
+# (swift-argument-parser's generate-manual plugin). The plugin builds the package first: in debug,
+# which `make test` has already done, not a second release build. Dated by the last commit, so
+# the same source makes the same page.
+MANDATE := $(shell git log -1 --format=%cs 2>/dev/null)
 man: deps
-	$(SWIFT) package --allow-writing-to-package-directory generate-manual --multi-page
+	rm -rf $(MANDIR)
+	$(SWIFT) package --allow-writing-to-package-directory generate-manual --configuration debug \
+	  $(if $(MANDATE),--date $(MANDATE))
 
-# The Debian package: .build/deb/replenishd_<version>_<arch>.deb. The man pages first: their
-# plugin rebuilds the release binary without the static standard library, and `release` then
-# only relinks it.
+# The Debian package: .build/deb/replenishd_<version>_<arch>.deb.
 deb: deps
 	$(MAKE) man
 	$(MAKE) release
