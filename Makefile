@@ -11,7 +11,7 @@ MANDIR := .build/plugins/GenerateManual/outputs/replenishd
 DESTDIR ?=
 PREFIX ?= /usr
 
-.PHONY: all deps build release man demo test check-profiles check-gpiod2 deb check-deb install test-emulator clean
+.PHONY: all deps build release man demo test check-profiles check-gpiod2 deb check-deb install test-emulator powercut clean
 
 all: build
 
@@ -81,6 +81,12 @@ check-gpiod2:
 # with gpio-sim and i2c-stub for sensors. Installs qemu, the kernel and its sources on first run.
 test-emulator: release
 	Hardware/emulator/run.sh
+
+# The power-cut series: qemu killed POWERCUTS times at random moments with the guest's state on
+# a virtio disk and the broker on the host; then integrity_check and every committed seq delivered.
+POWERCUTS ?= 50
+powercut: release
+	Hardware/emulator/run.sh --powercut $(POWERCUTS)
 
 clean:
 	rm -rf .build

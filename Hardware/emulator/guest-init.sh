@@ -10,6 +10,37 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /state
+arg() { tr ' ' '\n' < /proc/cmdline | sed -n "s/^emu\.$1=//p"; }
+mode=$(arg mode)
+if [ "$mode" = powercut ] || [ "$mode" = final ]; then
+    # The power-cut series (run.sh --powercut): the state on a virtio disk that qemu's kill cuts
+    # mid-write, the broker on the host. `final` drains the outbox and reports the database.
+    for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk failover \
+             net_failover virtio_net crc32c_generic crc16 mbcache jbd2 ext4; do insmod /modules/$m.ko; done
+    i=0; while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    mount -t ext4 /dev/vda /state || { echo "POWERCUT mount failed: $(ls /dev | tr '\n' ' ')"; poweroff -f; }
+    ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0
+    sed "s/BROKER/$(arg broker)/" /etc/replenishd-powercut.yaml > /tmp/replenishd.yaml
+    echo "POWERCUT state mounted, starting the daemon at $(cut -d' ' -f1 /proc/uptime) s"
+    replenishd run --config /tmp/replenishd.yaml --simulate --time-scale 600 > /tmp/daemon.log 2>&1 &
+    DAEMON=$!
+    if [ "$mode" = final ]; then
+        sleep 5
+        i=0
+        while [ "$(sqlite3 /state/state.db 'SELECT count(*) FROM outbox' 2>/dev/null)" != 0 ] && [ $i -lt 120 ]; do
+            sleep 1; i=$((i + 1))
+        done
+        kill -TERM $DAEMON; wait $DAEMON
+        echo "POWERCUT lastSeq=$(sqlite3 /state/state.db 'SELECT last_seq FROM seq_counter') outbox=$(sqlite3 /state/state.db 'SELECT count(*) FROM outbox') integrity=$(sqlite3 /state/state.db 'PRAGMA integrity_check')"
+        tail -5 /tmp/daemon.log
+        umount /state
+        poweroff -f
+    fi
+    wait $DAEMON
+    echo "POWERCUT daemon exited: $(tail -3 /tmp/daemon.log)"
+    poweroff -f
+fi
+
 insmod /modules/configfs.ko && mount -t configfs configfs /sys/kernel/config
 insmod /modules/gpio-sim.ko
 insmod /modules/i2c-dev.ko

@@ -3,15 +3,21 @@
 # initramfs holding the release build of replenishd, its libraries, mosquitto, i2c-tools and
 # guest-init.sh, with gpio-sim (built here as an out-of-tree module) and i2c-stub standing in
 # for the appliance's sensors, and checks what reaches the broker inside the guest.
-# usage: run.sh [BINARY]   (default .build/release/replenishd; `make test-emulator` builds it)
+# With --powercut N it runs the power-cut series instead: the guest's state on a virtio disk,
+# the broker on the host, qemu killed (a real power cut for the guest) N times at random moments
+# while reports are being written, then a last boot that drains the outbox and checks the
+# database: integrity_check must pass and every committed seq must have reached the broker.
+# usage: run.sh [--powercut N] [BINARY]   (default .build/release/replenishd; `make` builds it)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
+cuts=0
+if [ "${1:-}" = --powercut ]; then cuts=$2; shift 2; fi
 binary=${1:-$top/.build/release/replenishd}
 cache="$top/.build/emulator"
 sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
 
 packages="qemu-system-x86 linux-image-amd64 linux-headers-amd64 linux-source-6.1 busybox-static cpio i2c-tools
-          mosquitto mosquitto-clients make gcc xz-utils"
+          mosquitto mosquitto-clients make gcc xz-utils sqlite3 e2fsprogs gpiod"
 missing=""
 for p in $packages; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -37,8 +43,9 @@ rm -rf "$root" && mkdir -p "$root"/{bin,etc,modules,usr/bin,usr/sbin}
 cp /bin/busybox "$root/bin/busybox"
 install -m 0755 "$top/Hardware/emulator/guest-init.sh" "$root/init"
 cp "$top/Hardware/emulator/replenishd-emu.yaml" "$root/etc/replenishd.yaml"
+cp "$top/Hardware/emulator/replenishd-powercut.yaml" "$root/etc/replenishd-powercut.yaml"
 cp "$binary" "$root/usr/bin/replenishd"
-for program in /usr/sbin/mosquitto /usr/bin/mosquitto_sub /usr/bin/mosquitto_pub /usr/sbin/i2cset /usr/sbin/i2cget /usr/bin/gpiomon; do
+for program in /usr/sbin/mosquitto /usr/bin/mosquitto_sub /usr/bin/mosquitto_pub /usr/sbin/i2cset /usr/sbin/i2cget /usr/bin/gpiomon /usr/bin/sqlite3; do
     cp "$program" "$root$program"
 done
 for program in "$root"/usr/bin/* "$root"/usr/sbin/*; do
@@ -47,18 +54,69 @@ for program in "$root"/usr/bin/* "$root"/usr/sbin/*; do
         cp -Ln "$lib" "$root$lib"
     done
 done
-for module in fs/configfs/configfs drivers/i2c/i2c-dev drivers/i2c/i2c-stub; do
+for module in fs/configfs/configfs drivers/i2c/i2c-dev drivers/i2c/i2c-stub drivers/virtio/virtio_ring \
+              drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev \
+              drivers/virtio/virtio_pci drivers/block/virtio_blk net/core/failover drivers/net/net_failover \
+              drivers/net/virtio_net crypto/crc32c_generic lib/crc16 fs/mbcache fs/jbd2/jbd2 fs/ext4/ext4; do
     cp "/lib/modules/$kver/kernel/$module.ko" "$root/modules/"
 done
 cp "$cache/gpio-sim-$kver.ko" "$root/modules/gpio-sim.ko"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$cache/initramfs.gz"
 
+boot() {  # log mode [qemu arguments...]
+    local log=$1 mode=$2; shift 2
+    timeout 900 qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m 768 -nographic -no-reboot "$@" \
+        -kernel "/boot/vmlinuz-$kver" -initrd "$cache/initramfs.gz" \
+        -append "console=ttyS0 quiet loglevel=3 panic=-1 emu.mode=$mode $extra" > "$log" 2>&1
+}
+extra=""
+
+if [ "$cuts" -gt 0 ]; then
+    disk="$cache/state.img"
+    rm -f "$disk" && truncate -s 64M "$disk" && mkfs.ext4 -q -F -O ^metadata_csum,^64bit "$disk"
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" > "$cache/host-mosquitto.conf"
+    mosquitto -c "$cache/host-mosquitto.conf" > "$cache/host-mosquitto.log" 2>&1 &
+    broker=$!
+    sleep 0.5
+    mosquitto_sub -p "$port" -c -i powercut-cloud -q 1 -t 'replenish/v1/pc/#' -v > "$cache/delivered.log" &
+    subscriber=$!
+    trap 'kill $subscriber $broker 2>/dev/null || true' EXIT
+    extra="emu.broker=10.0.2.2:$port"
+    net=(-drive "file=$disk,format=raw,if=virtio,cache=writeback" -netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile=)
+    seed=${POWERCUT_SEED:-$RANDOM}
+    RANDOM=$seed
+    echo "emulator: $cuts power cuts, seed $seed (replay with POWERCUT_SEED=$seed)"
+    for i in $(seq 1 "$cuts"); do
+        boot "$cache/cut-$i.log" powercut "${net[@]}" &
+        qemu=$!
+        # Boot to the daemon's first commit takes 10-25 s here; then it commits a report a
+        # second. Cut at a random moment after that.
+        delay=$(( 25 + RANDOM % 20 ))
+        sleep "$delay"
+        pkill -9 -f 'emu.mode=powercut' 2>/dev/null || true
+        wait $qemu 2>/dev/null || true
+        echo "emulator: cut $i after ${delay} s ($(grep -c '/status ' "$cache/delivered.log" || true) reports delivered so far)"
+    done
+    boot "$cache/final.log" final "${net[@]}" || true
+    sleep 1
+    result=$(tr -d '\r' < "$cache/final.log" | grep '^POWERCUT' | tail -1)
+    echo "emulator: $result"
+    last=$(echo "$result" | sed -n 's/.*lastSeq=\([0-9]*\).*/\1/p')
+    integrity=$(echo "$result" | sed -n 's/.*integrity=\(.*\)$/\1/p')
+    { grep -o '"seq":[0-9]*' "$cache/delivered.log" || true; } | cut -d: -f2 | sort -n > "$cache/delivered.seqs"
+    delivered=$(sort -un "$cache/delivered.seqs" | wc -l)
+    copies=$(wc -l < "$cache/delivered.seqs")
+    lost=$(comm -23 <(seq 1 "${last:-0}" | sort) <(sort -u "$cache/delivered.seqs") | wc -l)
+    echo "emulator: power cuts $cuts, committed $last, delivered $delivered, lost $lost, duplicates $((copies - delivered)), integrity $integrity"
+    [ -n "$last" ] && [ "$last" -gt 0 ] && [ "$lost" = 0 ] && [ "$integrity" = ok ] || { tail -20 "$cache/final.log" >&2; exit 1; }
+    exit 0
+fi
+
 log="$cache/console.log"
 echo "emulator: booting $kver under qemu (software emulation)"
 started=$(date +%s%N)
-timeout 600 qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m 768 -nographic -no-reboot -net none \
-    -kernel "/boot/vmlinuz-$kver" -initrd "$cache/initramfs.gz" \
-    -append "console=ttyS0 quiet loglevel=3 panic=-1" > "$log" 2>&1 || true
+boot "$log" scenarios -net none || true
 elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
 tr -d '\r' < "$log" | grep -E '^(RESULT|RATE|EMULATOR)' || true
 summary=$(tr -d '\r' < "$log" | grep '^EMULATOR DONE' || true)
