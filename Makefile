@@ -11,7 +11,7 @@ MANDIR := .build/plugins/GenerateManual/outputs/replenishd
 DESTDIR ?=
 PREFIX ?= /usr
 
-.PHONY: all deps build release man demo test check-profiles check-gpiod2 deb check-deb install bench fleet clean
+.PHONY: all deps build release man demo test check-profiles check-gpiod2 deb check-deb install test-emulator bench fleet clean
 
 all: build
 
@@ -33,13 +33,17 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 
-# Man pages from the command definitions (swift-argument-parser's generate-manual plugin).
+# The man page, every subcommand in one replenishd.1, from the command definitions
+# (swift-argument-parser's generate-manual plugin). The plugin builds the package first: in debug,
+# which `make test` has already done, not a second release build. Dated by the last commit, so
+# the same source makes the same page.
+MANDATE := $(shell git log -1 --format=%cs 2>/dev/null)
 man: deps
-	$(SWIFT) package --allow-writing-to-package-directory generate-manual --multi-page
+	rm -rf $(MANDIR)
+	$(SWIFT) package --allow-writing-to-package-directory generate-manual --configuration debug \
+	  $(if $(MANDATE),--date $(MANDATE))
 
-# The Debian package: .build/deb/replenishd_<version>_<arch>.deb. The man pages first: their
-# plugin rebuilds the release binary without the static standard library, and `release` then
-# only relinks it.
+# The Debian package: .build/deb/replenishd_<version>_<arch>.deb.
 deb: deps
 	$(MAKE) man
 	$(MAKE) release
@@ -72,6 +76,11 @@ test: build check-profiles
 # from PyPI's gpiod sdist.
 check-gpiod2:
 	Hardware/gpiod2/check.sh
+
+# The emulated board (Hardware/emulator): the release build against Debian's kernel under qemu,
+# with gpio-sim and i2c-stub for sensors. Installs qemu, the kernel and its sources on first run.
+test-emulator: release
+	Hardware/emulator/run.sh
 
 # Benchmarks (Benchmarks/): footprint, idle CPU, backlog drain, queueing and start-up side by side
 # with their references; results in Benchmarks/results/latest.{md,json}. Figures, never pass/fail.

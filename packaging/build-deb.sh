@@ -9,7 +9,8 @@ version=$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' "$top/Sources/Replen
 arch=$(dpkg --print-architecture)
 work="$top/.build/deb"
 root="$work/root"
-rm -rf "$root" && mkdir -p "$root/DEBIAN" "$work/completions"
+# An older version's .deb would also match `make check-deb`'s replenishd_*.deb.
+rm -rf "$root" "$work"/replenishd_*.deb && mkdir -p "$root/DEBIAN" "$work/completions"
 
 stripped="$work/replenishd"
 strip --strip-unneeded -o "$stripped" "$binary"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the built .deb: its control data, every file with owner and mode, the conffile, that
-# the binary needs no Swift runtime and runs, that the default config passes `check`, and (as
-# root, unless CHECK_DEB_INSTALL=0) a real install and purge with the maintainer scripts.
+# the binary needs no Swift runtime and links nothing Depends does not name, that it runs and
+# the default config passes `check`, and (as root, unless CHECK_DEB_INSTALL=0) a real install,
+# reinstall, remove and purge through the maintainer scripts.
 # usage: check-deb.sh PACKAGE.deb
 set -euo pipefail
 deb=$1
@@ -35,7 +36,6 @@ expect -rw-r--r-- usr/lib/tmpfiles.d/replenishd.conf
 expect -rw-r--r-- lib/udev/rules.d/60-replenishd.rules
 expect -rw-r--r-- etc/replenishd/replenishd.yaml
 expect -rw-r--r-- usr/share/man/man1/replenishd.1.gz
-expect -rw-r--r-- usr/share/man/man1/replenishd.status.1.gz
 expect -rw-r--r-- usr/share/bash-completion/completions/replenishd
 expect -rw-r--r-- usr/share/zsh/vendor-completions/_replenishd
 expect -rw-r--r-- usr/share/fish/vendor_completions.d/replenishd.fish
@@ -55,22 +55,49 @@ for script in postinst prerm postrm; do
 done
 binary="$scratch/root/usr/bin/replenishd"
 if ldd "$binary" | grep -q libswift; then fail "the binary links the Swift runtime: $(ldd "$binary" | grep libswift)"; fi
+# Every library the binary links comes from a package in Depends, so a new link dependency
+# cannot ship undeclared.
+depends=$(field Depends | tr ',' '\n' | awk '{print $1}') linked=
+for lib in $(objdump -p "$binary" | awk '$1 == "NEEDED" {print $2}'); do
+    path=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')
+    [ -n "$path" ] || fail "$lib: not found by ldconfig"
+    package=$(dpkg -S "$path" 2>/dev/null || dpkg -S "$(readlink -f "$path")") || fail "$lib: no package owns $path"
+    package=${package%%:*}
+    echo "$depends" | grep -qx "$package" || fail "$lib comes from $package, which Depends does not list"
+    linked="$linked $lib ($package)"
+done
+echo "check-deb: links$linked"
 "$binary" --version | grep -q "$(field Version)" || fail "--version does not say $(field Version)"
 "$binary" check --config "$scratch/root/etc/replenishd/replenishd.yaml" || fail "the default config does not pass check"
 for profile in "$scratch"/root/usr/share/replenishd/profiles/*.yaml; do "$binary" check --config "$profile" >/dev/null; done
-zcat "$scratch/root/usr/share/man/man1/replenishd.1.gz" | grep -q '^\.Dt REPLENISHD 1' || fail "the man page has no .Dt header"
+man=$(zcat "$scratch/root/usr/share/man/man1/replenishd.1.gz")
+echo "$man" | grep -q '^\.Dt REPLENISHD 1' || fail "the man page has no .Dt header"
+for command in run check probe status demo version; do
+    echo "$man" | grep -qx "\.It Em $command" || fail "the man page does not describe '$command'"
+done
 grep -q complete "$scratch/root/usr/share/bash-completion/completions/replenishd" || fail "empty bash completion"
 size=$(field Installed-Size)
 echo "check-deb: $(basename "$deb"): $(stat -c %s "$deb") bytes, Installed-Size ${size} KiB, $(echo "$contents" | grep -c '^-') files"
 
 if [ "$(id -u)" = 0 ] && [ "${CHECK_DEB_INSTALL:-1}" != 0 ]; then
     if dpkg -s replenishd >/dev/null 2>&1; then fail "replenishd is already installed here; not touching it"; fi
+    # Installed twice: the second run takes the upgrade path of the maintainer scripts.
+    dpkg -i "$deb"
     dpkg -i "$deb"
     id replenishd | grep -q gpio || fail "the service user is not in group gpio: $(id replenishd)"
     id replenishd | grep -q i2c || fail "the service user is not in group i2c: $(id replenishd)"
     [ "$(stat -c %U:%a /var/lib/replenishd)" = replenishd:750 ] || fail "/var/lib/replenishd is $(stat -c %U:%a /var/lib/replenishd)"
     replenishd check --config /etc/replenishd/replenishd.yaml
+    verify=$(systemd-analyze verify /lib/systemd/system/replenishd.service 2>&1) || fail "systemd-analyze verify: $verify"
+    [ -z "$verify" ] || fail "systemd-analyze verify: $verify"
+    # Remove keeps the edited config (a conffile) and the state; purge takes both.
+    echo "# edited" >> /etc/replenishd/replenishd.yaml
+    dpkg -r replenishd
+    [ ! -e /usr/bin/replenishd ] || fail "remove left /usr/bin/replenishd"
+    grep -q '^# edited' /etc/replenishd/replenishd.yaml || fail "remove did not keep the edited config"
+    [ -d /var/lib/replenishd ] || fail "remove took the state directory"
     dpkg -P replenishd
-    [ ! -e /usr/bin/replenishd ] && [ ! -e /var/lib/replenishd ] || fail "purge left files behind"
+    [ ! -e /etc/replenishd/replenishd.yaml ] && [ ! -e /var/lib/replenishd ] || fail "purge left files behind"
     echo "check-deb: installed, checked and purged for real"
 fi
+if [ "$(id -u)" != 0 ]; then echo "check-deb: not root, so no real install (the extracted copy was checked)"; fi

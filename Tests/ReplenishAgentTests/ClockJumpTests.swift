@@ -25,6 +25,9 @@ struct ClockJumpTests {
         // 30 hours on a wrong, unsynchronized clock: nothing closes.
         for _ in 1...30 { try await h.advanceOneHour() }
         try await waitUntil("reports of the unsynchronized hours") { h.service.lastCommittedSeq >= 31 }
+        try await h.subscriber.waitFor("those reports delivered", within: .seconds(60)) {
+            Set($0.map(\.seq)).isSuperset(of: 1...31)
+        }
         let beforeSync = h.subscriber.messages.filter { $0.topic.hasSuffix("/status") }
         #expect(beforeSync.allSatisfy { Self.field($0, "clock") as? String == "unsynchronized" })
         #expect(beforeSync.contains { $0.reason == "daily" }, "a daily report within 24 h of monotonic time")
@@ -37,6 +40,12 @@ struct ClockJumpTests {
         h.clock.jumpWall(by: -365 * 86_400)
         for _ in 1...48 { try await h.advanceOneHour() }
         try await waitUntil("every hour reported") { h.service.lastCommittedSeq >= 151 }
+        // Count what the cloud got only once it got everything committed (a loaded machine
+        // delivers well behind the commits).
+        let committed = h.service.lastCommittedSeq
+        try await h.subscriber.waitFor("every committed message delivered", within: .seconds(60)) {
+            Set($0.map(\.seq)).isSuperset(of: 1...committed)
+        }
         try await h.stop()
 
         let ledgers = try Self.ledgers(h)

@@ -61,6 +61,30 @@ struct DriverPulseCounterTests {
         #expect(counter.pulses == 1_000)
     }
 
+    @Test("counted edge only, as the daemon requests it: every pulse counts, bounce within the lock-out does not",
+          arguments: [PulseCounterSettings.Edge.rising, .falling])
+    func countedEdgeOnly(edge: PulseCounterSettings.Edge) {
+        // 500 pulses 2 ms apart, each edge bouncing three times within 30 µs; only `edge` arrives.
+        var events: [GPIOEdgeEvent] = []
+        for k in UInt64(0)..<500 {
+            for bounce in UInt64(0)..<3 {
+                events.append(GPIOEdgeEvent(edge: edge == .rising ? .rising : .falling,
+                                            timestampNanoseconds: (1_000 + k * 2_000 + bounce * 10) * 1_000))
+            }
+        }
+        var counter = PulseCounter(settings: PulseCounterSettings(edge: edge, debounceSeconds: 0.0001, quantityPerPulse: 1),
+                                   countedEdgeOnly: true)
+        counter.feed(Array(events[..<700]))
+        counter.feed(Array(events[700...]))
+        #expect(counter.pulses == 500)
+        // The same stream to a both-edges counter counts the first pulse alone: the bug the
+        // emulated board found when the daemon asked the kernel for the counted edge only.
+        var confused = Self.counter(edge, debounceMicroseconds: 100)
+        confused.feed(events)
+        confused.settle(at: UInt64.max / 2)
+        #expect(confused.pulses <= 1)
+    }
+
     @Test("a glitch shorter than debounce is ignored and does not block the real edge after it")
     func glitchThenRealEdge() {
         var script = EdgeScript()

@@ -19,8 +19,12 @@ enum HardwareSources {
             case .falling: .falling
             case .both: .both
             }
+            // The counted edge alone from the kernel (libgpiod 1.6's v1 events mislabel quick
+            // pulses when both are asked for); the counter must know, or it counts the first
+            // pulse only (found on the emulated board, Hardware/emulator).
             return PulseCounterSource(slot: id, sampleIntervalSeconds: every, settings: settings,
                                       line: try GPIOEventLine(spec(line), edges: edges),
+                                      countedEdgeOnly: settings.edge != .both,
                                       stopLatencySeconds: idleWait)
         case let .switchLadder(chipConfig, settings):
             let chip = try GPIOChip(chipSpec(chipConfig.chip))

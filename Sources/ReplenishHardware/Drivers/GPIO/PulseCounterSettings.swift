@@ -36,21 +36,42 @@ public struct PulseCounter: Sendable, Equatable {
     private var debouncer: EdgeDebouncer
     /// Pulses confirmed since the counter was made.
     public private(set) var pulses: UInt64 = 0
+    /// The kernel delivers only the counted edge (see `init`).
+    public let countedEdgeOnly: Bool
+    /// The previous event's time, for the counted-edge-only lock-out.
+    private var previousEvent: UInt64?
 
-    public init(settings: PulseCounterSettings) {
+    /// `countedEdgeOnly`: the line was requested for the counted edge alone (`rising` or
+    /// `falling`). Then every event is that edge and debounce is a lock-out: an edge counts
+    /// when the line was quiet for the debounce time before it. That is what a v1 line-event
+    /// request (libgpiod 1.6) can be trusted for: with both edges, the kernel labels an edge by
+    /// reading the line when its interrupt thread runs, so a quick pulse arrives as two falls.
+    /// Otherwise both edges come, and the debouncer judges the level between them.
+    public init(settings: PulseCounterSettings, countedEdgeOnly: Bool = false) {
         edge = settings.edge
         debouncer = EdgeDebouncer(debounceNanoseconds: settings.debounceSeconds.nanoseconds)
+        self.countedEdgeOnly = countedEdgeOnly && settings.edge != .both
     }
 
     /// Feeds a batch of events, oldest first. No allocation, no logging: this runs per event.
     public mutating func feed(_ events: [GPIOEdgeEvent]) {
+        guard countedEdgeOnly else {
+            for event in events {
+                if let transition = debouncer.feed(event) { count(transition) }
+            }
+            return
+        }
+        let quiet = debouncer.debounceNanoseconds
         for event in events {
-            if let transition = debouncer.feed(event) { count(transition) }
+            let counted = (edge == .rising) == (event.edge == .rising)
+            if counted, previousEvent.map({ event.timestampNanoseconds &- $0 >= quiet }) ?? true { pulses &+= 1 }
+            previousEvent = event.timestampNanoseconds
         }
     }
 
     /// Confirms a level that has held until `now` (the events' clock, CLOCK_MONOTONIC).
     public mutating func settle(at now: UInt64) {
+        guard !countedEdgeOnly else { return }
         if let transition = debouncer.settle(at: now) { count(transition) }
     }
 

@@ -27,14 +27,16 @@ public final class PulseCounterSource: SensorSource {
         init(_ counter: PulseCounter) { state = Mutex(State(counter: counter)) }
     }
 
+    /// - Parameter countedEdgeOnly: `line` was requested for the counted edge alone (see `PulseCounter`).
     /// - Parameter stopLatencySeconds: the event wait's timeout, i.e. how long `stop()` may take.
     public init(slot: String, sampleIntervalSeconds: Double, settings: PulseCounterSettings,
-                line: any GPIOEventInput, clock: DriverClock = .system, stopLatencySeconds: Double = 0.5) {
+                line: any GPIOEventInput, countedEdgeOnly: Bool = false, clock: DriverClock = .system,
+                stopLatencySeconds: Double = 0.5) {
         self.slot = slot
         self.sampleIntervalSeconds = sampleIntervalSeconds
         self.settings = settings
         self.clock = clock
-        let tally = Tally(PulseCounter(settings: settings))
+        let tally = Tally(PulseCounter(settings: settings, countedEdgeOnly: countedEdgeOnly))
         self.tally = tally
         thread = LineEventThread(
             input: line, timeoutSeconds: stopLatencySeconds, clock: clock, name: "pulses \(slot)",
