@@ -51,7 +51,8 @@ def build():
         subprocess.run(["swift", "build", *flags], cwd=ROOT, check=True, stdout=sys.stderr)
         bin_path = subprocess.run(["swift", "build", *flags, "--show-bin-path"], cwd=ROOT, check=True,
                                   capture_output=True, text=True).stdout.strip()
-        shutil.copy2(os.path.join(bin_path, "replenishd"), dest)
+        shutil.copy2(os.path.join(bin_path, "replenishd"), dest + ".new")
+        os.replace(dest + ".new", dest)  # never write into a binary that may be running
     subprocess.run(["cc", "-O2", "-Wall", "-o", QUEUEING, os.path.join(ROOT, "Benchmarks", "queueing.c"), "-lsqlite3"],
                    check=True)
 
@@ -123,53 +124,55 @@ def footprint_and_idle(tmp, broker):
                             "-q", "1", "-t", "bench/idle/#"])
     cfg = write(os.path.join(tmp, "mqtt-io.yml"), mqtt_io_config(broker.port, "bench-mqtt-io"))
     spawn("mqtt-io", [python, "-m", "mqtt_io", cfg])
-    names = list(procs)
-    # Connected and settled: every client id in the broker's log, then a few quiet seconds.
-    ids = {f"{DEVICE}-replenishd", f"{DEVICE}-replenishd-dynamic", f"{DEVICE}-replenishd-systemd",
-           "bench-mosquitto-sub", "bench-mqtt-io"}
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with open(broker.logfile) as f:
-            text = f.read()
-        missing = [i for i in ids if f" as {i} " not in text]
-        if not missing:
-            break
-        time.sleep(0.2)
-    else:
-        raise RuntimeError(f"not connected after 30 s: {missing}")
-    for name, p in procs.items():
-        if p.poll() is not None:
-            raise RuntimeError(f"{name} exited early; see {tmp}/{name}.log")
-    time.sleep(5)
-    before = {n: (cpu_ticks(procs[n].pid), thread_times(procs[n].pid)) for n in names}
-    rss_before = {n: proc_status(procs[n].pid) for n in names}
-    t0 = time.monotonic()
-    log(f"idle window: {IDLE_SECONDS:.0f} s, {len(names)} processes side by side")
-    time.sleep(IDLE_SECONDS)
-    elapsed = time.monotonic() - t0
-    after = {n: (cpu_ticks(procs[n].pid), thread_times(procs[n].pid)) for n in names}
-    rss_after = {n: proc_status(procs[n].pid) for n in names}
-    results = {}
-    for n in names:
-        ticks = after[n][0] - before[n][0]
-        ns, switches = thread_delta(before[n][1], after[n][1])
-        results[n] = {
-            "pid": procs[n].pid,
-            "status_start": rss_before[n],
-            "status_end": rss_after[n],
-            "idle_seconds": elapsed,
-            "cpu_ticks": ticks,
-            "cpu_percent_ticks": 100 * ticks / CLK_TCK / elapsed,
-            "cpu_ns_schedstat": ns,
-            "cpu_percent_schedstat": 100 * ns / 1e9 / elapsed,
-            "wakeups_per_second": switches / elapsed,
-            "threads": len(after[n][1]),
-        }
-    for p in procs.values():
-        stop(p)
-    for f in logs:
-        f.close()
-    notify.close()
+    try:
+        names = list(procs)
+        # Connected and settled: every client id in the broker's log, then a few quiet seconds.
+        ids = {f"{DEVICE}-replenishd", f"{DEVICE}-replenishd-dynamic", f"{DEVICE}-replenishd-systemd",
+               "bench-mosquitto-sub", "bench-mqtt-io"}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with open(broker.logfile) as f:
+                text = f.read()
+            missing = [i for i in ids if f" as {i} " not in text]
+            if not missing:
+                break
+            time.sleep(0.2)
+        else:
+            raise RuntimeError(f"not connected after 30 s: {missing}")
+        for name, p in procs.items():
+            if p.poll() is not None:
+                raise RuntimeError(f"{name} exited early; see {tmp}/{name}.log")
+        time.sleep(5)
+        before = {n: (cpu_ticks(procs[n].pid), thread_times(procs[n].pid)) for n in names}
+        rss_before = {n: proc_status(procs[n].pid) for n in names}
+        t0 = time.monotonic()
+        log(f"idle window: {IDLE_SECONDS:.0f} s, {len(names)} processes side by side")
+        time.sleep(IDLE_SECONDS)
+        elapsed = time.monotonic() - t0
+        after = {n: (cpu_ticks(procs[n].pid), thread_times(procs[n].pid)) for n in names}
+        rss_after = {n: proc_status(procs[n].pid) for n in names}
+        results = {}
+        for n in names:
+            ticks = after[n][0] - before[n][0]
+            ns, switches = thread_delta(before[n][1], after[n][1])
+            results[n] = {
+                "pid": procs[n].pid,
+                "status_start": rss_before[n],
+                "status_end": rss_after[n],
+                "idle_seconds": elapsed,
+                "cpu_ticks": ticks,
+                "cpu_percent_ticks": 100 * ticks / CLK_TCK / elapsed,
+                "cpu_ns_schedstat": ns,
+                "cpu_percent_schedstat": 100 * ns / 1e9 / elapsed,
+                "wakeups_per_second": switches / elapsed,
+                "threads": len(after[n][1]),
+            }
+    finally:
+        for p in procs.values():
+            stop(p)
+        for f in logs:
+            f.close()
+        notify.close()
     return results
 
 
