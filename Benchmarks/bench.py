@@ -330,7 +330,7 @@ def drain(tmp, template_db):
 
 def queueing(tmp, template_db):
     out = {}
-    for mode in ("daemon", "plain", "batched"):
+    for mode in ("daemon", "daemon-noevict", "plain", "batched"):
         db = os.path.join(tmp, f"queue-{mode}.db")
         r = subprocess.run([QUEUEING, template_db, db, mode, str(QUEUE_REPORTS), str(4 * MiB)], capture_output=True,
                            text=True, check=True)
@@ -466,6 +466,9 @@ def render(r):
              f"{1000 / s:,.0f}/s" for s in qd['per_1000_seconds']) + ")",
          f"plain {fmt(qp['rate'], 0)}/s; batched ×100 {fmt(qb['rate'], 0)}/s",
          f"{ratio(qd['rate'], qp['rate'])} / {ratio(qd['rate'], qb['rate'])}", "—"))
+    qn = q["daemon-noevict"]
+    add(("4", "queueing: the same without the outbox-bound eviction query (diagnostic)",
+         f"{fmt(qn['rate'], 0)} reports/s", f"with it: {fmt(qd['rate'], 0)}/s", ratio(qd['rate'], qn['rate']), "—"))
     add(("5", f"start-up to READY=1 ({su['runs']} runs, existing database)",
          f"median {fmt(su['median_ms'])} ms, p90 {fmt(su['p90_ms'])} ms",
          f"min {fmt(su['min_ms'])}, max {fmt(su['max_ms'])}; first boot (new database) median "
@@ -550,7 +553,8 @@ NOTES = """What each side does:
    statements as Sources/ReplenishStore (seq, guarded INSERT, the outbox-bound eviction query, 4
    slot_state and 5 agent_value upserts) in one BEGIN IMMEDIATE … COMMIT per report, with a real
    payload and real state blobs taken from the daemon's database; "plain" is one INSERT per
-   transaction; "batched" 100 INSERTs per transaction. Same schema (copied from the daemon's
+   transaction; "batched" 100 INSERTs per transaction; "without the eviction query" is the daemon's
+   transaction less the DELETE … sum(length(payload)) OVER (…) that keeps the outbox under its bound. Same schema (copied from the daemon's
    database), WAL, synchronous=FULL, on the same disk. {queue:,} reports each.
 5. Start-up: process start to READY=1 on a test-owned NOTIFY_SOCKET (a Python datagram listener),
    static build, broker up, database already there (as after a reboot); also 5 first boots.

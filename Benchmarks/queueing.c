@@ -16,6 +16,7 @@
  *            ... SELECT ... FROM seq_counter; the eviction DELETE ... RETURNING against
  *            OUTBOX_LIMIT_BYTES; an upsert per slot_state row; upserts of day.accounting and each
  *            policy.* value; COMMIT. (No JSON encoding: the payload bytes are fixed.)
+ *   daemon-noevict  the same without the eviction query, to show what that query costs.
  *   plain    one transaction per report: BEGIN IMMEDIATE; INSERT INTO outbox VALUES (...); COMMIT.
  *   batched  100 reports per transaction: BEGIN IMMEDIATE; 100 x INSERT; COMMIT.
  *
@@ -90,7 +91,7 @@ static void bind_report(sqlite3_stmt *s, sqlite3_int64 seq, const Row *payload, 
 
 int main(int argc, char **argv) {
     if (argc < 5) {
-        fprintf(stderr, "usage: queueing TEMPLATE_DB OUT_DB daemon|plain|batched COUNT [OUTBOX_LIMIT_BYTES]\n");
+        fprintf(stderr, "usage: queueing TEMPLATE_DB OUT_DB daemon|daemon-noevict|plain|batched COUNT [OUTBOX_LIMIT_BYTES]\n");
         return 2;
     }
     const char *template = argv[1], *out = argv[2], *mode = argv[3];
@@ -145,7 +146,8 @@ int main(int argc, char **argv) {
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
     sqlite3_stmt *plain = prepare("INSERT INTO outbox (seq, topic, kind, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
 
-    int batched = strcmp(mode, "batched") == 0, daemon = strcmp(mode, "daemon") == 0;
+    int batched = strcmp(mode, "batched") == 0, noevict = strcmp(mode, "daemon-noevict") == 0;
+    int daemon = noevict || strcmp(mode, "daemon") == 0;
     if (!batched && !daemon && strcmp(mode, "plain") != 0) { fprintf(stderr, "queueing: unknown mode %s\n", mode); return 2; }
     long chunks = (count + 999) / 1000;
     double *chunk = calloc(chunks, sizeof(double));
@@ -162,10 +164,12 @@ int main(int argc, char **argv) {
             bind_report(enqueue, seq, payload, created);
             run(enqueue);
             if (sqlite3_changes(db) != 1) die("enqueue inserted nothing");
-            sqlite3_bind_text(evict, 1, "status", -1, SQLITE_STATIC);
-            sqlite3_bind_int64(evict, 2, limit);
-            sqlite3_bind_int64(evict, 3, seq);
-            run(evict);
+            if (!noevict) {
+                sqlite3_bind_text(evict, 1, "status", -1, SQLITE_STATIC);
+                sqlite3_bind_int64(evict, 2, limit);
+                sqlite3_bind_int64(evict, 3, seq);
+                run(evict);
+            }
             for (int k = 0; k < nslots; k++) {
                 sqlite3_bind_text(slot_state, 1, slots[k].key, -1, SQLITE_STATIC);
                 sqlite3_bind_blob(slot_state, 2, slots[k].blob, slots[k].len, SQLITE_STATIC);
