@@ -11,7 +11,8 @@ MANDIR := .build/plugins/GenerateManual/outputs/replenishd
 DESTDIR ?=
 PREFIX ?= /usr
 
-.PHONY: all deps build release man demo test check-profiles check-gpiod2 deb check-deb install test-emulator powercut clean
+.PHONY: all deps build release man demo test check-profiles check-gpiod2 deb check-deb install test-emulator powercut \
+        bench fleet clean
 
 all: build
 
@@ -87,6 +88,22 @@ test-emulator: release
 POWERCUTS ?= 50
 powercut: release
 	Hardware/emulator/run.sh --powercut $(POWERCUTS)
+
+# Benchmarks (Benchmarks/): footprint, idle CPU, backlog drain, queueing and start-up side by side
+# with their references; results in Benchmarks/results/latest.{md,json}. Figures, never pass/fail.
+# BENCH_IDLE_SECONDS=10 (and BENCH_DRAIN_REPORTS, BENCH_QUEUE_REPORTS, BENCH_STARTUP_RUNS) shorten it.
+BENCH_APT := python3 python3-venv gcc libc6-dev binutils
+
+bench:
+	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(APT_PACKAGES) $(BENCH_APT)"
+	python3 Benchmarks/bench.py
+
+# A fleet of replenishd processes against one mosquitto that is restarted mid-run: reconnect
+# spread and delivery of every seq. FLEET_SIZE=20 for a quick run; results in Benchmarks/results/fleet.*
+fleet:
+	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(APT_PACKAGES) $(BENCH_APT)"
+	$(SWIFT) build -c release --static-swift-stdlib
+	FLEET_BINARY=.build/release/replenishd python3 Benchmarks/fleet.py
 
 clean:
 	rm -rf .build
