@@ -96,6 +96,9 @@ extension Replenishd {
             } catch let error as AgentError where error.code == .unavailable {
                 printErr("replenishd: \(error)")
                 throw ExitCode(69)
+            } catch let error as AgentError where error.code == .unreadable {
+                printErr("replenishd: \(error)")
+                throw ExitCode(1)
             }
             print(json ? try StatusJSON.render(status) : StatusText.render(status, timeZone: loaded.device.timeZone.flatMap(TimeZone.init(identifier:)) ?? .current))
         }

@@ -149,6 +149,30 @@ struct StatusCommandTests {
         #expect(!FileManager.default.fileExists(atPath: config.storage.path))
     }
 
+    @Test("a recorded pid now held by another program is not the daemon")
+    func pidReuse() {
+        // This test process is alive but is not a replenishd (its name only starts like one).
+        #expect(!DeviceStatus.processExists(getpid()))
+        #expect(!DeviceStatus.processExists(0))
+        #expect(!DeviceStatus.processExists(-1))
+    }
+
+    @Test("a database the user may not reach is reported as such, not as 'no state yet'")
+    func unreachableDatabase() throws {
+        let directory = try TemporaryDirectory()
+        var config = try Self.config(directory)
+        // A path through a regular file fails with ENOTDIR, as a closed directory fails with EACCES.
+        FileManager.default.createFile(atPath: directory.path("file"), contents: Data())
+        config.storage.path = directory.path("file") + "/state.db"
+        do {
+            _ = try DeviceStatus.read(config: config)
+            Issue.record("expected an error")
+        } catch let error as AgentError {
+            #expect(error.code == .unreadable)
+            #expect(error.message.contains("cannot read"), "\(error.message)")
+        }
+    }
+
     @Test("reads beside a writer that keeps the database open and writes after the reader opened")
     func besideAWriter() throws {
         let directory = try TemporaryDirectory()

@@ -66,8 +66,16 @@ public struct DeviceStatus: Sendable, Encodable {
     public static func read(config: AgentConfig, now: Date = Date(),
                             isAlive: (Int32) -> Bool = DeviceStatus.processExists) throws -> DeviceStatus {
         let path = config.storage.path
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw AgentError(.unavailable, "no state yet at \(path): the daemon has not run with this config")
+        // Only "no such file" means no state: the state directory is 0750, and a user outside the
+        // service's group must hear that, not that the daemon never ran.
+        var info = stat()
+        if stat(path, &info) != 0 {
+            let code = errno
+            if code == ENOENT {
+                throw AgentError(.unavailable, "no state yet at \(path): the daemon has not run with this config")
+            }
+            throw AgentError(.unreadable, "cannot read \(path): \(String(cString: strerror(code)))"
+                + (code == EACCES ? " (run as root or as a member of the replenishd group)" : ""))
         }
         let store = try StateStore(path: path, readOnly: true)
         return build(config: config, stored: try store.loadState(), outbox: try store.outboxStats(), now: now,
@@ -121,9 +129,12 @@ public struct DeviceStatus: Sendable, Encodable {
                             broker: broker, outbox: outbox, slots: slots)
     }
 
-    /// Whether a process with `pid` exists (EPERM: it does, owned by someone else).
+    /// Whether the daemon with `pid` still runs: the process exists (EPERM: it does, owned by
+    /// someone else) and is a replenishd, not another program that got the pid after a crash.
     /// The corresponding C function is `kill` with signal 0.
     public static func processExists(_ pid: Int32) -> Bool {
-        pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
+        guard pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard let name = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8) else { return true }
+        return name.trimmingCharacters(in: .whitespacesAndNewlines) == "replenishd"
     }
 }
