@@ -12,7 +12,7 @@ DESTDIR ?=
 PREFIX ?= /usr
 
 .PHONY: all deps build release man demo test check-profiles check-gpiod2 deb check-deb install test-emulator powercut \
-        bench fleet clean
+        bench fleet torture fuzz clean
 
 all: build
 
@@ -70,8 +70,12 @@ demo: build
 check-profiles: build
 	@for f in Hardware/profiles/*.yaml; do .build/debug/replenishd check --config $$f || exit 1; done
 
+# The unit and integration tests, then the emulated board (Debian's kernel under qemu with
+# gpio-sim and i2c-stub; a few power cuts). EMULATOR=0 skips the board.
+EMULATOR ?= 1
 test: build check-profiles
 	$(SWIFT) test
+	@if [ "$(EMULATOR)" = 1 ]; then $(MAKE) --no-print-directory test-emulator; fi
 
 # The GPIO shim must also compile against libgpiod 2.x (Debian 13 and later); its headers come
 # from PyPI's gpiod sdist.
@@ -79,9 +83,11 @@ check-gpiod2:
 	Hardware/gpiod2/check.sh
 
 # The emulated board (Hardware/emulator): the release build against Debian's kernel under qemu,
-# with gpio-sim and i2c-stub for sensors. Installs qemu, the kernel and its sources on first run.
+# with gpio-sim and i2c-stub for sensors, then a short power-cut series. Installs qemu, the
+# kernel and its sources on first run.
 test-emulator: release
 	Hardware/emulator/run.sh
+	Hardware/emulator/run.sh --powercut 3
 
 # The power-cut series: qemu killed POWERCUTS times at random moments with the guest's state on
 # a virtio disk and the broker on the host; then integrity_check and every committed seq delivered.
@@ -104,6 +110,22 @@ fleet:
 	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(APT_PACKAGES) $(BENCH_APT)"
 	$(SWIFT) build -c release --static-swift-stdlib
 	FLEET_BINARY=.build/release/replenishd python3 Benchmarks/fleet.py
+
+# Torture (Benchmarks/torture.py): 100 SIGKILLs over an accelerated month with the broker
+# flapping, 50 broker restarts, a full disk on a small tmpfs (root). Each prints produced,
+# delivered, lost, duplicated and evicted; results in Benchmarks/results/torture.{md,json}.
+torture: release
+	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(APT_PACKAGES) python3"
+	TORTURE_BINARY=.build/release/replenishd python3 Benchmarks/torture.py
+
+# libFuzzer (swiftc -sanitize=fuzzer) on the command decoder and the config decoder, FUZZ_RUNS
+# executions each from the corpus in Tests/Fuzz/Corpus, which keeps what found new coverage.
+FUZZ_RUNS ?= 1000000
+FUZZ_BUILD = REPLENISHD_FUZZ=1 $(SWIFT) build --build-path .build/fuzz -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library
+fuzz: deps
+	$(FUZZ_BUILD) --product fuzz-commands
+	$(FUZZ_BUILD) --product fuzz-config
+	Tests/Fuzz/run.sh $(FUZZ_RUNS)
 
 clean:
 	rm -rf .build

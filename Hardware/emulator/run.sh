@@ -30,22 +30,28 @@ fi
 kver=$(ls /lib/modules | sort -V | while read -r v; do [ -d "/lib/modules/$v/build" ] && echo "$v"; done | tail -1)
 [ -n "$kver" ] && [ -f "/boot/vmlinuz-$kver" ] || { echo "emulator: no kernel with headers installed" >&2; exit 1; }
 mkdir -p "$cache"
-if [ ! -f "$cache/gpio-sim-$kver.ko" ]; then
-    echo "emulator: building gpio-sim for $kver"
-    "$top/Hardware/emulator/build-module.sh" "$kver" "$cache"
-    mv "$cache/gpio-sim.ko" "$cache/gpio-sim-$kver.ko"
+modules="$cache/modules-$kver"
+if [ ! -f "$modules/gpio-sim.ko" ] || [ ! -f "$modules/i2c-stub.ko" ] \
+   || [ "$top/Hardware/emulator/build-module.sh" -nt "$modules/gpio-sim.ko" ]; then
+    echo "emulator: building gpio-sim and i2c-stub for $kver"
+    mkdir -p "$modules"
+    "$top/Hardware/emulator/build-module.sh" "$kver" "$modules"
 fi
 [ -x "$binary" ] || { echo "emulator: no replenishd binary at $binary (make release)" >&2; exit 1; }
 
 # The initramfs: busybox, the programs and every library they load, the modules, config, init.
-root="$cache/root"
+# Each mode has its own work directory, so a long power-cut series and the scenarios can run
+# side by side.
+work="$cache/$([ "$cuts" -gt 0 ] && echo "powercut-$cuts" || echo scenarios)"
+mkdir -p "$work"
+root="$work/root"
 rm -rf "$root" && mkdir -p "$root"/{bin,etc,modules,usr/bin,usr/sbin}
 cp /bin/busybox "$root/bin/busybox"
 install -m 0755 "$top/Hardware/emulator/guest-init.sh" "$root/init"
 cp "$top/Hardware/emulator/replenishd-emu.yaml" "$root/etc/replenishd.yaml"
 cp "$top/Hardware/emulator/replenishd-powercut.yaml" "$root/etc/replenishd-powercut.yaml"
 cp "$binary" "$root/usr/bin/replenishd"
-for program in /usr/sbin/mosquitto /usr/bin/mosquitto_sub /usr/bin/mosquitto_pub /usr/sbin/i2cset /usr/sbin/i2cget /usr/bin/gpiomon /usr/bin/sqlite3; do
+for program in /usr/sbin/mosquitto /usr/bin/mosquitto_sub /usr/bin/mosquitto_pub /usr/sbin/i2cset /usr/sbin/i2cget /usr/bin/gpiomon /usr/bin/gpioinfo /usr/bin/sqlite3; do
     cp "$program" "$root$program"
 done
 for program in "$root"/usr/bin/* "$root"/usr/sbin/*; do
@@ -54,32 +60,32 @@ for program in "$root"/usr/bin/* "$root"/usr/sbin/*; do
         cp -Ln "$lib" "$root$lib"
     done
 done
-for module in fs/configfs/configfs drivers/i2c/i2c-dev drivers/i2c/i2c-stub drivers/virtio/virtio_ring \
+for module in fs/configfs/configfs drivers/i2c/i2c-dev drivers/virtio/virtio_ring \
               drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev \
               drivers/virtio/virtio_pci drivers/block/virtio_blk net/core/failover drivers/net/net_failover \
               drivers/net/virtio_net crypto/crc32c_generic lib/crc16 fs/mbcache fs/jbd2/jbd2 fs/ext4/ext4; do
     cp "/lib/modules/$kver/kernel/$module.ko" "$root/modules/"
 done
-cp "$cache/gpio-sim-$kver.ko" "$root/modules/gpio-sim.ko"
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$cache/initramfs.gz"
+cp "$modules/gpio-sim.ko" "$modules/i2c-stub.ko" "$root/modules/"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.gz"
 
 boot() {  # log mode [qemu arguments...]
     local log=$1 mode=$2; shift 2
-    timeout 900 qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m 768 -nographic -no-reboot "$@" \
-        -kernel "/boot/vmlinuz-$kver" -initrd "$cache/initramfs.gz" \
+    timeout 900 qemu-system-x86_64 -machine q35 -cpu max -smp ${EMU_SMP:-1} -m 768 -nographic -no-reboot "$@" \
+        -kernel "/boot/vmlinuz-$kver" -initrd "$work/initramfs.gz" -pidfile "$work/qemu.pid" \
         -append "console=ttyS0 quiet loglevel=3 panic=-1 emu.mode=$mode $extra" > "$log" 2>&1
 }
 extra=""
 
 if [ "$cuts" -gt 0 ]; then
-    disk="$cache/state.img"
+    disk="$work/state.img"
     rm -f "$disk" && truncate -s 64M "$disk" && mkfs.ext4 -q -F -O ^metadata_csum,^64bit "$disk"
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" > "$cache/host-mosquitto.conf"
-    mosquitto -c "$cache/host-mosquitto.conf" > "$cache/host-mosquitto.log" 2>&1 &
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" > "$work/host-mosquitto.conf"
+    mosquitto -c "$work/host-mosquitto.conf" > "$work/host-mosquitto.log" 2>&1 &
     broker=$!
     sleep 0.5
-    mosquitto_sub -p "$port" -c -i powercut-cloud -q 1 -t 'replenish/v1/pc/#' -v > "$cache/delivered.log" &
+    mosquitto_sub -p "$port" -c -i powercut-cloud -q 1 -t 'replenish/v1/pc/#' -v > "$work/delivered.log" &
     subscriber=$!
     trap 'kill $subscriber $broker 2>/dev/null || true' EXIT
     extra="emu.broker=10.0.2.2:$port"
@@ -88,32 +94,33 @@ if [ "$cuts" -gt 0 ]; then
     RANDOM=$seed
     echo "emulator: $cuts power cuts, seed $seed (replay with POWERCUT_SEED=$seed)"
     for i in $(seq 1 "$cuts"); do
-        boot "$cache/cut-$i.log" powercut "${net[@]}" &
+        rm -f "$work/qemu.pid"
+        boot "$work/cut-$i.log" powercut "${net[@]}" &
         qemu=$!
         # Boot to the daemon's first commit takes 10-25 s here; then it commits a report a
         # second. Cut at a random moment after that.
         delay=$(( 25 + RANDOM % 20 ))
         sleep "$delay"
-        pkill -9 -f 'emu.mode=powercut' 2>/dev/null || true
+        kill -9 "$(cat "$work/qemu.pid")" 2>/dev/null || true
         wait $qemu 2>/dev/null || true
-        echo "emulator: cut $i after ${delay} s ($(grep -c '/status ' "$cache/delivered.log" || true) reports delivered so far)"
+        echo "emulator: cut $i after ${delay} s ($(grep -c '/status ' "$work/delivered.log" || true) reports delivered so far)"
     done
-    boot "$cache/final.log" final "${net[@]}" || true
+    boot "$work/final.log" final "${net[@]}" || true
     sleep 1
-    result=$(tr -d '\r' < "$cache/final.log" | grep '^POWERCUT' | tail -1)
+    result=$(tr -d '\r' < "$work/final.log" | grep '^POWERCUT' | tail -1)
     echo "emulator: $result"
     last=$(echo "$result" | sed -n 's/.*lastSeq=\([0-9]*\).*/\1/p')
     integrity=$(echo "$result" | sed -n 's/.*integrity=\(.*\)$/\1/p')
-    { grep -o '"seq":[0-9]*' "$cache/delivered.log" || true; } | cut -d: -f2 | sort -n > "$cache/delivered.seqs"
-    delivered=$(sort -un "$cache/delivered.seqs" | wc -l)
-    copies=$(wc -l < "$cache/delivered.seqs")
-    lost=$(comm -23 <(seq 1 "${last:-0}" | sort) <(sort -u "$cache/delivered.seqs") | wc -l)
+    { grep -o '"seq":[0-9]*' "$work/delivered.log" || true; } | cut -d: -f2 | sort -n > "$work/delivered.seqs"
+    delivered=$(sort -un "$work/delivered.seqs" | wc -l)
+    copies=$(wc -l < "$work/delivered.seqs")
+    lost=$(comm -23 <(seq 1 "${last:-0}" | sort) <(sort -u "$work/delivered.seqs") | wc -l)
     echo "emulator: power cuts $cuts, committed $last, delivered $delivered, lost $lost, duplicates $((copies - delivered)), integrity $integrity"
-    [ -n "$last" ] && [ "$last" -gt 0 ] && [ "$lost" = 0 ] && [ "$integrity" = ok ] || { tail -20 "$cache/final.log" >&2; exit 1; }
+    [ -n "$last" ] && [ "$last" -gt 0 ] && [ "$lost" = 0 ] && [ "$integrity" = ok ] || { tail -20 "$work/final.log" >&2; exit 1; }
     exit 0
 fi
 
-log="$cache/console.log"
+log="$work/console.log"
 echo "emulator: booting $kver under qemu (software emulation)"
 started=$(date +%s%N)
 boot "$log" scenarios -net none || true
