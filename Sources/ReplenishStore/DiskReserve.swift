@@ -31,6 +31,14 @@ extension StateStore {
         return Int(info.f_bavail) * Int(info.f_frsize)
     }
 
+    /// Bytes of free pages inside the database (`PRAGMA freelist_count` × `page_size`): room its
+    /// next writes reuse without growing the file, e.g. after an eviction. 0 when unreadable.
+    public var reusableBytes: Int {
+        guard let pages = try? pragma("freelist_count").first.flatMap({ Int($0) }),
+              let size = try? pragma("page_size").first.flatMap({ Int($0) }) else { return 0 }
+        return pages * size
+    }
+
     /// Creates the reserve when it is missing and the disk can spare it with some room left for
     /// the database's next writes; false while it is missing.
     /// The corresponding C function is `posix_fallocate`.

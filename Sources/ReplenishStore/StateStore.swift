@@ -35,7 +35,16 @@ public final class StateStore: Sendable {
         // FULL: in WAL mode, NORMAL may lose the last commits on power loss; a queued report must not.
         try db.execute("PRAGMA synchronous = FULL", operation: "set synchronous")
         try db.execute("PRAGMA foreign_keys = ON", operation: "enable foreign keys")
+        // The write-ahead log checkpointed every 64 pages and cut back to 256 KiB afterwards, not
+        // SQLite's 1000 pages kept at full size: on a small state partition a 4 MiB log could fill
+        // the disk by itself, and a checkpoint on a full disk must fit in the disk reserve
+        // (`reserveBytes`) to get the space back (found by `make torture`'s full-disk scenario).
+        try db.execute("PRAGMA wal_autocheckpoint = \(walCheckpointPages)", operation: "set WAL checkpoint interval")
+        try db.execute("PRAGMA journal_size_limit = \(reserveBytes)", operation: "set WAL size limit")
     }
+
+    /// Pages of write-ahead log between automatic checkpoints: the reserve's worth.
+    static let walCheckpointPages = reserveBytes / 4096
 
     /// Reads the seq counter, every slot's state, and the agent's values, from one snapshot.
     public func loadState() throws(StoreError) -> StoredState {

@@ -10,6 +10,9 @@ struct DatabaseFileTests {
             try store.enqueueOne()
             #expect(try store.pragma("journal_mode") == ["wal"])
             #expect(try store.pragma("synchronous") == ["2"])  // FULL
+            // A small log: checkpointed every 64 pages, cut back to the 256 KiB disk reserve.
+            #expect(try store.pragma("wal_autocheckpoint") == ["64"])
+            #expect(try store.pragma("journal_size_limit") == ["262144"])
             #expect(try store.pragma("user_version") == ["\(Schema.currentVersion)"])
             #expect(try store.integrityCheck() == "ok")
         }
@@ -100,6 +103,26 @@ struct DatabaseFileTests {
                 #expect(error?.code == .schemaVersion)
                 #expect(error?.message.contains(path) == true)
             }
+        }
+    }
+}
+
+@Suite("room inside the database")
+struct ReusableBytesTests {
+    @Test("evicted reports leave free pages that reusableBytes counts, and new reports reuse them")
+    func freePages() throws {
+        try withStore { store, _ in
+            for _ in 0..<40 { _ = try store.enqueueOne(payload: [UInt8](repeating: 7, count: 3000)) }
+            store.checkpoint()
+            #expect(store.reusableBytes == 0)
+            let evicted = try store.commit { tx in try tx.evictOldest(kind: .status, toFitBytes: 0) }
+            #expect(evicted.count == 40)
+            store.checkpoint()
+            let free = store.reusableBytes
+            #expect(free >= 30 * 3000)  // about a page per report
+            for _ in 0..<10 { _ = try store.enqueueOne(payload: [UInt8](repeating: 7, count: 3000)) }
+            store.checkpoint()
+            #expect(store.reusableBytes < free)
         }
     }
 }
