@@ -25,9 +25,15 @@ public enum Daemon {
                         sampleIntervalSeconds: slot.source.sampleIntervalSeconds, start: start)
     }
 
-    /// The clock for a run: real time, or simulated time `timeScale` times faster (simulated sources only).
-    public static func clock(for config: AgentConfig, simulate: Bool, timeScale: Double?) throws -> any AgentClock {
-        guard let timeScale, timeScale != 1 else { return SystemClock() }
+    /// The clock for a run: real time, or simulated time `timeScale` times faster (simulated sources
+    /// only), starting at `origin` (default now; a harness that restarts the daemon passes where the
+    /// previous run's simulated time had got to, so an accelerated month stays one month).
+    public static func clock(for config: AgentConfig, simulate: Bool, timeScale: Double?,
+                             origin: Date? = nil) throws -> any AgentClock {
+        guard let timeScale, timeScale != 1 else {
+            if origin != nil { throw AgentError(.invalidArguments, "--time-origin needs --time-scale") }
+            return SystemClock()
+        }
         guard timeScale > 0, timeScale.isFinite else {
             throw AgentError(.invalidArguments, "--time-scale must be a positive number, got \(timeScale)")
         }
@@ -36,13 +42,13 @@ public enum Daemon {
             throw AgentError(.invalidArguments,
                              "--time-scale needs every source simulated; hardware slots: \(hardware.joined(separator: ", ")) (add --simulate)")
         }
-        return ScaledClock(origin: Date(), scale: timeScale)
+        return ScaledClock(origin: origin ?? Date(), scale: timeScale)
     }
 
     /// Runs until SIGTERM or SIGINT; SIGHUP reloads `configPath`.
     public static func run(config: AgentConfig, configPath: String, simulate: Bool, timeScale: Double?,
-                           logger: Logger) async throws {
-        let clock = try clock(for: config, simulate: simulate, timeScale: timeScale)
+                           timeOrigin: Date? = nil, logger: Logger) async throws {
+        let clock = try clock(for: config, simulate: simulate, timeScale: timeScale, origin: timeOrigin)
         // Simulated time is the simulation's own truth: trust it. Real time is trusted per the kernel or an RTC.
         let trust: (any ClockTrust)? = clock is ScaledClock ? FixedClockTrust(true) : nil
         let start = clock.now()

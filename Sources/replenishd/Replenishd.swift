@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import ReplenishAgent
+import ReplenishCore
 import ReplenishSystemd
 
 @main
@@ -31,8 +32,17 @@ extension Replenishd {
         @Option(name: .long, help: "Simulated seconds per real second (only when every source is simulated).")
         var timeScale: Double?
 
+        @Option(name: .long, help: "With --time-scale: the simulated time to start at (ISO 8601, e.g. 2027-01-01T00:00:00Z; default now).")
+        var timeOrigin: String?
+
         @Flag(name: .long, help: "Log debug messages.")
         var verbose = false
+
+        func validate() throws {
+            if let timeOrigin, Timestamp.parse(timeOrigin) == nil {
+                throw ValidationError("--time-origin: expected an ISO 8601 time such as 2027-01-01T00:00:00Z, got '\(timeOrigin)'")
+            }
+        }
 
         func run() async throws {
             bootstrapLogging(level: verbose ? .debug : .info)
@@ -48,7 +58,7 @@ extension Replenishd {
             }
             do {
                 try await Daemon.run(config: loaded, configPath: config, simulate: simulate, timeScale: timeScale,
-                                     logger: logger)
+                                     timeOrigin: timeOrigin.flatMap { Timestamp.parse($0) }, logger: logger)
             } catch let error as AgentError where [.invalidArguments, .unsupported, .unreadable].contains(error.code) {
                 // Configuration problems found when the config is used (files, permissions, arguments).
                 printErr("replenishd: \(error)")
