@@ -14,7 +14,6 @@ Environment:
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile

@@ -3,17 +3,14 @@
 Everything here talks to processes this benchmark starts itself: a private mosquitto on a free
 loopback port, replenishd and its references. Processes are tracked by pid and stopped by pid.
 """
-import json
 import os
 import pwd
 import re
-import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -44,6 +41,17 @@ def wait_for_port(port, timeout=10.0):
         except OSError:
             time.sleep(0.02)
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+def wait_until(what, condition, timeout, interval=0.1):
+    """Polls `condition` until it holds (True) or `timeout` seconds pass (logged, False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    log(f"timed out after {timeout:.0f} s waiting for {what}")
+    return False
 
 
 def stop(proc, timeout=10.0):

@@ -28,7 +28,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (BUILD_DIR, ROOT, Broker, load_average, log, machine_info, percentile, proc_status,
-                    profile_config, stop, write)
+                    profile_config, stop, wait_until, write)
 
 SIZE = int(os.environ.get("FLEET_SIZE", "200"))
 TIME_SCALE = os.environ.get("FLEET_TIME_SCALE", "60")
@@ -72,16 +72,6 @@ def connections(logfile, prefix):
             if client.startswith(prefix):
                 out.append((int(stamp), client))
     return out
-
-
-def wait_until(what, condition, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.25)
-    log(f"timed out after {timeout:.0f} s waiting for {what}")
-    return False
 
 
 def main():
@@ -221,7 +211,7 @@ def main():
 
 def render(r):
     rc, dl = r["reconnect"], r["delivery"]
-    lines = [f"# replenishd fleet run", "",
+    lines = ["# replenishd fleet run", "",
              f"{r['devices']} devices (coffee-machine profile, `--simulate --time-scale {r['time_scale']}`, a status "
              f"report every {r['every']} simulated, reconnect_min/max {r['reconnect_config'][0]}/{r['reconnect_config'][1]}) against "
              f"one mosquitto {r['machine'].get('mosquitto', '')} with persistence; broker restarted after "
