@@ -8,6 +8,9 @@ public final class StateStore: Sendable {
     /// True when opened with `readOnly: true`; writes are then refused.
     public let isReadOnly: Bool
     private let connection: Mutex<SQLiteConnection>
+    /// An upper bound of the outbox's payload bytes (nil until an eviction check measured them),
+    /// carried from commit to commit; taken only while `connection` is held.
+    private let outboxBytesBound = Mutex<Int?>(nil)
 
     /// Opens the database at `path`. A writer creates the file if needed, switches it to WAL,
     /// and brings its schema up to date; a reader (`readOnly: true`) changes nothing and can
@@ -75,9 +78,11 @@ public final class StateStore: Sendable {
             // timeout instead of failing halfway through the body.
             try db.execute("BEGIN IMMEDIATE", operation: "begin transaction")
             do {
-                var transaction = StoreTransaction(db: db)
+                var transaction = StoreTransaction(db: db, outboxBytesBound: outboxBytesBound.withLock { $0 })
                 let result = try body(&transaction)
                 try db.execute("COMMIT", operation: "commit transaction")
+                let bound = transaction.outboxBytesBoundAfter
+                outboxBytesBound.withLock { $0 = bound }
                 return result
             } catch {
                 db.rollbackIfActive()
@@ -111,6 +116,27 @@ public final class StateStore: Sendable {
         try connection.withLock { db throws(StoreError) in
             _ = try db.execute("DELETE FROM outbox WHERE seq = ?1", [try .seq(seq, operation: operation, path: db.path)],
                            operation: operation)
+        }
+    }
+
+    /// Deletes the messages with `seqs`, acknowledged by the broker, in one transaction: one
+    /// write of the log for a batch of PUBACKs instead of one each. Seqs already gone are skipped.
+    public func acknowledge(seqs: [UInt64]) throws(StoreError) {
+        guard !seqs.isEmpty else { return }
+        let operation = "acknowledge \(seqs.count) seqs"
+        try refuseIfReadOnly(operation)
+        try connection.withLock { db throws(StoreError) in
+            try db.execute("BEGIN IMMEDIATE", operation: operation)
+            do throws(StoreError) {
+                for seq in seqs {
+                    _ = try db.execute("DELETE FROM outbox WHERE seq = ?1", [try .seq(seq, operation: operation, path: db.path)],
+                                       operation: operation)
+                }
+                try db.execute("COMMIT", operation: operation)
+            } catch {
+                db.rollbackIfActive()
+                throw error
+            }
         }
     }
 

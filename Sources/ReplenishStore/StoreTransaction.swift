@@ -1,10 +1,21 @@
 /// The work of one transaction; valid only inside `StateStore.commit`, which is why it cannot be copied.
 public struct StoreTransaction: ~Copyable {
     private let db: SQLiteConnection
+    /// An upper bound of the outbox's payload bytes when the transaction began (nil: unknown).
+    private let outboxBytesBound: Int?
+    /// The outbox's exact payload bytes as an eviction in this transaction left them.
+    private(set) var exactOutboxBytes: Int?
+    /// Payload bytes queued in this transaction since the bound (or the exact figure) was known.
+    private(set) var addedBytes = 0
 
-    init(db: SQLiteConnection) {
+    init(db: SQLiteConnection, outboxBytesBound: Int? = nil) {
         self.db = db
+        self.outboxBytesBound = outboxBytesBound
     }
+
+    /// An upper bound of the outbox's payload bytes as this transaction leaves them, for the next
+    /// one: deletes only lower the true figure, so a bound stays a bound without counting them.
+    var outboxBytesBoundAfter: Int? { (exactOutboxBytes ?? outboxBytesBound).map { $0 + addedBytes } }
 
     /// Issues the next seq: strictly increasing and persisted with the transaction, so a seq is
     /// never reused, even after its outbox row was acknowledged and deleted.
@@ -62,6 +73,7 @@ public struct StoreTransaction: ~Copyable {
         guard inserted == 1 else {
             throw StoreError(.invalidValue, operation: operation, path: db.path, reason: "seq \(seq) was never issued")
         }
+        addedBytes += payload.count
     }
 
     /// Deletes the oldest messages of `kind` until the outbox's payload bytes are at most
@@ -70,6 +82,9 @@ public struct StoreTransaction: ~Copyable {
     /// reports first; `sparing` keeps the report just queued, which supersedes the others.
     public mutating func evictOldest(kind: MessageKind, toFitBytes maxBytes: Int, sparing: UInt64? = nil)
         throws(StoreError) -> [UInt64] {
+        // Nothing can be over the bound while the outbox's upper bound is within it: no scan of
+        // the outbox on every report of a device that is delivering.
+        if let bound = outboxBytesBoundAfter, bound <= maxBytes { return [] }
         // A row goes when the bytes of its kind queued before it are still short of the excess,
         // i.e. deleting the rows up to and including it is needed to get under the bound.
         let operation = "evict \(kind.rawValue) messages to fit \(maxBytes) bytes"
@@ -86,6 +101,10 @@ public struct StoreTransaction: ~Copyable {
             [.text(kind.rawValue), .integer(Int64(maxBytes)), .integer(sparing.map { Int64(clamping: $0) } ?? -1)],
             operation: operation
         ) { row throws(StoreError) in evicted.append(try row.seq(0, operation: operation)) }
+        var total: Int64 = 0
+        try db.query("SELECT total(length(payload)) FROM outbox", operation: operation) { total = Int64($0.double(0)) }
+        exactOutboxBytes = Int(total)
+        addedBytes = 0
         return evicted.sorted()
     }
 }

@@ -49,6 +49,18 @@ struct OutboxTests {
         }
     }
 
+    @Test("a batch of acknowledgements deletes exactly those rows, skips the missing, and empty is a no-op")
+    func acknowledgeBatch() throws {
+        try withStore { store, _ in
+            for _ in 1...6 { try store.enqueueOne() }
+            try store.acknowledge(seqs: [5, 2, 99, 3])
+            #expect(try store.pending(limit: 10).map(\.seq) == [1, 4, 6])
+            try store.acknowledge(seqs: [])
+            try store.acknowledge(seqs: [2, 6])
+            #expect(try store.pending(limit: 10).map(\.seq) == [1, 4])
+        }
+    }
+
     @Test("outboxStats counts messages, sums payload bytes and reports the oldest")
     func stats() throws {
         try withStore { store, _ in
@@ -97,6 +109,39 @@ struct OutboxTests {
             }
             #expect(deleted == [1, 3])
             #expect(try store.pending(limit: 10).map(\.seq) == [2, 4, 5])
+        }
+    }
+
+    @Test("the eviction check skips its scan while the outbox is surely within the bound, and still evicts once it is not")
+    func evictAfterSkips() throws {
+        try withStore { store, _ in
+            let report = [UInt8](repeating: 1, count: 100)
+            // Each commit queues a report and checks the 1000-byte bound, as the daemon does.
+            func queueChecked() throws -> [UInt64] {
+                try store.commit { tx in
+                    let seq = try tx.nextSeq()
+                    try tx.enqueue(seq: seq, topic: "t", kind: .status, payload: report, createdAt: 0)
+                    return try tx.evictOldest(kind: .status, toFitBytes: 1000, sparing: seq)
+                }
+            }
+            for _ in 1...10 { #expect(try queueChecked().isEmpty) }  // 1000 bytes: at the bound
+            #expect(try queueChecked() == [1])                       // 1100: over it
+            // Deliveries lower the real figure; the bound stays an upper bound and nothing is lost.
+            try store.acknowledge(seqs: [2, 3, 4])
+            for _ in 1...3 { #expect(try queueChecked().isEmpty) }
+            #expect(try queueChecked() == [5])
+            #expect(try store.outboxStats().bytes == 1000)
+            // A rolled-back commit leaves the bound as it was.
+            #expect(throws: DeliberateFailure.self) {
+                try store.commit { tx in
+                    let seq = try tx.nextSeq()
+                    try tx.enqueue(seq: seq, topic: "t", kind: .status, payload: report, createdAt: 0)
+                    _ = try tx.evictOldest(kind: .status, toFitBytes: 1000, sparing: seq)
+                    throw DeliberateFailure()
+                }
+            }
+            #expect(try queueChecked() == [6])
+            #expect(try store.outboxStats().bytes == 1000)
         }
     }
 }

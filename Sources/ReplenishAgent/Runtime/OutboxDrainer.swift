@@ -23,6 +23,10 @@ public struct DeliveryStats: Sendable, Equatable {
 /// Publishes outbox rows oldest first at QoS 1 with a bounded in-flight window, and deletes a
 /// row only when its PUBACK arrives. After a reconnect it starts again from the oldest row, so
 /// nothing unacknowledged is left behind.
+///
+/// PUBACKs are settled in batches (group commit): a flusher task deletes every seq acknowledged
+/// since its last transaction in one transaction, so a synchronous=FULL write of the log is paid
+/// per batch, not per message. Until its batch commits, an acknowledged row is not published again.
 final class OutboxDrainer: Sendable {
     private let store: StateStore
     private let queue: BlockingQueue
@@ -33,6 +37,13 @@ final class OutboxDrainer: Sendable {
     private let birth: (topic: String, payload: [UInt8])?
     private let liveness: LoopLiveness
     let stats = Mutex(DeliveryStats())
+    /// Acknowledged seqs: those waiting for the flusher, and every one not yet deleted.
+    private let acknowledged = Mutex(Acknowledged())
+
+    private struct Acknowledged {
+        var waiting: [UInt64] = []
+        var unsettled: Set<UInt64> = []
+    }
 
     init(store: StateStore, queue: BlockingQueue, client: MQTTClient, window: Int,
          birth: (topic: String, payload: [UInt8])? = nil, liveness: LoopLiveness = LoopLiveness(), logger: Logger) {
@@ -54,7 +65,18 @@ final class OutboxDrainer: Sendable {
     }
 
     func run(inputs: AsyncStream<DrainerInput>) async {
+        // The flusher: woken after PUBACKs (wake-ups coalesce while it writes), it settles all
+        // that arrived meanwhile. It finishes its last batch before `run` returns.
+        let (wakeUps, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let flusher = Task { for await _ in wakeUps { await settleAcknowledged() } }
         var flight = Flight()
+        await handle(inputs, &flight, wake: wake)
+        wake.finish()
+        await flusher.value
+    }
+
+    private func handle(_ inputs: AsyncStream<DrainerInput>, _ flight: inout Flight,
+                        wake: AsyncStream<Void>.Continuation) async {
         for await input in inputs {
             liveness.begin("transport")
             defer { liveness.end("transport") }
@@ -91,17 +113,14 @@ final class OutboxDrainer: Sendable {
                 guard flight.connection == connection, let seq = flight.inflight.removeValue(forKey: messageID) else {
                     continue
                 }
-                do {
-                    try await queue.run { [store] in try store.acknowledge(seq: seq) }
-                    stats.withLock {
-                        $0.delivered += 1
-                        $0.lastAcknowledgedSeq = max($0.lastAcknowledgedSeq, seq)
-                    }
-                } catch {
-                    // The row stays and goes out again after the next reconnect; the cloud drops the copy by messageId.
-                    logger.error("could not delete an acknowledged row", metadata: ["seq": "\(seq)", "error": "\(error)"])
+                acknowledged.withLock {
+                    $0.waiting.append(seq)
+                    $0.unsettled.insert(seq)
                 }
-                await fill(&flight)
+                wake.yield()
+                // Refill at half a window, half a window of rows in one read, rather than a read
+                // for every PUBACK; new rows still go out at once (`.outboxChanged`).
+                if flight.inflight.count <= window / 2 { await fill(&flight) }
 
             case .transport(.message):
                 break  // commands go to the ledger keeper, not here
@@ -110,6 +129,26 @@ final class OutboxDrainer: Sendable {
                 await fill(&flight)
             }
         }
+    }
+
+    /// Deletes every acknowledged seq that waits, in one transaction, then counts them delivered.
+    private func settleAcknowledged() async {
+        let batch = acknowledged.withLock { a in
+            defer { a.waiting.removeAll(keepingCapacity: true) }
+            return a.waiting
+        }
+        guard !batch.isEmpty else { return }
+        do {
+            try await queue.run { [store] in try store.acknowledge(seqs: batch) }
+            stats.withLock {
+                $0.delivered += UInt64(batch.count)
+                $0.lastAcknowledgedSeq = max($0.lastAcknowledgedSeq, batch.max() ?? 0)
+            }
+        } catch {
+            // The rows stay and go out again after the next reconnect; the cloud drops the copies by messageId.
+            logger.error("could not delete acknowledged rows", metadata: ["seqs": "\(batch.count)", "error": "\(error)"])
+        }
+        acknowledged.withLock { $0.unsettled.subtract(batch) }
     }
 
     /// Tops the in-flight window up from the outbox.
@@ -125,7 +164,13 @@ final class OutboxDrainer: Sendable {
                 return
             }
             if rows.isEmpty { return }
+            let unsettled = acknowledged.withLock { $0.unsettled }
             for row in rows {
+                // Acknowledged on an earlier connection, its delete still to commit: not again.
+                if unsettled.contains(row.seq) {
+                    flight.cursor = row.seq
+                    continue
+                }
                 do {
                     let sent = try client.publish(topic: row.topic, payload: row.payload, qos: 1, retain: false)
                     guard sent.connection == connection else {
