@@ -83,10 +83,11 @@ check-gpiod2:
 	Hardware/gpiod2/check.sh
 
 # The emulated board (Hardware/emulator): the release build against Debian's kernel under qemu,
-# with gpio-sim and i2c-stub for sensors, then a short power-cut series. Installs qemu, the
-# kernel and its sources on first run.
+# with gpio-sim and i2c-stub for sensors; then simulated days (qemu's clock skipping idle time)
+# and a short power-cut series. Installs qemu, the kernel and its sources on first run.
 test-emulator: release
 	Hardware/emulator/run.sh
+	Hardware/emulator/run.sh --days
 	Hardware/emulator/run.sh --powercut 3
 
 # The power-cut series: qemu killed POWERCUTS times at random moments with the guest's state on

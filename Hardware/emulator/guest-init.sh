@@ -12,14 +12,62 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /state
 arg() { tr ' ' '\n' < /proc/cmdline | sed -n "s/^emu\.$1=//p"; }
 mode=$(arg mode)
+# Big-endian registers (ADS1115, MAX17048) go byte-swapped into i2c-stub's SMBus words.
+swapped() { echo $(( ($1 & 0xff) << 8 | ($1 >> 8 & 0xff) )); }
+adc() {  # millivolts at the ADS1115's AIN0, ±4.096 V full scale: 8 LSB per mV
+    i2cset -y 0 0x48 0x00 "$(swapped $(( $1 * 8 )))" w
+}
+gauge() {  # percent in the MAX17048's SOC register: 1/256 % per LSB
+    i2cset -y 0 0x36 0x04 "$(swapped $(( $1 * 256 )))" w
+}
+net_up() {  # virtio-net on qemu's user network: the host is 10.0.2.2
+    for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net; do
+        insmod /modules/$m.ko
+    done
+    ip link set lo up
+    ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0
+}
+
+if [ "$mode" = days ]; then
+    # Simulated days (run.sh --days): qemu's clock runs from instruction counts and skips idle
+    # time, so the guest lives through days in seconds. Day 0 is the boot day (from 22:00); at
+    # noon of days 1-3 the water level drops 200 mL; the host checks the daily reports.
+    net_up
+    insmod /modules/i2c-dev.ko
+    insmod /modules/i2c-stub.ko chip_addr=0x48
+    level=1500
+    adc $level
+    sed "s/BROKER/$(arg broker)/" /etc/replenishd-days.yaml > /tmp/replenishd.yaml
+    replenishd run --config /tmp/replenishd.yaml > /tmp/daemon.log 2>&1 &
+    DAEMON=$!
+    first=$(( $(date +%s) / 86400 ))
+    sleep_until() { local left=$(( $1 - $(date +%s) )); [ $left -le 0 ] || sleep $left; }
+    echo "DAYS boot $(date -u +%FT%TZ) level $level"
+    for day in 1 2 3; do
+        sleep_until $(( (first + day) * 86400 + 43200 ))
+        level=$(( level - 200 ))
+        adc $level
+        echo "DAYS $(date -u +%FT%TZ) level $level"
+    done
+    # Past the next 03:00 daily report, and until the outbox is empty.
+    sleep_until $(( (first + 4) * 86400 + 3 * 3600 + 1800 ))
+    i=0
+    while [ "$(sqlite3 /state/state.db 'SELECT count(*) FROM outbox' 2>/dev/null)" != 0 ] && [ $i -lt 600 ]; do
+        sleep 1; i=$((i + 1))
+    done
+    kill -TERM $DAEMON; wait $DAEMON
+    echo "DAYS done $(date -u +%FT%TZ) outbox $(sqlite3 /state/state.db 'SELECT count(*) FROM outbox')"
+    tail -5 /tmp/daemon.log
+    poweroff -f
+fi
+
 if [ "$mode" = powercut ] || [ "$mode" = final ]; then
     # The power-cut series (run.sh --powercut): the state on a virtio disk that qemu's kill cuts
     # mid-write, the broker on the host. `final` drains the outbox and reports the database.
-    for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk failover \
-             net_failover virtio_net crc32c_generic crc16 mbcache jbd2 ext4; do insmod /modules/$m.ko; done
+    net_up
+    for m in virtio_blk crc32c_generic crc16 mbcache jbd2 ext4; do insmod /modules/$m.ko; done
     i=0; while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
     mount -t ext4 /dev/vda /state || { echo "POWERCUT mount failed: $(ls /dev | tr '\n' ' ')"; poweroff -f; }
-    ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0
     sed "s/BROKER/$(arg broker)/" /etc/replenishd-powercut.yaml > /tmp/replenishd.yaml
     echo "POWERCUT state mounted, starting the daemon at $(cut -d' ' -f1 /proc/uptime) s"
     replenishd run --config /tmp/replenishd.yaml --simulate --time-scale 600 > /tmp/daemon.log 2>&1 &
@@ -70,14 +118,6 @@ for n in 5 6 13 18; do pull $n pull-up; done
 pull 17 pull-down
 pull 27 pull-down
 i2cset -y 0 0x40 0x00 1000 w
-# Big-endian registers (ADS1115, MAX17048) go byte-swapped into i2c-stub's SMBus words.
-swapped() { echo $(( ($1 & 0xff) << 8 | ($1 >> 8 & 0xff) )); }
-adc() {  # millivolts at the ADS1115's AIN0, ±4.096 V full scale: 8 LSB per mV
-    i2cset -y 0 0x48 0x00 "$(swapped $(( $1 * 8 )))" w
-}
-gauge() {  # percent in the MAX17048's SOC register: 1/256 % per LSB
-    i2cset -y 0 0x36 0x04 "$(swapped $(( $1 * 256 )))" w
-}
 adc 1800
 gauge 80
 

@@ -7,11 +7,15 @@
 # the broker on the host, qemu killed (a real power cut for the guest) N times at random moments
 # while reports are being written, then a last boot that drains the outbox and checks the
 # database: integrity_check must pass and every committed seq must have reached the broker.
-# usage: run.sh [--powercut N] [BINARY]   (default .build/release/replenishd; `make` builds it)
+# With --days it lives through simulated days instead: qemu's clock driven by instruction counts
+# and jumping over idle time (-icount sleep=off), an ADS1115 water level falling 200 mL a day, the
+# broker on the host; the daily reports must show the daily average and the run-out date.
+# usage: run.sh [--powercut N | --days] [BINARY]   (default .build/release/replenishd; `make` builds it)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-cuts=0
+cuts=0 days=0
 if [ "${1:-}" = --powercut ]; then cuts=$2; shift 2; fi
+if [ "${1:-}" = --days ]; then days=1; shift; fi
 binary=${1:-$top/.build/release/replenishd}
 cache="$top/.build/emulator"
 sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
@@ -42,7 +46,7 @@ fi
 # The initramfs: busybox, the programs and every library they load, the modules, config, init.
 # Each mode has its own work directory, so a long power-cut series and the scenarios can run
 # side by side.
-work="$cache/$([ "$cuts" -gt 0 ] && echo "powercut-$cuts" || echo scenarios)"
+work="$cache/$([ "$cuts" -gt 0 ] && echo "powercut-$cuts" || { [ "$days" = 1 ] && echo days; } || echo scenarios)"
 mkdir -p "$work"
 root="$work/root"
 rm -rf "$root" && mkdir -p "$root"/{bin,etc,modules,usr/bin,usr/sbin}
@@ -50,6 +54,7 @@ cp /bin/busybox "$root/bin/busybox"
 install -m 0755 "$top/Hardware/emulator/guest-init.sh" "$root/init"
 cp "$top/Hardware/emulator/replenishd-emu.yaml" "$root/etc/replenishd.yaml"
 cp "$top/Hardware/emulator/replenishd-powercut.yaml" "$root/etc/replenishd-powercut.yaml"
+cp "$top/Hardware/emulator/replenishd-days.yaml" "$root/etc/replenishd-days.yaml"
 cp "$binary" "$root/usr/bin/replenishd"
 for program in /usr/sbin/mosquitto /usr/bin/mosquitto_sub /usr/bin/mosquitto_pub /usr/sbin/i2cset /usr/sbin/i2cget /usr/bin/gpiomon /usr/bin/gpioinfo /usr/bin/sqlite3; do
     cp "$program" "$root$program"
@@ -77,25 +82,43 @@ boot() {  # log mode [qemu arguments...]
 }
 extra=""
 
-if [ "$cuts" -gt 0 ]; then
-    disk="$work/state.img"
-    rm -f "$disk" && truncate -s 64M "$disk" && mkfs.ext4 -q -F -O ^metadata_csum,^64bit "$disk"
+host_broker() {  # a mosquitto on the host and a persistent-session subscriber recording $1
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" > "$work/host-mosquitto.conf"
     mosquitto -c "$work/host-mosquitto.conf" > "$work/host-mosquitto.log" 2>&1 &
     broker=$!
     sleep 0.5
-    mosquitto_sub -p "$port" -c -i powercut-cloud -q 1 -t 'replenish/v1/pc/#' -v > "$work/delivered.log" &
+    mosquitto_sub -p "$port" -c -i "$1-cloud" -q 1 -t "replenish/v1/$1/#" -v > "$work/delivered.log" &
     subscriber=$!
     trap 'kill $subscriber $broker 2>/dev/null || true' EXIT
     extra="emu.broker=10.0.2.2:$port"
+}
+
+if [ "$days" = 1 ]; then
+    host_broker days
+    started=$(date +%s%N)
+    # shift=0: a nanosecond of guest time per instruction; sleep=off: idle time is skipped.
+    boot "$work/console.log" days -icount shift=0,sleep=off -rtc base=2027-03-01T22:00:00,clock=vm \
+        -netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile= || true
+    elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
+    sleep 1
+    tr -d '\r' < "$work/console.log" | grep '^DAYS' || true
+    echo "emulator: simulated days in ${elapsed} ms"
+    python3 "$top/Hardware/emulator/check-days.py" "$work/delivered.log" || { tail -30 "$work/console.log" >&2; exit 1; }
+    exit 0
+fi
+
+if [ "$cuts" -gt 0 ]; then
+    disk="$work/state.img"
+    rm -f "$disk" && truncate -s 64M "$disk" && mkfs.ext4 -q -F -O ^metadata_csum,^64bit "$disk"
+    host_broker pc
     net=(-drive "file=$disk,format=raw,if=virtio,cache=writeback" -netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile=)
     seed=${POWERCUT_SEED:-$RANDOM}
     RANDOM=$seed
     echo "emulator: $cuts power cuts, seed $seed (replay with POWERCUT_SEED=$seed)"
     for i in $(seq 1 "$cuts"); do
         rm -f "$work/qemu.pid"
-        boot "$work/cut-$i.log" powercut "${net[@]}" &
+        boot "$work/cut-$i.log" powercut "${net[@]}" 2>/dev/null &
         qemu=$!
         # Boot to the daemon's first commit takes 10-25 s here; then it commits a report a
         # second. Cut at a random moment after that.
