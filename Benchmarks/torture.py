@@ -122,8 +122,16 @@ class Daemon:
 
 
 def drain(daemon, db, args, timeout=120):
-    """A clean run until the outbox is empty, then SIGTERM."""
+    """A clean run, connected, until the outbox is empty; then SIGTERM."""
+    seen = os.path.getsize(daemon.logfile) if os.path.exists(daemon.logfile) else 0
+
+    def connected():
+        with open(daemon.logfile, errors="replace") as f:
+            f.seek(seen)
+            return "broker connected" in f.read()
+
     daemon.start(*args)
+    wait_until("the daemon to connect", connected, timeout)
     wait_until("an empty outbox", lambda: outbox_count(db) == 0, timeout)
     return daemon.stop()
 
