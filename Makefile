@@ -83,12 +83,16 @@ check-gpiod2:
 	Hardware/gpiod2/check.sh
 
 # The emulated board (Hardware/emulator): the release build against Debian's kernel under qemu,
-# with gpio-sim and i2c-stub for sensors; then simulated days (qemu's clock skipping idle time)
-# and a short power-cut series. Installs qemu, the kernel and its sources on first run.
+# with gpio-sim and i2c-stub for sensors, then a short power-cut series; beside them, on the
+# other core, the simulated days (qemu's clock skipping idle time; its log is printed after).
+# Installs qemu, the kernel and its sources on first run.
 test-emulator: release
-	Hardware/emulator/run.sh
-	Hardware/emulator/run.sh --days
-	Hardware/emulator/run.sh --powercut 3
+	Hardware/emulator/run.sh --prepare
+	@Hardware/emulator/run.sh --days > .build/emulator-days.log 2>&1 & days=$$!; \
+	 Hardware/emulator/run.sh && Hardware/emulator/run.sh --powercut 3; board=$$?; \
+	 wait $$days; simulated=$$?; \
+	 echo "--- simulated days"; cat .build/emulator-days.log; \
+	 [ $$board = 0 ] && [ $$simulated = 0 ]
 
 # The power-cut series: qemu killed POWERCUTS times at random moments with the guest's state on
 # a virtio disk and the broker on the host; then integrity_check and every committed seq delivered.

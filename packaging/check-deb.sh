@@ -7,6 +7,10 @@
 set -euo pipefail
 deb=$1
 fail() { echo "check-deb: $*" >&2; exit 1; }
+# Any other failing command says where it stopped (a bare exit status says nothing in CI's log).
+trap 'echo "check-deb: line $LINENO failed with status $?: $BASH_COMMAND" >&2' ERR
+# No `command | grep -q`: grep -q leaves at the first match and the writer can die of SIGPIPE,
+# which pipefail turns into a failure. Outputs are captured first and searched as here-strings.
 
 info=$(dpkg-deb -I "$deb")
 contents=$(dpkg-deb -c "$deb")
@@ -17,9 +21,9 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Package)" = replenishd ] || fail "Package is $(field Package)"
 [ "$(field Architecture)" = "$(dpkg --print-architecture)" ] || fail "Architecture is $(field Architecture)"
 for dep in libc6 libmosquitto1 libgpiod2 libsqlite3-0 libsystemd0; do
-    field Depends | grep -q "$dep" || fail "Depends lacks $dep: $(field Depends)"
+    grep -q "$dep" <<< "$(field Depends)" || fail "Depends lacks $dep: $(field Depends)"
 done
-echo "$info" | grep -Eq ' conffiles +$' || fail "no conffiles member"
+grep -Eq ' conffiles +$' <<< "$info" || fail "no conffiles member"
 
 # path, mode: every one present, owned by root, with exactly this mode.
 expect() {
@@ -54,7 +58,8 @@ for script in postinst prerm postrm; do
     sh -n "$scratch/control/$script" || fail "$script does not parse"
 done
 binary="$scratch/root/usr/bin/replenishd"
-if ldd "$binary" | grep -q libswift; then fail "the binary links the Swift runtime: $(ldd "$binary" | grep libswift)"; fi
+linkage=$(ldd "$binary")
+if grep -q libswift <<< "$linkage"; then fail "the binary links the Swift runtime: $(grep libswift <<< "$linkage")"; fi
 # Every library the binary links comes from a package in Depends, so a new link dependency
 # cannot ship undeclared.
 depends=$(field Depends | tr ',' '\n' | awk '{print $1}') linked=
@@ -63,17 +68,17 @@ for lib in $(objdump -p "$binary" | awk '$1 == "NEEDED" {print $2}'); do
     [ -n "$path" ] || fail "$lib: not found by ldconfig"
     package=$(dpkg -S "$path" 2>/dev/null || dpkg -S "$(readlink -f "$path")") || fail "$lib: no package owns $path"
     package=${package%%:*}
-    echo "$depends" | grep -qx "$package" || fail "$lib comes from $package, which Depends does not list"
+    grep -qx "$package" <<< "$depends" || fail "$lib comes from $package, which Depends does not list"
     linked="$linked $lib ($package)"
 done
 echo "check-deb: links$linked"
-"$binary" --version | grep -q "$(field Version)" || fail "--version does not say $(field Version)"
+grep -q "$(field Version)" <<< "$("$binary" --version)" || fail "--version does not say $(field Version)"
 "$binary" check --config "$scratch/root/etc/replenishd/replenishd.yaml" || fail "the default config does not pass check"
 for profile in "$scratch"/root/usr/share/replenishd/profiles/*.yaml; do "$binary" check --config "$profile" >/dev/null; done
 man=$(zcat "$scratch/root/usr/share/man/man1/replenishd.1.gz")
-echo "$man" | grep -q '^\.Dt REPLENISHD 1' || fail "the man page has no .Dt header"
+grep -q '^\.Dt REPLENISHD 1' <<< "$man" || fail "the man page has no .Dt header"
 for command in run check probe status demo version; do
-    echo "$man" | grep -qx "\.It Em $command" || fail "the man page does not describe '$command'"
+    grep -qx "\.It Em $command" <<< "$man" || fail "the man page does not describe '$command'"
 done
 grep -q complete "$scratch/root/usr/share/bash-completion/completions/replenishd" || fail "empty bash completion"
 size=$(field Installed-Size)
@@ -84,8 +89,8 @@ if [ "$(id -u)" = 0 ] && [ "${CHECK_DEB_INSTALL:-1}" != 0 ]; then
     # Installed twice: the second run takes the upgrade path of the maintainer scripts.
     dpkg -i "$deb"
     dpkg -i "$deb"
-    id replenishd | grep -q gpio || fail "the service user is not in group gpio: $(id replenishd)"
-    id replenishd | grep -q i2c || fail "the service user is not in group i2c: $(id replenishd)"
+    grep -q gpio <<< "$(id replenishd)" || fail "the service user is not in group gpio: $(id replenishd)"
+    grep -q i2c <<< "$(id replenishd)" || fail "the service user is not in group i2c: $(id replenishd)"
     [ "$(stat -c %U:%a /var/lib/replenishd)" = replenishd:750 ] || fail "/var/lib/replenishd is $(stat -c %U:%a /var/lib/replenishd)"
     replenishd check --config /etc/replenishd/replenishd.yaml
     verify=$(systemd-analyze verify /lib/systemd/system/replenishd.service 2>&1) || fail "systemd-analyze verify: $verify"

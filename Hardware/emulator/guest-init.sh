@@ -30,8 +30,8 @@ net_up() {  # virtio-net on qemu's user network: the host is 10.0.2.2
 
 if [ "$mode" = days ]; then
     # Simulated days (run.sh --days): qemu's clock runs from instruction counts and skips idle
-    # time, so the guest lives through days in seconds. Day 0 is the boot day (from 22:00); at
-    # noon of days 1-3 the water level drops 200 mL; the host checks the daily reports.
+    # time, so the guest lives through days in seconds. Day 0 is the boot day (from 23:00); at
+    # noon of days 1 and 2 the water level drops 200 mL; the host checks the daily reports.
     net_up
     insmod /modules/i2c-dev.ko
     insmod /modules/i2c-stub.ko chip_addr=0x48
@@ -43,14 +43,14 @@ if [ "$mode" = days ]; then
     first=$(( $(date +%s) / 86400 ))
     sleep_until() { local left=$(( $1 - $(date +%s) )); [ $left -le 0 ] || sleep $left; }
     echo "DAYS boot $(date -u +%FT%TZ) level $level"
-    for day in 1 2 3; do
+    for day in 1 2; do
         sleep_until $(( (first + day) * 86400 + 43200 ))
         level=$(( level - 200 ))
         adc $level
         echo "DAYS $(date -u +%FT%TZ) level $level"
     done
     # Past the next 03:00 daily report, and until the outbox is empty.
-    sleep_until $(( (first + 4) * 86400 + 3 * 3600 + 1800 ))
+    sleep_until $(( (first + 3) * 86400 + 3 * 3600 + 600 ))
     i=0
     while [ "$(sqlite3 /state/state.db 'SELECT count(*) FROM outbox' 2>/dev/null)" != 0 ] && [ $i -lt 600 ]; do
         sleep 1; i=$((i + 1))

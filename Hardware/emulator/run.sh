@@ -10,10 +10,13 @@
 # With --days it lives through simulated days instead: qemu's clock driven by instruction counts
 # and jumping over idle time (-icount sleep=off), an ADS1115 water level falling 200 mL a day, the
 # broker on the host; the daily reports must show the daily average and the run-out date.
-# usage: run.sh [--powercut N | --days] [BINARY]   (default .build/release/replenishd; `make` builds it)
+# With --prepare it only installs what is missing and builds the modules, so that runs started
+# side by side afterwards do not race for apt or the module cache.
+# usage: run.sh [--prepare | --powercut N | --days] [BINARY]   (default .build/release/replenishd)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-cuts=0 days=0
+cuts=0 days=0 prepare=0
+if [ "${1:-}" = --prepare ]; then prepare=1; shift; fi
 if [ "${1:-}" = --powercut ]; then cuts=$2; shift 2; fi
 if [ "${1:-}" = --days ]; then days=1; shift; fi
 binary=${1:-$top/.build/release/replenishd}
@@ -41,6 +44,7 @@ if [ ! -f "$modules/gpio-sim.ko" ] || [ ! -f "$modules/i2c-stub.ko" ] \
     mkdir -p "$modules"
     "$top/Hardware/emulator/build-module.sh" "$kver" "$modules"
 fi
+[ "$prepare" = 0 ] || exit 0
 [ -x "$binary" ] || { echo "emulator: no replenishd binary at $binary (make release)" >&2; exit 1; }
 
 # The initramfs: busybox, the programs and every library they load, the modules, config, init.
@@ -98,7 +102,7 @@ if [ "$days" = 1 ]; then
     host_broker days
     started=$(date +%s%N)
     # shift=0: a nanosecond of guest time per instruction; sleep=off: idle time is skipped.
-    boot "$work/console.log" days -icount shift=0,sleep=off -rtc base=2027-03-01T22:00:00,clock=vm \
+    boot "$work/console.log" days -icount shift=0,sleep=off -rtc base=2027-03-01T23:00:00,clock=vm \
         -netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile= || true
     elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
     sleep 1
