@@ -21,7 +21,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (BUILD_DIR, free_port, MiB, ROOT, Broker, NotifySocket, thread_times, thread_delta, cpu_ticks, CLK_TCK, load_average,
+from common import (BUILD_DIR, free_port, MiB, ROOT, sql, Broker, NotifySocket, thread_times, thread_delta, cpu_ticks, CLK_TCK, load_average,
                     log, machine_info, median, percentile, proc_status, profile_config, stop, write)
 
 IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "60"))
@@ -198,9 +198,6 @@ UPDATE seq_counter SET last_seq = last_seq + {count} WHERE id = 1;
 COMMIT;
 """
 
-
-def sql(db, statement):
-    return subprocess.run(["sqlite3", db, statement], capture_output=True, text=True, check=True).stdout.strip()
 
 
 def fill_with_daemon(tmp, seconds_max=20, reports=QUEUE_REPORTS):

@@ -54,6 +54,26 @@ def wait_until(what, condition, timeout, interval=0.1):
     return False
 
 
+def release_binary(*candidates):
+    """The first of `candidates` (paths, None skipped) that exists, else the static release build,
+    built here if missing."""
+    for path in candidates:
+        if path and os.path.exists(path):
+            return path
+    built = os.path.join(ROOT, ".build", "release", "replenishd")
+    if not os.path.exists(built):
+        subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib"], cwd=ROOT, check=True)
+    return built
+
+
+def sql(db, query):
+    """One query through the sqlite3 CLI (waiting up to 5 s for a daemon's write lock); its output."""
+    r = subprocess.run(["sqlite3", "-cmd", ".timeout 5000", db, query], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"sqlite3 {db}: {r.stderr.strip()}")
+    return r.stdout.strip()
+
+
 def stop(proc, timeout=10.0):
     """SIGTERM one process we started, then SIGKILL if it does not go."""
     if proc is None or proc.poll() is not None:

@@ -28,7 +28,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (BUILD_DIR, ROOT, Broker, load_average, log, machine_info, percentile, proc_status,
-                    profile_config, stop, wait_until, write)
+                    profile_config, release_binary, stop, wait_until, write)
 
 SIZE = int(os.environ.get("FLEET_SIZE", "200"))
 TIME_SCALE = os.environ.get("FLEET_TIME_SCALE", "60")
@@ -44,12 +44,7 @@ PER_DEVICE_MIB = 40
 
 
 def binary():
-    for path in (os.environ.get("FLEET_BINARY"), os.path.join(BUILD_DIR, "replenishd-static"),
-                 os.path.join(ROOT, ".build", "release", "replenishd")):
-        if path and os.path.exists(path):
-            return path
-    subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib"], cwd=ROOT, check=True)
-    return os.path.join(ROOT, ".build", "release", "replenishd")
+    return release_binary(os.environ.get("FLEET_BINARY"), os.path.join(BUILD_DIR, "replenishd-static"))
 
 
 def mem_available_mib():

@@ -36,7 +36,8 @@ import time
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import ROOT, Broker, free_port, log, machine_info, profile_config, stop, wait_until, write
+from common import (ROOT, Broker, free_port, log, machine_info, profile_config, release_binary, sql, stop,
+                    wait_until, write)
 
 KILLS = int(os.environ.get("TORTURE_KILLS", "100"))
 RESTARTS = int(os.environ.get("TORTURE_RESTARTS", "50"))
@@ -45,20 +46,6 @@ RESULTS = os.environ.get("TORTURE_RESULTS", os.path.join(ROOT, "Benchmarks", "re
 SCENARIOS = os.environ.get("TORTURE_SCENARIOS", "kills,restarts,disk").split(",")
 MONTH = 30 * 86400
 EXE = None  # the replenishd binary, set by main
-
-
-def binary():
-    path = os.environ.get("TORTURE_BINARY", os.path.join(ROOT, ".build", "release", "replenishd"))
-    if not os.path.exists(path):
-        subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib"], cwd=ROOT, check=True)
-    return path
-
-
-def sql(db, query):
-    r = subprocess.run(["sqlite3", "-cmd", ".timeout 5000", db, query], capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"sqlite3 {db}: {r.stderr.strip()}")
-    return r.stdout.strip()
 
 
 class Cloud:
@@ -385,7 +372,7 @@ def run_all(tmp, rng, results):
 
 def main():
     global EXE
-    EXE = binary()
+    EXE = release_binary(os.environ.get("TORTURE_BINARY"))
     info = machine_info()
     rng = random.Random(SEED)
     log(f"torture: seed {SEED}, scenarios {SCENARIOS}")

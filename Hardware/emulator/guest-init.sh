@@ -20,6 +20,14 @@ adc() {  # millivolts at the ADS1115's AIN0, ±4.096 V full scale: 8 LSB per mV
 gauge() {  # percent in the MAX17048's SOC register: 1/256 % per LSB
     i2cset -y 0 0x36 0x04 "$(swapped $(( $1 * 256 )))" w
 }
+# Waits (up to $1 seconds) until the daemon's outbox is empty, then stops it with SIGTERM.
+drain_and_stop() {
+    local i=0
+    while [ "$(sqlite3 /state/state.db 'SELECT count(*) FROM outbox' 2>/dev/null)" != 0 ] && [ $i -lt "$1" ]; do
+        sleep 1; i=$((i + 1))
+    done
+    kill -TERM $DAEMON; wait $DAEMON
+}
 net_up() {  # virtio-net on qemu's user network: the host is 10.0.2.2
     for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net; do
         insmod /modules/$m.ko
@@ -51,11 +59,7 @@ if [ "$mode" = days ]; then
     done
     # Past the next 03:00 daily report, and until the outbox is empty.
     sleep_until $(( (first + 3) * 86400 + 3 * 3600 + 600 ))
-    i=0
-    while [ "$(sqlite3 /state/state.db 'SELECT count(*) FROM outbox' 2>/dev/null)" != 0 ] && [ $i -lt 600 ]; do
-        sleep 1; i=$((i + 1))
-    done
-    kill -TERM $DAEMON; wait $DAEMON
+    drain_and_stop 600
     echo "DAYS done $(date -u +%FT%TZ) outbox $(sqlite3 /state/state.db 'SELECT count(*) FROM outbox')"
     tail -5 /tmp/daemon.log
     poweroff -f
@@ -74,11 +78,7 @@ if [ "$mode" = powercut ] || [ "$mode" = final ]; then
     DAEMON=$!
     if [ "$mode" = final ]; then
         sleep 5
-        i=0
-        while [ "$(sqlite3 /state/state.db 'SELECT count(*) FROM outbox' 2>/dev/null)" != 0 ] && [ $i -lt 120 ]; do
-            sleep 1; i=$((i + 1))
-        done
-        kill -TERM $DAEMON; wait $DAEMON
+        drain_and_stop 120
         echo "POWERCUT lastSeq=$(sqlite3 /state/state.db 'SELECT last_seq FROM seq_counter') outbox=$(sqlite3 /state/state.db 'SELECT count(*) FROM outbox') integrity=$(sqlite3 /state/state.db 'PRAGMA integrity_check')"
         tail -5 /tmp/daemon.log
         umount /state

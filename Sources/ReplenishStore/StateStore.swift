@@ -110,33 +110,16 @@ public final class StateStore: Sendable {
 
     /// Deletes the message with `seq` once the broker has acknowledged it; nothing happens when
     /// it is already gone, so a repeated PUBACK is harmless.
-    public func acknowledge(seq: UInt64) throws(StoreError) {
-        let operation = "acknowledge seq \(seq)"
-        try refuseIfReadOnly(operation)
-        try connection.withLock { db throws(StoreError) in
-            _ = try db.execute("DELETE FROM outbox WHERE seq = ?1", [try .seq(seq, operation: operation, path: db.path)],
-                           operation: operation)
-        }
+    public func acknowledge(seq: UInt64) throws {
+        try acknowledge(seqs: [seq])
     }
 
     /// Deletes the messages with `seqs`, acknowledged by the broker, in one transaction: one
     /// write of the log for a batch of PUBACKs instead of one each. Seqs already gone are skipped.
-    public func acknowledge(seqs: [UInt64]) throws(StoreError) {
+    public func acknowledge(seqs: [UInt64]) throws {
         guard !seqs.isEmpty else { return }
-        let operation = "acknowledge \(seqs.count) seqs"
-        try refuseIfReadOnly(operation)
-        try connection.withLock { db throws(StoreError) in
-            try db.execute("BEGIN IMMEDIATE", operation: operation)
-            do throws(StoreError) {
-                for seq in seqs {
-                    _ = try db.execute("DELETE FROM outbox WHERE seq = ?1", [try .seq(seq, operation: operation, path: db.path)],
-                                       operation: operation)
-                }
-                try db.execute("COMMIT", operation: operation)
-            } catch {
-                db.rollbackIfActive()
-                throw error
-            }
+        try commit { tx in
+            for seq in seqs { try tx.delete(seq: seq) }
         }
     }
 

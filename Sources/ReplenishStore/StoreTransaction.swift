@@ -76,6 +76,13 @@ public struct StoreTransaction: ~Copyable {
         addedBytes += payload.count
     }
 
+    /// Deletes the message with `seq` (acknowledged by the broker); nothing when it is gone.
+    public mutating func delete(seq: UInt64) throws(StoreError) {
+        let operation = "acknowledge seq \(seq)"
+        _ = try db.execute("DELETE FROM outbox WHERE seq = ?1", [try .seq(seq, operation: operation, path: db.path)],
+                           operation: operation)
+    }
+
     /// Deletes the oldest messages of `kind` until the outbox's payload bytes are at most
     /// `maxBytes` or none of that kind is left (other than `sparing`), and answers the seqs it
     /// deleted, oldest first. Used to keep the outbox bounded by dropping superseded status
