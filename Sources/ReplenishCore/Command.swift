@@ -119,37 +119,39 @@ public enum CommandDecoder {
         func reject(_ reason: String, _ correlationId: String? = nil) -> Result<CommandRequest, CommandRejection> {
             .failure(CommandRejection(correlationId: correlationId, command: shownName, reason: reason))
         }
-        guard let name = CommandName(rawValue: rawName) else {
-            return reject("unknown command '\(shownName)' (known: \(CommandName.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
         guard payload.count <= maxPayloadBytes else {
             return reject("payload of \(payload.count) bytes exceeds the limit of \(maxPayloadBytes)")
         }
         guard String(validating: payload, as: UTF8.self) != nil else {
             return reject("payload is not UTF-8")
         }
-        let object: [String: Any]
+        let object: [String: JSONValue]
         do {
-            guard let parsed = try JSONSerialization.jsonObject(with: Data(payload), options: .fragmentsAllowed)
-                as? [String: Any] else {
+            guard case .object(let parsed) = try JSONValue.parse(payload) else {
                 return reject("expected a JSON object")
             }
             object = parsed
         } catch {
-            return reject("invalid JSON")
+            return reject("invalid JSON: \(error)")
         }
 
         let correlationId: String
         switch object["correlationId"] {
         case nil:
             return reject("missing correlationId")
-        case let value as String:
+        case .string(let value)?:
             guard isPrintable(value, maxBytes: maxCorrelationIdBytes) else {
                 return reject("correlationId must be 1 to \(maxCorrelationIdBytes) bytes of printable text")
             }
             correlationId = value
         default:
             return reject("correlationId must be a string")
+        }
+        // The name is checked after the correlationId is read, so even an unknown command's
+        // answer reaches the request that asked.
+        guard let name = CommandName(rawValue: rawName) else {
+            return reject("unknown command '\(shownName)' (known: \(CommandName.allCases.map(\.rawValue).joined(separator: ", ")))",
+                          correlationId)
         }
 
         let allowed = Set(["correlationId"] + fields(of: name))
@@ -167,7 +169,7 @@ public enum CommandDecoder {
     }
 
     /// Text safe to echo back and log: control characters replaced, length bounded.
-    static func printable(_ text: String, limit: Int) -> String {
+    public static func printable(_ text: String, limit: Int) -> String {
         let cleaned = String(text.unicodeScalars.map { $0.properties.generalCategory.isControl ? "?" : Character($0) })
         return cleaned.count > limit ? String(cleaned.prefix(limit)) + "…" : cleaned
     }

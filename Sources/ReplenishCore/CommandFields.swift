@@ -7,7 +7,7 @@ struct CommandFieldError: Error {
 
 /// Reads the typed fields of one command payload, each with a precise reason when it is wrong.
 struct CommandFields {
-    let object: [String: Any]
+    let object: [String: JSONValue]
     let knownSlots: Set<String>?
 
     func command(_ name: CommandName) throws(CommandFieldError) -> Command {
@@ -47,7 +47,7 @@ struct CommandFields {
             if required { throw CommandFieldError(reason: "missing slot") }
             return nil
         }
-        guard let slot = value as? String, isPrintable(slot, maxBytes: CommandDecoder.maxNameBytes) else {
+        guard case .string(let slot) = value, isPrintable(slot, maxBytes: CommandDecoder.maxNameBytes) else {
             throw CommandFieldError(reason: "slot must be 1 to \(CommandDecoder.maxNameBytes) bytes of printable text")
         }
         if let knownSlots, !knownSlots.contains(slot) {
@@ -60,7 +60,7 @@ struct CommandFields {
 
     private func orderId() throws(CommandFieldError) -> String {
         guard let value = object["orderId"] else { throw CommandFieldError(reason: "missing orderId") }
-        guard let id = value as? String, isPrintable(id, maxBytes: CommandDecoder.maxOrderIdBytes) else {
+        guard case .string(let id) = value, isPrintable(id, maxBytes: CommandDecoder.maxOrderIdBytes) else {
             throw CommandFieldError(reason: "orderId must be 1 to \(CommandDecoder.maxOrderIdBytes) bytes of printable text")
         }
         return id
@@ -68,7 +68,7 @@ struct CommandFields {
 
     private func text(_ key: String) throws(CommandFieldError) -> String? {
         guard let value = object[key] else { return nil }
-        guard let text = value as? String, isPrintable(text, maxBytes: CommandDecoder.maxNameBytes) else {
+        guard case .string(let text) = value, isPrintable(text, maxBytes: CommandDecoder.maxNameBytes) else {
             throw CommandFieldError(reason: "\(key) must be 1 to \(CommandDecoder.maxNameBytes) bytes of printable text")
         }
         return text
@@ -79,23 +79,23 @@ struct CommandFields {
             if required { throw CommandFieldError(reason: "missing \(key)") }
             return nil
         }
-        guard let number = Self.number(value), number > 0 else {
-            throw CommandFieldError(reason: "\(key) must be a positive number")
+        guard case .number(let number) = value, number > 0, number <= QuantityBounds.maximum else {
+            throw CommandFieldError(reason: "\(key) must be a positive number of at most \(QuantityBounds.shown(QuantityBounds.maximum))")
         }
         return number
     }
 
     private func nonNegative(_ key: String) throws(CommandFieldError) -> Double? {
         guard let value = object[key] else { return nil }
-        guard let number = Self.number(value), number >= 0 else {
-            throw CommandFieldError(reason: "\(key) must be a number of 0 or more")
+        guard case .number(let number) = value, number >= 0, number <= QuantityBounds.maximum else {
+            throw CommandFieldError(reason: "\(key) must be a number from 0 to \(QuantityBounds.shown(QuantityBounds.maximum))")
         }
         return number
     }
 
     private func date(_ key: String) throws(CommandFieldError) -> Date? {
         guard let value = object[key] else { return nil }
-        guard let text = value as? String, let date = Timestamp.parse(text) else {
+        guard case .string(let text) = value, let date = Timestamp.parse(text) else {
             throw CommandFieldError(reason: "\(key) must be an ISO 8601 date-time such as 2026-11-29T10:00:00Z")
         }
         return date
@@ -103,24 +103,9 @@ struct CommandFields {
 
     private func bool(_ key: String) throws(CommandFieldError) -> Bool {
         guard let value = object[key] else { throw CommandFieldError(reason: "missing \(key)") }
-        guard Self.isBoolean(value), let flag = value as? Bool else {
+        guard case .bool(let flag) = value else {
             throw CommandFieldError(reason: "\(key) must be true or false")
         }
         return flag
-    }
-
-    /// A JSON number (not a boolean, which Foundation also bridges to numbers), finite.
-    private static func number(_ value: Any) -> Double? {
-        guard !isBoolean(value), !(value is String), let number = value as? Double, number.isFinite else { return nil }
-        return number
-    }
-
-    private static let booleanType = ObjectIdentifier(type(of: NSNumber(value: true)))
-
-    /// JSONSerialization hands `true`/`false` over as boolean NSNumbers and `1`/`0` as plain ones.
-    private static func isBoolean(_ value: Any) -> Bool {
-        if value is Bool, !(value is NSNumber) { return true }
-        guard let number = value as? NSNumber else { return false }
-        return ObjectIdentifier(type(of: number)) == booleanType
     }
 }

@@ -6,15 +6,26 @@ import Foundation
 extension ReplenishmentPolicy {
     public typealias CommandResult = Result<[PolicyEvent], PolicyRejection>
 
-    /// Applies a decoded command addressed to this slot. `reportNow` is not a policy command.
-    public mutating func apply(_ command: Command, now: Date) -> CommandResult {
+    /// Applies a decoded command addressed to this slot, whose full quantity is `capacity`: every
+    /// quantity is checked against the slot's bounds (`QuantityBounds`) before it changes anything.
+    /// `reportNow` is not a policy command.
+    public mutating func apply(_ command: Command, capacity: Double, now: Date) -> CommandResult {
+        let onHandLimit = QuantityBounds.maximumOnHand(capacity: capacity)
         switch command {
         case .reportNow:
             return .failure(PolicyRejection(reason: "reportNow is not a replenishment command"))
         case let .orderPlaced(_, orderId, quantity, unit, asin, estimatedDelivery):
+            if let quantity, quantity > onHandLimit {
+                return .failure(PolicyRejection(reason: "quantity \(QuantityBounds.shown(quantity)) exceeds the most this slot may have on hand (\(QuantityBounds.shown(onHandLimit)), \(QuantityBounds.shown(QuantityBounds.onHandCapacities)) × its capacity)"))
+            }
             return orderPlaced(orderId: orderId, quantity: quantity, unit: unit, asin: asin,
                                estimatedDelivery: estimatedDelivery, now: now)
         case let .orderShipped(_, orderId, quantity, estimatedDelivery):
+            // The shipment joins what is on hand: the sum is bounded, not only the one quantity.
+            if orders[orderId]?.status != .shipped, orders[orderId]?.status != .delivered,
+               totalQuantityOnHand + quantity > onHandLimit {
+                return .failure(PolicyRejection(reason: "shipping \(QuantityBounds.shown(quantity)) would bring totalQuantityOnHand to \(QuantityBounds.shown(totalQuantityOnHand + quantity)), above the most this slot may have on hand (\(QuantityBounds.shown(onHandLimit)), \(QuantityBounds.shown(QuantityBounds.onHandCapacities)) × its capacity)"))
+            }
             return orderShipped(orderId: orderId, quantity: quantity, estimatedDelivery: estimatedDelivery, now: now)
         case let .orderCancelled(_, orderId):
             return orderCancelled(orderId: orderId, now: now)
@@ -25,6 +36,12 @@ extension ReplenishmentPolicy {
         case let .subscriptionChanged(_, subscribed):
             return subscriptionChanged(subscribed: subscribed, now: now)
         case let .inventoryAdjust(_, onHand, remaining):
+            if let remaining, remaining > capacity {
+                return .failure(PolicyRejection(reason: "remainingQuantityInUnit \(QuantityBounds.shown(remaining)) exceeds the slot's capacity (\(QuantityBounds.shown(capacity))); expected 0 to \(QuantityBounds.shown(capacity))"))
+            }
+            if let onHand, onHand > onHandLimit {
+                return .failure(PolicyRejection(reason: "totalQuantityOnHand \(QuantityBounds.shown(onHand)) exceeds the most this slot may have on hand; expected 0 to \(QuantityBounds.shown(onHandLimit)) (\(QuantityBounds.shown(QuantityBounds.onHandCapacities)) × its capacity)"))
+            }
             return inventoryAdjust(onHand: onHand, remaining: remaining, now: now)
         }
     }

@@ -21,29 +21,29 @@ public enum LedgerEvent: Sendable, Equatable {
 /// path: the day of each reading's own date (a reading dated before the open day counts in the open day).
 public struct SlotLedger: Sendable, Codable, Equatable {
     /// What is left, in the unit; nil while unknown (a usage sensor's stock is stored elsewhere).
-    public private(set) var remaining: Double?
+    public internal(set) var remaining: Double?
     /// Lowest level seen since the last refill; consumption is counted only below it, so
     /// sensor noise that goes up and down never counts twice.
-    public private(set) var referenceLevel: Double?
-    public private(set) var consumedTotal: Double = 0
+    public internal(set) var referenceLevel: Double?
+    public internal(set) var consumedTotal: Double = 0
     /// `consumedTotal` as of the last report built.
-    public private(set) var reportedTotal: Double = 0
-    public private(set) var lastUseDate: Date?
-    public private(set) var lastReadingDate: Date?
-    public private(set) var refillCount: Int = 0
-    public private(set) var lastRefillDate: Date?
+    public internal(set) var reportedTotal: Double = 0
+    public internal(set) var lastUseDate: Date?
+    public internal(set) var lastReadingDate: Date?
+    public internal(set) var refillCount: Int = 0
+    public internal(set) var lastRefillDate: Date?
     /// The first day this slot was observed (its label).
-    public private(set) var firstDay: DayKey?
+    public internal(set) var firstDay: DayKey?
     /// Closed days, in closing order (oldest first), at most `retainedDays - 1` entries.
-    public private(set) var closedDays: [DayTotal] = []
+    public internal(set) var closedDays: [DayTotal] = []
     /// The day consumption currently goes to; nil before the first reading.
-    public private(set) var openDay: DayKey?
+    public internal(set) var openDay: DayKey?
     /// Consumption on the open day so far.
-    public private(set) var openConsumed: Double = 0
+    public internal(set) var openConsumed: Double = 0
     /// Whether this ledger has seen the open day from its start (false on the ledger's first day).
-    public private(set) var openSeenFromStart = false
+    public internal(set) var openSeenFromStart = false
     /// Days closed in this ledger's life (`closedDays` keeps only the newest).
-    public private(set) var closedDayCount = 0
+    public internal(set) var closedDayCount = 0
 
     /// Days of history kept for aggregation and forecasting, the open day included.
     public static let retainedDays = 62
@@ -89,7 +89,7 @@ public struct SlotLedger: Sendable, Codable, Equatable {
     /// Applies one reading to the open day `day`, the open day of the agent's `DayAccounting`;
     /// returns what it revealed (refills, replacements). The reading's own date does not choose the day.
     public mutating func apply(_ reading: Reading, definition: SlotDefinition, day: DayKey) -> [LedgerEvent] {
-        guard reading.isFinite else { return [] }
+        guard definition.implausibility(of: reading.observation) == nil else { return [] }
         follow(openDay: day)
         return record(reading, definition: definition)
     }
@@ -97,7 +97,7 @@ public struct SlotLedger: Sendable, Codable, Equatable {
     /// Applies one reading on the day of its own date in `calendar` (wall clock only, no accounting):
     /// a later day closes the open day and the quiet days between; an earlier one counts in the open day.
     public mutating func apply(_ reading: Reading, definition: SlotDefinition, calendar: Calendar) -> [LedgerEvent] {
-        guard reading.isFinite else { return [] }
+        guard definition.implausibility(of: reading.observation) == nil else { return [] }
         let day = DayKey(reading.at, in: calendar)
         if let open = openDay {
             if open < day {
@@ -212,14 +212,16 @@ public struct SlotLedger: Sendable, Codable, Equatable {
     }
 
     /// Sets what is left by hand (`inventoryAdjust`): no consumption, no refill, just the new level.
+    /// A level sensor's next reading is taken as the new reference, neither a use nor a refill: the
+    /// gap between the number a person typed and what the sensor measures was never consumed.
     public mutating func adjustRemaining(to quantity: Double) {
         guard quantity.isFinite, quantity >= 0 else { return }
         remaining = quantity
-        if referenceLevel != nil { referenceLevel = quantity }
+        referenceLevel = nil
     }
 
     /// When the last report including this slot was built.
-    public private(set) var lastReportDate: Date?
+    public internal(set) var lastReportDate: Date?
 
     /// The last refill or replacement, if it happened after the last report.
     public var refilledSinceLastReport: Date? {
@@ -333,16 +335,5 @@ public struct SlotLedger: Sendable, Codable, Equatable {
             closedDayCount = days.count
         }
         closedDays = days
-    }
-}
-
-extension Reading {
-    /// A non-finite quantity (failed conversion upstream) is no reading: NaN would clamp to 0 and
-    /// count everything left as consumed, infinity would poison the meter for good.
-    var isFinite: Bool {
-        switch observation {
-        case .level(let q), .consumed(let q): q.isFinite
-        case .replaced(let q): q?.isFinite ?? true
-        }
     }
 }

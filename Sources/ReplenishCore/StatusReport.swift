@@ -91,18 +91,37 @@ public enum SlotHealth: String, Sendable, Codable {
     case fault
 }
 
-/// `replenish.status/1`: every slot, at least once a day.
+/// `replenish.status/1`: every slot, at least once a day; in parts when one message would exceed
+/// the broker's size limit.
 public struct StatusReport: Sendable, Equatable, Encodable {
     public static let schema = "replenish.status/1"
+
+    /// Which part of a report split by size this message is. The parts of one report have
+    /// consecutive seqs from `firstSeq`, and the same `generatedAt` and `reason`.
+    public struct Part: Sendable, Equatable, Encodable {
+        /// 1-based.
+        public var number: Int
+        public var count: Int
+        public var firstSeq: UInt64
+
+        public init(number: Int, count: Int, firstSeq: UInt64) {
+            self.number = number
+            self.count = count
+            self.firstSeq = firstSeq
+        }
+    }
 
     public var header: MessageHeader
     public var reason: ReportReason
     public var slots: [SlotStatus]
+    /// Nil when the report is one message (the field is then absent).
+    public var part: Part?
 
-    public init(header: MessageHeader, reason: ReportReason, slots: [SlotStatus]) {
+    public init(header: MessageHeader, reason: ReportReason, slots: [SlotStatus], part: Part? = nil) {
         self.header = header
         self.reason = reason
         self.slots = slots
+        self.part = part
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -110,8 +129,52 @@ public struct StatusReport: Sendable, Equatable, Encodable {
         try header.encode(into: &c)
         try c.encode(reason, forKey: "reason")
         try c.encode(slots, forKey: "slots")
+        if let part { try c.encode(part, forKey: "part") }
     }
 
     /// The JSON payload published on `{base}/status`.
     public func json() throws -> [UInt8] { try WireJSON.encode(self) }
+
+    /// A slot that does not fit in a message of the size allowed, even alone.
+    public struct SlotTooLarge: Error, Sendable, CustomStringConvertible {
+        public var slot: String
+        public var bytes: Int
+        public var maxBytes: Int
+        public var description: String {
+            "slot '\(slot)' alone makes a status report of \(bytes) bytes, more than the \(maxBytes) allowed (mqtt.max_message_size)"
+        }
+    }
+
+    /// The slots of a report over `header` and `reason`, grouped into as few parts as keep every
+    /// message within `maxBytes`: one group when the whole report fits. Measured with the widest
+    /// seq, so the real messages are never larger. Throws when a slot cannot be encoded (the
+    /// report cannot be sent at all) or does not fit alone.
+    public static func parts(header: MessageHeader, reason: ReportReason, slots: [SlotStatus],
+                             maxBytes: Int) throws -> [[SlotStatus]] {
+        var widest = header
+        widest.seq = .max
+        let whole = try StatusReport(header: widest, reason: reason, slots: slots).json().count
+        if whole <= maxBytes { return [slots] }
+
+        let widestPart = Part(number: slots.count, count: slots.count, firstSeq: .max)
+        let overhead = try StatusReport(header: widest, reason: reason, slots: [], part: widestPart).json().count
+        var groups: [[SlotStatus]] = []
+        var group: [SlotStatus] = []
+        var size = overhead
+        for slot in slots {
+            let bytes = try WireJSON.encode(slot).count + 1  // and its comma
+            guard overhead + bytes <= maxBytes else {
+                throw SlotTooLarge(slot: slot.slot, bytes: overhead + bytes, maxBytes: maxBytes)
+            }
+            if size + bytes > maxBytes {
+                groups.append(group)
+                group = []
+                size = overhead
+            }
+            group.append(slot)
+            size += bytes
+        }
+        if !group.isEmpty { groups.append(group) }
+        return groups
+    }
 }

@@ -84,10 +84,10 @@ public struct StoreTransaction: ~Copyable {
     }
 
     /// Deletes the oldest messages of `kind` until the outbox's payload bytes are at most
-    /// `maxBytes` or none of that kind is left (other than `sparing`), and answers the seqs it
+    /// `maxBytes` or none of that kind is left (other than those from `sparingFrom` on), and answers the seqs it
     /// deleted, oldest first. Used to keep the outbox bounded by dropping superseded status
-    /// reports first; `sparing` keeps the report just queued, which supersedes the others.
-    public mutating func evictOldest(kind: MessageKind, toFitBytes maxBytes: Int, sparing: UInt64? = nil)
+    /// reports first; `sparingFrom` keeps the report just queued (every part of it), which supersedes the others.
+    public mutating func evictOldest(kind: MessageKind, toFitBytes maxBytes: Int, sparingFrom: UInt64? = nil)
         throws(StoreError) -> [UInt64] {
         // Nothing can be over the bound while the outbox's upper bound is within it: no scan of
         // the outbox on every report of a device that is delivering.
@@ -101,11 +101,11 @@ public struct StoreTransaction: ~Copyable {
             DELETE FROM outbox WHERE seq IN (
                 SELECT seq FROM (
                     SELECT seq, sum(length(payload)) OVER (ORDER BY seq) - length(payload) AS before
-                    FROM outbox WHERE kind = ?1 AND seq != ?3)
+                    FROM outbox WHERE kind = ?1 AND seq < ?3)
                 WHERE before < (SELECT total(length(payload)) FROM outbox) - ?2)
             RETURNING seq
             """,
-            [.text(kind.rawValue), .integer(Int64(maxBytes)), .integer(sparing.map { Int64(clamping: $0) } ?? -1)],
+            [.text(kind.rawValue), .integer(Int64(maxBytes)), .integer(sparingFrom.map { Int64(clamping: $0) } ?? .max)],
             operation: operation
         ) { row throws(StoreError) in evicted.append(try row.seq(0, operation: operation)) }
         var total: Int64 = 0

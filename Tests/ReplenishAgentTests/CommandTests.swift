@@ -54,7 +54,7 @@ struct CommandTests {
         ("reportNow", #"{"correlationId": 7}"#, nil, "correlationId must be a string"),
         ("reportNow", #"{}"#, nil, "missing correlationId"),
         ("reportNow", #"{"correlationId":"c-1","extra":true}"#, "c-1", "unknown field 'extra'"),
-        ("selfDestruct", #"{"correlationId":"c-2"}"#, nil, "unknown command 'selfDestruct'"),
+        ("selfDestruct", #"{"correlationId":"c-2"}"#, "c-2", "unknown command 'selfDestruct'"),
         ("orderPlaced", #"{"correlationId":"c-3"}"#, "c-3", "missing slot"),
         ("reportNow", String(repeating: " ", count: 5000) + "{}", nil, "payload of 5002 bytes exceeds the limit of 4096"),
     ] as [(String, String, String?, String)])

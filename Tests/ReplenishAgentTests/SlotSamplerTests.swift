@@ -56,6 +56,25 @@ struct SlotSamplerTests {
         #expect(transitions.last == .recovered)
     }
 
+    @Test("a value the filters let through but the slot cannot hold is nonsense: kept from the ledger, and it faults the slot")
+    func slotBounds() {
+        // No plausibility filter: only the slot's own bounds stand between a broken ADC and the ledger.
+        var sampler = SlotSampler(source: SourceConfig(driver: .ads1115, filters: [], health: HealthSettings(faultAfter: 2, recoverAfter: 1)),
+                                  definition: SlotDefinition(id: "water", sensor: .level,
+                                                             measurement: Measurement(type: .volume, unit: .milliliter),
+                                                             capacity: 1800))
+        #expect(sampler.take(.success(.raw(900)), monotonic: 0).observations == [.level(900)])
+        let first = sampler.take(.success(.raw(1e308)), monotonic: 1)
+        #expect(first.observations.isEmpty)
+        #expect(first.health == .degraded)
+        guard case .fault(let reason)? = sampler.take(.success(.raw(5e5)), monotonic: 2).transition else {
+            Issue.record("no fault")
+            return
+        }
+        #expect(reason.contains("impossible for a slot of capacity 1800"), "\(reason)")
+        #expect(sampler.take(.success(.raw(850)), monotonic: 3).transition == .recovered)
+    }
+
     @Test("a replaced consumable resets the chain's memory")
     func replacedResets() {
         var sampler = Self.sampler([.median(window: 3)])

@@ -372,12 +372,12 @@ struct ReplenishmentCommandTests {
         ]
         for (name, payload) in payloads {
             let request = try CommandDecoder.decode(name: name, payload: Array(payload.utf8), knownSlots: ["beans"]).get()
-            #expect(throws: Never.self) { try policy.apply(request.command, now: now).get() }
+            #expect(throws: Never.self) { try policy.apply(request.command, capacity: 1000, now: now).get() }
         }
         #expect(policy.totalQuantityOnHand == 3)
         #expect(policy.pendingDeliveries.first?.estimatedDelivery == Timestamp.parse("2026-11-05T10:00:00Z"))
         #expect(policy.state(at: now) == .deregistered)
-        #expect(policy.apply(.reportNow, now: now).rejection == "reportNow is not a replenishment command")
+        #expect(policy.apply(.reportNow, capacity: 1000, now: now).rejection == "reportNow is not a replenishment command")
     }
 }
 

@@ -132,7 +132,7 @@ struct WireJSONTests {
         (Measurement(type: .count), "Count", nil),
     ] as [(Measurement, String, String?)])
     func measurement(_ m: Measurement, type: String, unit: String?) throws {
-        let definition = Fixture.slot(.level, capacity: 100, measurement: m)
+        let definition = Fixture.slot(.level, capacity: 1000, measurement: m)
         let json = try report([status(definition)])
         let slot = try #require((json["slots"] as? [[String: Any]])?.first)
         let measurement = try #require(slot["measurement"] as? [String: Any])

@@ -105,7 +105,7 @@ struct OutboxTests {
                 try store.enqueueOne(kind: kind, payload: [UInt8](repeating: 0, count: kind == .event ? 20 : 10))
             }
             let deleted = try store.commit { transaction in
-                try transaction.evictOldest(kind: .status, toFitBytes: 0, sparing: 5)
+                try transaction.evictOldest(kind: .status, toFitBytes: 0, sparingFrom: 5)
             }
             #expect(deleted == [1, 3])
             #expect(try store.pending(limit: 10).map(\.seq) == [2, 4, 5])
@@ -121,7 +121,7 @@ struct OutboxTests {
                 try store.commit { tx in
                     let seq = try tx.nextSeq()
                     try tx.enqueue(seq: seq, topic: "t", kind: .status, payload: report, createdAt: 0)
-                    return try tx.evictOldest(kind: .status, toFitBytes: 1000, sparing: seq)
+                    return try tx.evictOldest(kind: .status, toFitBytes: 1000, sparingFrom: seq)
                 }
             }
             for _ in 1...10 { #expect(try queueChecked().isEmpty) }  // 1000 bytes: at the bound
@@ -136,7 +136,7 @@ struct OutboxTests {
                 try store.commit { tx in
                     let seq = try tx.nextSeq()
                     try tx.enqueue(seq: seq, topic: "t", kind: .status, payload: report, createdAt: 0)
-                    _ = try tx.evictOldest(kind: .status, toFitBytes: 1000, sparing: seq)
+                    _ = try tx.evictOldest(kind: .status, toFitBytes: 1000, sparingFrom: seq)
                     throw DeliberateFailure()
                 }
             }

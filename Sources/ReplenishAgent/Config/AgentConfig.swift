@@ -71,6 +71,15 @@ public struct MQTTSettings: Sendable, Equatable {
     public var alpn: String?
     /// Allows plaintext `mqtt://` to a host other than loopback (key `allow_insecure`; default false).
     public var allowInsecure: Bool = false
+    /// The largest message the broker takes (key `max_message_size`): a status report that would be
+    /// larger goes out in parts. Default AWS IoT Core's 128 KiB payload limit.
+    public var maxMessageBytes: Int = MQTTSettings.defaultMaxMessageBytes
+
+    public static let defaultMaxMessageBytes = 128 << 10
+    /// Room for one slot of a status report with its header, several times over.
+    public static let minimumMaxMessageBytes = 16 << 10
+    /// MQTT's own limit on a packet's remaining length (268,435,455 bytes), less room for topic and header.
+    public static let maximumMaxMessageBytes = 256 << 20
 
     public init(url: BrokerURL, baseTopic: String, clientID: String, keepAliveSeconds: Int = 60,
                 username: String? = nil, passwordFile: String? = nil,

@@ -30,7 +30,7 @@ extension ConfigReader {
     /// `deviceID` fills the defaults of `base_topic` and `client_id`; nil when the device section failed.
     mutating func mqttSettings(_ node: Node, at path: ConfigKeyPath, deviceID: String?) -> MQTTSettings? {
         let allowed = ["url", "base_topic", "client_id", "keepalive", "username", "password_file",
-                       "reconnect_min", "reconnect_max"] + Self.tlsKeys + ["allow_insecure"]
+                       "reconnect_min", "reconnect_max", "max_message_size"] + Self.tlsKeys + ["allow_insecure"]
         guard let fields = fields(of: node, at: path, allowed: allowed) else { return nil }
         var failed = false
         var url: BrokerURL?
@@ -90,6 +90,17 @@ extension ConfigReader {
                 failed = true
             }
         }
+        var maxMessageBytes = MQTTSettings.defaultMaxMessageBytes
+        if let value = fields.optional("max_message_size") {
+            var bytes = size(value, at: path.appending("max_message_size"), minimum: MQTTSettings.minimumMaxMessageBytes)
+            if let given = bytes, given > MQTTSettings.maximumMaxMessageBytes {
+                report("expected a size of at most \(Self.bytes(MQTTSettings.maximumMaxMessageBytes)) (MQTT's packet limit), got '\(value.scalar?.string ?? "")'",
+                       at: value, path.appending("max_message_size"))
+                bytes = nil
+            }
+            maxMessageBytes = bytes ?? 0
+            failed = failed || bytes == nil
+        }
         let caFile = optionalString("ca_file", in: fields, failed: &failed)
         let caDirectory = optionalString("ca_dir", in: fields, failed: &failed)
         let certFile = optionalString("cert_file", in: fields, failed: &failed)
@@ -115,6 +126,7 @@ extension ConfigReader {
                                     alpn: alpn, allowInsecure: allowInsecure)
         settings.reconnectDelayMin = reconnect.min
         settings.reconnectDelayMax = reconnect.max
+        settings.maxMessageBytes = maxMessageBytes
         return settings
     }
 

@@ -11,8 +11,8 @@ enum LedgerInput: Sendable {
     case observed(slot: String, at: Date, sample: SlotSample)
     /// A status report is due.
     case reportDue(ReportReason)
-    /// A command arrived on `{base}/commands/{name}`.
-    case command(name: String, payload: [UInt8])
+    /// A message arrived on `{base}/commands/{name}`; `retained` when the broker marked it so.
+    case command(name: String, payload: [UInt8], retained: Bool)
     /// The broker connection is up again: time to tell the cloud what the outbox had to drop.
     case deliveryResumed
     /// Write the in-memory ledgers now (flush interval, shutdown).
@@ -40,6 +40,8 @@ final class LedgerKeeper: Sendable {
     static let evictionKey = "outbox.evicted"
     /// Where the day accounting (the open day and how it was opened) is kept.
     static let accountingKey = "day.accounting"
+    /// Where the correlationIds of answered commands are kept.
+    static let journalKey = "commands.journal"
 
     init(config: AgentConfig, store: StateStore, queue: BlockingQueue, clock: any AgentClock, trust: any ClockTrust,
          calendar: Calendar, logger: Logger, liveness: LoopLiveness = LoopLiveness(),
@@ -72,6 +74,8 @@ final class LedgerKeeper: Sendable {
         var health: [String: SlotHealth] = [:]
         /// Each slot's replenishment policy (Dash rules, orders), persisted with the ledgers.
         var policies: [String: ReplenishmentPolicy] = [:]
+        /// Commands answered, so one delivered twice is applied once.
+        var journal = CommandJournal()
         /// The store's disk-full reserve was given back and is not restored yet.
         var reserveReleased = false
         /// The disk stayed full after that: status reports are being evicted to make room.
@@ -110,6 +114,15 @@ final class LedgerKeeper: Sendable {
            let accounting = try? JSONDecoder().decode(DayAccounting.self, from: Data(blob)) {
             state.accounting = accounting
         }
+        if let blob = stored.values[Self.journalKey] {
+            do {
+                state.journal = try JSONDecoder().decode(CommandJournal.self, from: Data(blob))
+            } catch {
+                logger.error("stored command journal unreadable; commands answered before may be applied again",
+                             metadata: ["error": "\(error)"])
+            }
+        }
+        repair(&state, when: "loaded")
 
         if (try? await queue.run({ [store] in store.ensureReserve() })) != true {
             state.reserveReleased = true
@@ -146,8 +159,8 @@ final class LedgerKeeper: Sendable {
             case .reportDue(let reason):
                 await commitReport(reason, state: &state)
 
-            case let .command(name, payload):
-                await answer(command: name, payload: payload, state: &state)
+            case let .command(name, payload, retained):
+                await answer(command: name, payload: payload, retained: retained, state: &state)
 
             case .deliveryResumed:
                 await announceEviction(state: &state)
@@ -184,7 +197,10 @@ final class LedgerKeeper: Sendable {
     }
 
     /// Builds a status report of every slot, with a reply to the command that asked for it, if any.
-    private func commitReport(_ reason: ReportReason, reply: Outgoing? = nil, state: inout State) async {
+    /// A report larger than `mqtt.max_message_size` goes out in parts; one that cannot be encoded at
+    /// all is logged and answered `rejected`, and the ledgers are written all the same, so it never
+    /// holds back the reports after it.
+    private func commitReport(_ reason: ReportReason, reply: CommandOutcome.Reply? = nil, state: inout State) async {
         let now = clock.now()
         let slots = config.slots.map { slot in
             let id = slot.definition.id
@@ -196,16 +212,48 @@ final class LedgerKeeper: Sendable {
             }
             return status
         }
-        let report = Outgoing(topic: topic("status"), kind: .status, schema: StatusReport.schema) {
-            try StatusReport(header: $0, reason: reason, slots: slots).json()
+        let groups: [[SlotStatus]]
+        do {
+            groups = try StatusReport.parts(header: header(at: now), reason: reason, slots: slots,
+                                            maxBytes: config.mqtt.maxMessageBytes)
+        } catch {
+            logger.error("status report cannot be encoded; nothing is queued for it", metadata: [
+                "reason": "\(reason.rawValue)", "error": "\(error)",
+            ])
+            var refused = reply
+            refused?.error = "the status report could not be built: \(error)"
+            do {
+                _ = try await commit(refused.map { [self.reply($0)] } ?? [], state: &state, reportedAs: nil, at: now)
+            } catch {
+                logger.error("reply not committed", metadata: ["error": "\(error)"])
+            }
+            return
+        }
+        let messages = groups.enumerated().map { index, group in
+            Outgoing(topic: topic("status"), kind: .status, schema: StatusReport.schema) { header in
+                let part = groups.count == 1 ? nil : StatusReport.Part(
+                    number: index + 1, count: groups.count, firstSeq: header.seq - UInt64(index))
+                return try StatusReport(header: header, reason: reason, slots: group, part: part).json()
+            }
         }
         do {
-            let seq = try await commit([report] + (reply.map { [$0] } ?? []), state: &state, reportedAs: slots, at: now)
+            let seq = try await commit(messages + (reply.map { [self.reply($0)] } ?? []), state: &state,
+                                       reportedAs: slots, at: now)
             for slot in slots { state.ledgers[slot.slot]?.markReported(total: slot.consumedTotal, at: now) }
-            logger.info("status report queued", metadata: ["seq": "\(seq)", "reason": "\(reason.rawValue)"])
+            logger.info("status report queued", metadata: [
+                "seq": "\(seq)", "reason": "\(reason.rawValue)", "parts": "\(groups.count)",
+            ])
         } catch {
             logger.error("status report not committed; its consumption goes into the next one",
                          metadata: ["reason": "\(reason.rawValue)", "error": "\(error)"])
+        }
+    }
+
+    /// The reply to a command, on `{base}/replies`.
+    private func reply(_ reply: CommandOutcome.Reply) -> Outgoing {
+        Outgoing(topic: topic("replies"), kind: .reply, schema: CommandReply.schema) {
+            try CommandReply(header: $0, correlationId: reply.correlationId, command: reply.command,
+                             status: reply.error == nil ? .ok : .rejected, error: reply.error).json()
         }
     }
 
@@ -275,74 +323,33 @@ final class LedgerKeeper: Sendable {
         }
     }
 
-    /// Decodes a command and answers it on `{base}/replies`; `reportNow` also builds a report.
-    private func answer(command name: String, payload: [UInt8], state: inout State) async {
-        func reply(_ correlationId: String?, _ command: String, _ error: String?) -> Outgoing {
-            Outgoing(topic: topic("replies"), kind: .reply, schema: CommandReply.schema) {
-                try CommandReply(header: $0, correlationId: correlationId, command: command,
-                                 status: error == nil ? .ok : .rejected, error: error).json()
-            }
-        }
-        switch CommandDecoder.decode(name: name, payload: payload, knownSlots: Set(config.slots.map(\.definition.id))) {
-        case .success(let request):
-            logger.info("command accepted", metadata: [
-                "command": "\(request.name.rawValue)", "correlationId": "\(request.correlationId)",
-            ])
-            if case .reportNow = request.command {
-                await commitReport(.command, reply: reply(request.correlationId, request.name.rawValue, nil),
-                                   state: &state)
-            } else {
-                await applyOrderCommand(request, reply: reply, state: &state)
-            }
-        case .failure(let rejection):
-            logger.warning("command rejected", metadata: [
-                "command": "\(rejection.command)", "correlationId": "\(rejection.correlationId ?? "-")",
-                "reason": "\(rejection.reason)", "bytes": "\(payload.count)",
-            ])
-            do {
-                _ = try await commit([reply(rejection.correlationId, rejection.command, rejection.reason)],
-                                     state: &state, reportedAs: nil, at: clock.now())
-            } catch {
-                logger.error("reply not committed", metadata: ["error": "\(error)"])
-            }
-        }
-    }
-
-    /// An order notification the cloud relays: applied to the slot's policy (every slot when the
-    /// command names none), answered, and its events committed with the reply.
-    private func applyOrderCommand(_ request: CommandRequest, reply: (String?, String, String?) -> Outgoing,
-                                   state: inout State) async {
+    /// Answers a message on `{base}/commands/{name}` (see `CommandJournal.answer`): its reply, and
+    /// the events its effects raised, committed with the state it changed; `reportNow` also builds
+    /// a report, committed with the reply.
+    private func answer(command name: String, payload: [UInt8], retained: Bool, state: inout State) async {
         let now = clock.now()
-        let targets = request.command.slot.map { [$0] } ?? config.slots.map(\.definition.id)
-        var policies = state.policies
-        var events: [EventMessage.Event] = []
-        var rejection: String?
-        for slot in targets {
-            guard var policy = policies[slot] else { continue }
-            switch policy.apply(request.command, now: now) {
-            case .success(let produced):
-                events += produced.map { .policy(slot: slot, $0, at: now) }
-                policies[slot] = policy
-                if case let .inventoryAdjust(_, _, remaining?) = request.command {
-                    state.ledgers[slot]?.adjustRemaining(to: remaining)
-                }
-            case .failure(let failure):
-                rejection = failure.reason
-            }
-            if rejection != nil { break }
+        let outcome = state.journal.answer(name: name, payload: payload, retained: retained,
+                                           slots: config.slots.map(\.definition),
+                                           policies: &state.policies, ledgers: &state.ledgers, now: now)
+        let metadata: Logger.Metadata = [
+            "command": "\(outcome.reply?.command ?? CommandDecoder.printable(name, limit: 64))",
+            "correlationId": "\(outcome.reply?.correlationId ?? "-")", "retained": "\(retained)",
+            "bytes": "\(payload.count)",
+        ]
+        if outcome.isWarning {
+            logger.warning("\(outcome.note)", metadata: metadata)
+        } else {
+            logger.info("\(outcome.note)", metadata: metadata)
         }
-        if rejection == nil { state.policies = policies }
-        if let rejection {
-            logger.warning("command rejected", metadata: [
-                "command": "\(request.name.rawValue)", "correlationId": "\(request.correlationId)", "reason": "\(rejection)",
-            ])
+        if outcome.buildsReport {
+            await commitReport(.command, reply: outcome.reply, state: &state)
+            return
         }
-        let messages = [reply(request.correlationId, request.name.rawValue, rejection)]
-            + (rejection == nil ? events : []).map { event in
-                Outgoing(topic: topic("events"), kind: .event, schema: EventMessage.schema) {
-                    try EventMessage(header: $0, event: event).json()
-                }
+        let messages = (outcome.reply.map { [reply($0)] } ?? []) + outcome.events.map { event in
+            Outgoing(topic: topic("events"), kind: .event, schema: EventMessage.schema) {
+                try EventMessage(header: $0, event: event).json()
             }
+        }
         do {
             _ = try await commit(messages, state: &state, reportedAs: nil, at: now)
         } catch {
@@ -484,28 +491,38 @@ final class LedgerKeeper: Sendable {
     /// Returns the last seq issued (0 for none).
     private func commitOnce(_ messages: [Outgoing], state: inout State, reportedAs slots: [SlotStatus]?,
                             at now: Date, persistEviction: Bool = false) async throws -> UInt64 {
+        repair(&state, when: "about to be written")
         let states = try encodedStates(state.ledgers, reportedAs: slots, at: now)
         let header = self.header(at: now)
         let limit = config.storage.outboxLimitBytes
+        let maxMessageBytes = config.mqtt.maxMessageBytes
+        let journal = Array(try JSONEncoder().encode(state.journal))
         let tally = state.eviction
         let accounting = Array(try JSONEncoder().encode(state.accounting))
         let policies = try state.policies.map { (LedgerKeeper.policyKey($0.key), Array(try JSONEncoder().encode($0.value))) }
         let (last, newTally) = try await queue.run { [store] in
             try store.commit { tx in
                 var last: UInt64 = 0
-                var newest: UInt64?
+                var firstReport: UInt64?
                 for message in messages {
                     var h = header
                     h.schema = message.schema
                     h.seq = try tx.nextSeq()
+                    let payload = try message.encode(h)
+                    // Known before it is queued: a broker drops (or disconnects over) a larger
+                    // message and still, under MQTT 3.1.1, may never say so.
+                    guard payload.count <= maxMessageBytes else {
+                        throw OversizedMessage(topic: message.topic, bytes: payload.count, maxBytes: maxMessageBytes)
+                    }
                     try tx.enqueue(seq: h.seq, topic: message.topic, kind: message.kind,
-                                   payload: try message.encode(h), createdAt: now.timeIntervalSince1970)
+                                   payload: payload, createdAt: now.timeIntervalSince1970)
                     last = h.seq
-                    if message.kind == .status { newest = h.seq }
+                    if message.kind == .status, firstReport == nil { firstReport = h.seq }
                 }
                 var newTally = tally
-                if let newest {
-                    let evicted = try tx.evictOldest(kind: .status, toFitBytes: limit, sparing: newest)
+                if let firstReport {
+                    // Every part of the report just built is spared.
+                    let evicted = try tx.evictOldest(kind: .status, toFitBytes: limit, sparingFrom: firstReport)
                     newTally = OutboxEviction.adding(evicted, to: tally)
                 }
                 if persistEviction || newTally != tally {
@@ -513,6 +530,7 @@ final class LedgerKeeper: Sendable {
                 }
                 for (id, blob) in states { try tx.setSlotState(id, blob) }
                 try tx.setValue(LedgerKeeper.accountingKey, accounting)
+                try tx.setValue(LedgerKeeper.journalKey, journal)
                 for (key, blob) in policies { try tx.setValue(key, blob) }
                 return (last, newTally)
             }
@@ -531,6 +549,19 @@ final class LedgerKeeper: Sendable {
         return last
     }
 
+    /// Repairs ledger and policy values no bounded input could have produced (see `StateRepair`),
+    /// logging each repair: such a value must never be written or reported.
+    private func repair(_ state: inout State, when: String) {
+        for slot in config.slots {
+            let id = slot.definition.id
+            let repaired = (state.ledgers[id]?.repair(capacity: slot.definition.capacity) ?? [])
+                + (state.policies[id]?.repair(capacity: slot.definition.capacity) ?? [])
+            for problem in repaired {
+                logger.error("impossible slot state repaired", metadata: ["slot": "\(id)", "state": "\(when)", "problem": "\(problem)"])
+            }
+        }
+    }
+
     /// The ledgers as stored; when a report is being built, as they will be once it is committed.
     private func encodedStates(_ ledgers: [String: SlotLedger], reportedAs slots: [SlotStatus]?,
                                at now: Date) throws -> [(String, [UInt8])] {
@@ -542,6 +573,14 @@ final class LedgerKeeper: Sendable {
             return (id, Array(try encoder.encode(ledger)))
         }
     }
+}
+
+/// A message larger than `mqtt.max_message_size`: refused before it is queued.
+struct OversizedMessage: Error, CustomStringConvertible {
+    var topic: String
+    var bytes: Int
+    var maxBytes: Int
+    var description: String { "a message for \(topic) of \(bytes) bytes exceeds mqtt.max_message_size (\(maxBytes))" }
 }
 
 /// The version every message carries as `agentVersion`.

@@ -103,9 +103,10 @@ public final class ReplenishService: Service, Sendable {
         let forwarder = Task {
             for await event in client.events {
                 switch event {
-                case let .message(topic, payload, _):
+                case let .message(topic, payload, retained):
                     if topic.hasPrefix(commands) {
-                        ledgerFeed.yield(.command(name: String(topic.dropFirst(commands.count)), payload: payload))
+                        ledgerFeed.yield(.command(name: String(topic.dropFirst(commands.count)), payload: payload,
+                                                  retained: retained))
                     }
                 case .connected:
                     recorder.brokerConnected()
@@ -169,7 +170,7 @@ public final class ReplenishService: Service, Sendable {
         // A bus transfer or a bit-banged read blocks: each source gets its own thread.
         let reader = BlockingQueue(label: "replenishd.source.\(source.slot)")
         guard let config = config.slots.first(where: { $0.definition.id == source.slot }) else { return }
-        var sampler = SlotSampler(source: config.source)
+        var sampler = SlotSampler(source: config.source, definition: config.definition)
         let loop = "sensor \(source.slot)"
         while !Task.isCancelled {
             let now = clock.now()

@@ -17,8 +17,11 @@ struct SlotSampler: Sendable {
     private var tracker: SensorHealthTracker
     /// A chain ending in `delta` turns a counter into usage; otherwise a value is a level.
     private let yieldsUsage: Bool
+    /// The slot whose bounds every observation must keep (`SlotDefinition.implausibility(of:)`).
+    private let definition: SlotDefinition?
 
-    init(source: SourceConfig) {
+    init(source: SourceConfig, definition: SlotDefinition? = nil) {
+        self.definition = definition
         // The decoder built this chain already, so it cannot fail here.
         chain = (try? FilterChain(source.filters)) ?? (try! FilterChain([]))
         tracker = SensorHealthTracker(faultAfter: source.health.faultAfter, recoverAfter: source.health.recoverAfter)
@@ -42,21 +45,27 @@ struct SlotSampler: Sendable {
 
     mutating func take(_ read: Result<SourceRead, any Error>, monotonic: Double) -> SlotSample {
         var observations: [Observation] = []
-        let transition: HealthTransition?
+        var verdict = SampleVerdict.plausible
         switch read {
         case .failure(let error):
-            transition = tracker.recordReadError("\(error)")
+            let transition = tracker.recordReadError("\(error)")
+            return SlotSample(observations: [], health: tracker.health, transition: transition)
         case .success(.observations(let seen)):
             observations = seen
             if seen.contains(where: { if case .replaced = $0 { true } else { false } }) { chain.reset() }
-            transition = tracker.record(.plausible)
         case .success(.raw(let raw)):
             let outcome = chain.process(raw: raw, at: monotonic)
-            transition = tracker.record(outcome.verdict)
+            verdict = outcome.verdict
             if let value = outcome.value {
                 observations = [yieldsUsage ? .consumed(value) : .level(value)]
             }
         }
+        // Whatever the filters let through must still be possible for this slot.
+        if let definition, let problem = observations.lazy.compactMap(definition.implausibility).first {
+            observations = []
+            verdict = .implausible(reason: problem)
+        }
+        let transition = tracker.record(verdict)
         return SlotSample(observations: observations, health: tracker.health, transition: transition)
     }
 }
