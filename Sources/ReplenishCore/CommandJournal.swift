@@ -60,11 +60,16 @@ extension CommandJournal {
     /// A retained message is never executed: it is a command someone published with the retain
     /// flag, and the broker hands it over again on every subscription (every start, every reload).
     /// Its first sighting per correlationId is answered `rejected` so the cloud learns why; later
-    /// ones, an empty payload (clearing the retained message) and one without a readable
-    /// correlationId are only logged.
+    /// ones and one without a readable correlationId are only logged. An empty payload (clearing a
+    /// retained message, retained or not) is no command.
     public mutating func answer(name: String, payload: [UInt8], retained: Bool, slots: [SlotDefinition],
                                 policies: inout [String: ReplenishmentPolicy], ledgers: inout [String: SlotLedger],
                                 now: Date) -> CommandOutcome {
+        // An empty message clears a retained one; the broker passes the clearing on to current
+        // subscribers without the retain flag. It carries no command and no correlationId to answer.
+        if payload.isEmpty {
+            return CommandOutcome(note: "empty message ignored (it clears a retained command)", isWarning: false)
+        }
         let decoded = CommandDecoder.decode(name: name, payload: payload, knownSlots: Set(slots.map(\.id)))
         if retained { return answerRetained(name: name, payload: payload, decoded: decoded) }
 
@@ -104,9 +109,6 @@ extension CommandJournal {
 
     private mutating func answerRetained(name: String, payload: [UInt8],
                                          decoded: Result<CommandRequest, CommandRejection>) -> CommandOutcome {
-        if payload.isEmpty {
-            return CommandOutcome(note: "retained command cleared", isWarning: false)
-        }
         let correlationId: String?
         let command: String
         switch decoded {
