@@ -123,14 +123,17 @@ torture: release
 	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(APT_PACKAGES) python3"
 	TORTURE_BINARY=.build/release/replenishd python3 Benchmarks/torture.py
 
-# libFuzzer (swiftc -sanitize=fuzzer) on the command decoder and the config decoder, FUZZ_RUNS
-# executions each from the corpus in Tests/Fuzz/Corpus, which keeps what found new coverage.
+# libFuzzer (swiftc -sanitize=fuzzer) on the command decoder, the config decoder and command
+# sequences applied to the books, FUZZ_RUNS executions each from the corpus in Tests/Fuzz/Corpus,
+# which keeps what found new coverage. FUZZ_TARGETS picks some ("commands sequence").
 FUZZ_RUNS ?= 1000000
+FUZZ_TARGETS ?= commands config sequence
 FUZZ_BUILD = REPLENISHD_FUZZ=1 $(SWIFT) build --build-path .build/fuzz -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library
 fuzz: deps
 	$(FUZZ_BUILD) --product fuzz-commands
 	$(FUZZ_BUILD) --product fuzz-config
-	Tests/Fuzz/run.sh $(FUZZ_RUNS)
+	$(FUZZ_BUILD) --product fuzz-sequence
+	FUZZ_TARGETS="$(FUZZ_TARGETS)" Tests/Fuzz/run.sh $(FUZZ_RUNS)
 
 clean:
 	rm -rf .build

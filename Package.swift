@@ -56,10 +56,11 @@ let package = Package(
 )
 
 // libFuzzer targets for `make fuzz` only (they need `-sanitize=fuzzer`, which supplies main):
-// the command decoder and the config decoder. REPLENISHD_FUZZ=1 adds them.
+// the command decoder, the config decoder and command sequences. REPLENISHD_FUZZ=1 adds them.
 if Context.environment["REPLENISHD_FUZZ"] == "1" {
     package.targets += [
         .executableTarget(name: "fuzz-commands", dependencies: ["ReplenishCore"], path: "Tests/Fuzz/Commands"),
         .executableTarget(name: "fuzz-config", dependencies: ["ReplenishAgent"], path: "Tests/Fuzz/Config"),
+        .executableTarget(name: "fuzz-sequence", dependencies: ["ReplenishCore"], path: "Tests/Fuzz/CommandSequence"),
     ]
 }

@@ -253,8 +253,8 @@ public struct SlotLedger: Sendable, Codable, Equatable {
     public func expectedRunOut(asOf now: Date, window: Int, clock: ClockStatus) -> Date? {
         guard clock == .synchronized, let remaining else { return nil }
         if remaining <= 0 { return now }
-        guard let rate = averageDailyConsumption(window: window), rate > 0 else { return nil }
-        return now.addingTimeInterval(remaining / rate * 86_400)
+        guard let rate = averageDailyConsumption(window: window) else { return nil }
+        return Self.runOut(remaining: remaining, rate: rate, from: now)
     }
 
     /// Wall-clock-only form: as if the day of `now` were the open day (the open day and the quiet days
@@ -280,10 +280,19 @@ public struct SlotLedger: Sendable, Codable, Equatable {
     public func expectedRunOut(asOf now: Date, window: Int, calendar: Calendar) -> Date? {
         guard let remaining else { return nil }
         if remaining <= 0 { return now }
-        guard let rate = averageDailyConsumption(asOf: now, window: window, calendar: calendar), rate > 0 else {
-            return nil
-        }
-        return now.addingTimeInterval(remaining / rate * 86_400)
+        guard let rate = averageDailyConsumption(asOf: now, window: window, calendar: calendar) else { return nil }
+        return Self.runOut(remaining: remaining, rate: rate, from: now)
+    }
+
+    /// Run-outs further away than this are "not being used": a trickle of sensor noise would
+    /// otherwise date one in the year 506713, which no cloud takes as a date.
+    public static let longestForecastDays = 36_525.0
+
+    private static func runOut(remaining: Double, rate: Double, from now: Date) -> Date? {
+        guard rate > 0 else { return nil }
+        let days = remaining / rate
+        guard days <= longestForecastDays else { return nil }
+        return now.addingTimeInterval(days * 86_400)
     }
 
     private static func average(of days: [DayTotal], window: Int) -> Double? {

@@ -4,16 +4,16 @@
 # coverage back into it (libFuzzer's -merge=1: only what adds coverage is kept). A crash stops the
 # run with libFuzzer's report; the input is saved under .build/fuzz/artifacts/ to replay with
 #   .build/fuzz/debug/fuzz-<target> .build/fuzz/artifacts/crash-...
-# usage: Tests/Fuzz/run.sh RUNS
+# usage: [FUZZ_TARGETS="commands config sequence"] Tests/Fuzz/run.sh RUNS
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 runs=${1:-1000000}
 build="$top/.build/fuzz"
 mkdir -p "$build/artifacts"
 summary=()
-for target in commands config; do
+for target in ${FUZZ_TARGETS:-commands config sequence}; do
     # Inputs a little over each decoder's own bound (4 KiB command payloads), so the bound is hit.
-    case $target in commands) max_len=4200 ;; config) max_len=8192 ;; esac
+    case $target in commands) max_len=4200 ;; config) max_len=8192 ;; sequence) max_len=8192 ;; esac
     corpus="$top/Tests/Fuzz/Corpus/$target" scratch="$build/corpus-$target"
     rm -rf "$scratch" && mkdir -p "$scratch"
     log="$build/fuzz-$target.log"

@@ -184,4 +184,20 @@ struct HostileCommandTests {
                          day: DayKey(year: 2026, month: 12, day: 1))
         if refused { #expect(ledger.remaining == 1000 && ledger.consumedTotal == 0) }
     }
+
+    @Test("a trickle of sensor noise forecasts no run-out rather than one in the year 506713")
+    func noAbsurdRunOut() {
+        var ledger = SlotLedger()
+        let definition = Self.water
+        var level = 1000.0
+        for d in 0..<4 {
+            let day = DayKey(year: 2026, month: 11, day: 20 + d)
+            if d > 0 { ledger.apply(.closed(days: [DayKey(year: 2026, month: 11, day: 19 + d)], whole: true, newDay: day)) }
+            level -= 1e-9
+            _ = ledger.apply(Reading(slot: "water", at: Fixture.utc(2026, 11, 20 + d, 12), observation: .level(level)),
+                             definition: definition, day: day)
+        }
+        #expect(ledger.averageDailyConsumption(window: 14)! > 0)
+        #expect(ledger.expectedRunOut(asOf: Fixture.utc(2026, 11, 24), window: 14, clock: .synchronized) == nil)
+    }
 }
