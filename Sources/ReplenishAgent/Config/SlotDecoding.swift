@@ -151,6 +151,12 @@ extension ConfigReader {
             report("expected a positive number, got \(node.plainText ?? "")", at: node, path)
             return nil
         }
+        // Every quantity derived from it (thresholds, on-hand stock, readings) is bounded by it.
+        guard value <= QuantityBounds.maximum else {
+            report("expected a capacity of at most \(QuantityBounds.shown(QuantityBounds.maximum)), got \(node.plainText ?? "")",
+                   at: node, path)
+            return nil
+        }
         if measurement?.type == .percentage, value != 100 {
             report("a Percentage slot has a capacity of 100, got \(node.plainText ?? "")", at: node, path)
             return nil
