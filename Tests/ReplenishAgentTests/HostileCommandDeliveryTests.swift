@@ -103,6 +103,25 @@ struct HostileCommandDeliveryTests {
         #expect(reply.seq == parts.last!.seq + 1, "the reply is committed right after the last part")
     }
 
+    @Test("a report that cannot be built still gets its reply, and the commands after it are answered")
+    func unbuildableReport() async throws {
+        // Below the configurable minimum, so no slot fits: the one way left to make a report unencodable.
+        let h = try await DeliveryTests.Harness(device: "unbuildable-test") { $0.mqtt.maxMessageBytes = 600 }
+        try await h.subscriber.waitFor("the device's availability") { _ in
+            h.subscriber.rawMessages.contains { $0.topic.hasSuffix("/availability") && $0.payload == "online" }
+        }
+        try CommandTests.send(h, "reportNow", Array(#"{"correlationId":"n-1"}"#.utf8))
+        try CommandTests.send(h, "orderPlaced", Array(#"{"correlationId":"n-2","slot":"water","orderId":"o-1"}"#.utf8))
+        try await h.subscriber.waitFor("both replies") { $0.compactMap(Reply.init).count == 2 }
+        try await h.stop()
+        let replies = h.subscriber.replies
+        #expect(replies[0].correlationId == "n-1" && replies[0].status == "rejected")
+        #expect(replies[0].error?.contains("the status report could not be built: slot 'water' alone makes a status report of") == true,
+                "\(replies[0].error ?? "nil")")
+        #expect(replies[1] == Reply.ok("n-2", "orderPlaced"))
+        #expect(!h.subscriber.messages.contains { $0.topic.hasSuffix("/status") })
+    }
+
     @Test("a retained command never runs: one rejected reply across starts and reloads, and clearing it is no command")
     func retainedCommand() async throws {
         let directory = try TemporaryDirectory()
