@@ -122,6 +122,45 @@ struct HostileCommandDeliveryTests {
         #expect(!h.subscriber.messages.contains { $0.topic.hasSuffix("/status") })
     }
 
+    @Test("through the real binary: after hostile quantities and a restart, reports and replies go on and no use is invented")
+    func hostileAcrossRestart() async throws {
+        let directory = try TemporaryDirectory()
+        let broker = try LocalBroker.start(persistence: true)
+        defer { broker.stop() }
+        let base = "replenish/v1/poison-test"
+        let configPath = directory.path("replenishd.yaml")
+        try testConfig(deviceID: "poison-test", broker: broker, database: directory.path("state.db"))
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        let subscriber = try Subscriber(broker: broker, base: base)
+        defer { subscriber.stop() }
+        try await subscriber.ready()
+        func send(_ name: String, _ json: String) throws {
+            try subscriber.client.publish(topic: base + "/commands/" + name, payload: Array(json.utf8), qos: 1, retain: false)
+        }
+        let arguments = ["run", "--config", configPath, "--simulate"]
+        let first = try DaemonProcessTests.launch(arguments, in: directory, name: "first")
+        try await subscriber.waitFor("the start") { $0.contains { $0.reason == "startup" } }
+        try send("inventoryAdjust", #"{"correlationId":"p1","slot":"water","remainingQuantityInUnit":1e308}"#)
+        try send("inventoryAdjust", #"{"correlationId":"p2","slot":"water","remainingQuantityInUnit":999999}"#)
+        try send("inventoryAdjust", #"{"correlationId":"p3","slot":"water","totalQuantityOnHand":1.8e305}"#)
+        try await subscriber.waitFor("three replies") { $0.compactMap(Reply.init).count == 3 }
+        kill(first.processIdentifier, SIGTERM)
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+
+        let second = try DaemonProcessTests.launch(arguments, in: directory, name: "second")
+        try await subscriber.waitFor("the restart") { $0.filter { $0.reason == "startup" }.count == 2 }
+        try send("reportNow", #"{"correlationId":"p4"}"#)
+        try await subscriber.waitFor("the report after the restart") { $0.contains { $0.reason == "command" } }
+        kill(second.processIdentifier, SIGTERM)
+        second.waitUntilExit()
+
+        #expect(subscriber.replies.map(\.status) == ["rejected", "rejected", "rejected", "ok"])
+        let water = try Self.water(in: subscriber.messages, reason: "command")
+        #expect((water["consumedTotal"] as? Double ?? .infinity) < 1800)
+        #expect(water["totalQuantityOnHand"] as? Double == 0)
+    }
+
     @Test("a retained command never runs: one rejected reply across starts and reloads, and clearing it is no command")
     func retainedCommand() async throws {
         let directory = try TemporaryDirectory()
