@@ -77,7 +77,14 @@ public struct DeviceStatus: Sendable, Encodable {
             throw AgentError(.unreadable, "cannot read \(path): \(String(cString: strerror(code)))"
                 + (code == EACCES ? " (run as root or as a member of the replenishd group)" : ""))
         }
-        let store = try StateStore(path: path, readOnly: true)
+        // An empty, damaged or foreign file, or another device's, is named as such, not as SQLite's error.
+        let store: StateStore
+        do {
+            store = try StateStore(path: path, readOnly: true, deviceID: config.device.id)
+        } catch {
+            let refusal = StateDatabase.refusal(error, config: config, configPath: "FILE")
+            throw (refusal as? AgentError).map { AgentError(.unreadable, $0.message) } ?? refusal
+        }
         return build(config: config, stored: try store.loadState(), outbox: try store.outboxStats(), now: now,
                      isAlive: isAlive)
     }
