@@ -150,7 +150,7 @@ struct StateDatabaseProcessTests {
         #expect(daemon.terminationStatus == 0)
     }
 
-    @Test("run refuses a database recorded for another device with 78, naming both ids")
+    @Test("run refuses a database recorded for another device with 78, naming both ids; status says the same")
     func otherDevice() async throws {
         let directory = try TemporaryDirectory()
         let first = try Self.config(directory, deviceID: "dev-a")
@@ -164,9 +164,12 @@ struct StateDatabaseProcessTests {
         let run = try await Self.run(["run", "--config", other], in: directory)
         #expect(run.status == 78)
         #expect(run.err.contains("belongs to device \"dev-a\", but the config's device.id is \"dev-b\""), "\(run.err)")
+        let status = try await Self.run(["status", "--config", other], in: directory)
+        #expect(status.status == 1)
+        #expect(status.err.contains("belongs to device \"dev-a\", but the config's device.id is \"dev-b\""), "\(status.err)")
     }
 
-    @Test("a second run on the same database exits 75 naming the first one's pid; the first keeps running and status reads beside it")
+    @Test("a second run (or a reset) on the same database exits 75 naming the first one's pid; the first keeps running and status reads beside it")
     func secondDaemon() async throws {
         let directory = try TemporaryDirectory()
         let config = try Self.config(directory)
@@ -178,6 +181,10 @@ struct StateDatabaseProcessTests {
         let second = try await Self.run(["run", "--config", config], in: directory)
         #expect(second.status == 75)
         #expect(second.err.contains("\(database) is in use by process \(first.processIdentifier)"), "\(second.err)")
+        #expect(first.isRunning)
+        let reset = try await Self.run(["reset", "--config", config], in: directory)
+        #expect(reset.status == 75)
+        #expect(reset.err.contains("in use by process \(first.processIdentifier)"), "\(reset.err)")
         #expect(first.isRunning)
 
         try await Self.waitForRunning(first, config: config, in: directory)
