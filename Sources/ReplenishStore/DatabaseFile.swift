@@ -130,6 +130,7 @@ public enum DatabaseFile {
             throw StoreError(.cannotOpen, operation: "create", path: path, reason: String(cString: strerror(errno)))
         }
         _ = fchmod(fd, 0o600)
+        shareOwner(fd, withDirectoryOf: path)
         close(fd)
         do {
             let db = try SQLiteConnection(path: staging, readOnly: false, busyTimeoutMilliseconds: 5000)
@@ -156,6 +157,21 @@ public enum DatabaseFile {
         }
     }
 
+    /// Gives a file root creates to the owner of its directory (the service's state directory),
+    /// as SQLite does for a log: `replenishd reset` run as root must leave a database the
+    /// service's user can open.
+    static func shareOwner(_ fd: Int32, withDirectoryOf path: String) {
+        guard geteuid() == 0 else { return }
+        var info = stat()
+        guard stat(directory(of: path), &info) == 0, info.st_uid != 0 || info.st_gid != 0 else { return }
+        _ = fchown(fd, info.st_uid, info.st_gid)
+    }
+
+    static func directory(of path: String) -> String {
+        let slash = path.lastIndex(of: "/")
+        return slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+    }
+
     /// The file's size, nil when it is missing.
     static func size(of path: String) -> Int? {
         var info = stat()
@@ -172,9 +188,7 @@ public enum DatabaseFile {
     /// Makes a rename in the directory of `path` durable.
     @discardableResult
     static func syncDirectory(of path: String) -> Bool {
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let fd = open(directory(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         return fsync(fd) == 0

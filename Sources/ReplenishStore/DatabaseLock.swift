@@ -36,6 +36,7 @@ public final class DatabaseLock: Sendable {
             let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
             guard fd >= 0 else { return .failure(Self.failure(path, "open", errno)) }
             _ = fchmod(fd, 0o600)  // open's mode is filtered by the umask; EPERM on a file of another user is harmless
+            DatabaseFile.shareOwner(fd, withDirectoryOf: database)
             var info = stat()
             guard fstat(fd, &info) == 0 else {
                 let code = errno

@@ -94,6 +94,24 @@ struct DatabaseModeTests {
         }
     }
 
+    @Test("created as root in the service's directory, the database and lock file belong to the directory's owner")
+    func ownerOfDirectory() throws {
+        guard geteuid() == 0 else { return }  // only root can give files away
+        try withTemporaryDirectory { directory in
+            let state = directory + "/state"
+            try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: false)
+            #expect(chown(state, 65534, 65534) == 0)
+            let path = state + "/state.db"
+            let store = try StateStore(path: path)
+            try store.enqueueOne()
+            for file in [path, path + "-wal", path + ".lock"] {
+                var info = stat()
+                #expect(stat(file, &info) == 0)
+                #expect(info.st_uid == 65534 && info.st_gid == 65534, "\(file): \(info.st_uid):\(info.st_gid)")
+            }
+        }
+    }
+
     @Test("a database made before this build with the umask's mode is tightened to 0600 when a writer opens it")
     func tightened() throws {
         try withTemporaryDirectory { directory in
