@@ -1,3 +1,4 @@
+import CSQLite3
 import Glibc
 
 /// What lies at a database path, judged before anything writes to it.
@@ -44,13 +45,15 @@ public enum DatabaseFile {
                 message: "the state database \(path) exists but is empty (0 bytes): its contents were lost, "
                     + "e.g. in a power cut; starting afresh would reuse seqs the cloud has already seen")
         }
-        if info.st_size > 0, let problem = headerProblem(path, size: Int(info.st_size)) {
-            throw StoreError(code: .corrupt, message: "the state database \(path) is not an SQLite database: \(problem)")
-        }
         do {
             let db = try SQLiteConnection(path: path, readOnly: true, busyTimeoutMilliseconds: 5000)
             return try contents(db, expectedDeviceID: expectedDeviceID)
         } catch let error where error.code == .corrupt && error.extendedResultCode != nil {
+            // Read the bytes ourselves only now: closing a descriptor of a file SQLite has open in
+            // this process would drop SQLite's POSIX locks on it, and nobody uses a non-database.
+            if error.extendedResultCode == SQLITE_NOTADB, let problem = headerProblem(path, size: Int(info.st_size)) {
+                throw StoreError(code: .corrupt, message: "the state database \(path) is not an SQLite database: \(problem)")
+            }
             throw StoreError(
                 code: .corrupt,
                 message: "the state database \(path) is damaged: SQLite says \"\(error.sqliteMessage ?? error.message)\"",

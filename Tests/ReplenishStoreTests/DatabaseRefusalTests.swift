@@ -19,7 +19,7 @@ struct DatabaseRefusalTests {
     func emptyFile() throws {
         try withTemporaryDirectory { directory in
             let path = directory + "/state.db"
-            FileManager.default.createFile(atPath: path, contents: Data())
+            _ = FileManager.default.createFile(atPath: path, contents: Data())
             let error = Self.refusal(path)
             #expect(error?.code == .empty)
             #expect(error?.message.contains("\(path) exists but is empty (0 bytes)") == true, "\(String(describing: error))")
@@ -112,7 +112,7 @@ struct DatabaseRefusalTests {
     func creationIsWhole() throws {
         try withTemporaryDirectory { directory in
             let path = directory + "/state.db"
-            FileManager.default.createFile(atPath: path + ".new", contents: Data())
+            _ = FileManager.default.createFile(atPath: path + ".new", contents: Data())
             let store = try StateStore(path: path, deviceID: "dev-a")
             #expect(try store.recordedDeviceID() == "dev-a")
             #expect(try store.enqueueOne() == 1)
