@@ -7,6 +7,11 @@ public struct AgentError: Error, CustomStringConvertible, Sendable {
         case broker
         /// Something the command needs is not there yet (no state database).
         case unavailable
+        /// The state database cannot be used as it is (empty, damaged, another program's or
+        /// another device's): restarting will not help; exit 78.
+        case databaseRefused
+        /// Another process holds the state database's lock (another daemon runs on it); exit 75.
+        case databaseInUse
     }
 
     public var code: Code

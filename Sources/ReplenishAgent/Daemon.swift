@@ -51,6 +51,10 @@ public enum Daemon {
         let clock = try clock(for: config, simulate: simulate, timeScale: timeScale, origin: timeOrigin)
         // Simulated time is the simulation's own truth: trust it. Real time is trusted per the kernel or an RTC.
         let trust: (any ClockTrust)? = clock is ScaledClock ? FixedClockTrust(true) : nil
+        // Refuses an empty, damaged, foreign or other device's database, or one another daemon
+        // runs on, before anything starts; the lock is kept until exit, across reloads.
+        let databaseLock = try StateDatabase.openForDaemon(config: config, configPath: configPath)
+        defer { withExtendedLifetime(databaseLock) {} }
         let start = clock.now()
         let (reloads, requestReload) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         signal(SIGHUP, SIG_IGN)

@@ -49,6 +49,7 @@ extension StateStore {
         let fd = open(reservePath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return false }
         defer { close(fd) }
+        _ = fchmod(fd, 0o600)  // open's mode is filtered by the umask, which may take the owner's write
         guard posix_fallocate(fd, 0, off_t(Self.reserveBytes)) == 0, fsync(fd) == 0 else {
             _ = ftruncate(fd, 0)
             unlink(reservePath)

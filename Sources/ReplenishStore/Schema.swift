@@ -26,12 +26,27 @@ enum Schema {
         );
         CREATE INDEX outbox_by_kind ON outbox (kind, seq);
         """,
+        // 2: the device the database belongs to, so another device's config cannot adopt it.
+        // Written once; a database from before this version adopts the first device that opens it.
+        """
+        CREATE TABLE device_identity (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            device_id TEXT NOT NULL
+        );
+        """,
     ]
+
+    /// The tables every version since 1 has: without them a file is not a replenishd database.
+    static let requiredTables: Set<String> = ["seq_counter", "slot_state", "agent_value", "outbox"]
+
+    /// The first version that records the device id.
+    static let deviceIdentityVersion: Int64 = 2
 
     static var currentVersion: Int64 { Int64(migrations.count) }
 
-    /// Brings a writable database up to `currentVersion` in one transaction.
-    static func migrate(_ db: SQLiteConnection) throws(StoreError) {
+    /// Brings a writable database up to `currentVersion` in one transaction and, with `deviceID`,
+    /// records it when none is, or refuses (`.deviceMismatch`) when another one is.
+    static func migrate(_ db: SQLiteConnection, deviceID: String? = nil) throws(StoreError) {
         try db.execute("BEGIN IMMEDIATE", operation: "begin schema migration")
         do throws(StoreError) {
             let found = try version(db)
@@ -46,6 +61,12 @@ enum Schema {
             }
             // PRAGMA takes no bound parameters; the value is our own integer.
             try db.execute("PRAGMA user_version = \(currentVersion)", operation: "record schema version")
+            if let deviceID {
+                try db.execute(
+                    "INSERT INTO device_identity (id, device_id) VALUES (1, ?1) ON CONFLICT (id) DO NOTHING",
+                    [.text(deviceID)], operation: "record device id")
+                try requireDevice(deviceID, recorded: recordedDevice(db), path: db.path)
+            }
             try db.execute("COMMIT", operation: "commit schema migration")
         } catch {
             db.rollbackIfActive()
@@ -53,17 +74,38 @@ enum Schema {
         }
     }
 
-    /// Checks, without writing, that a database opened read-only has exactly the current layout.
-    static func requireCurrent(_ db: SQLiteConnection) throws(StoreError) {
+    /// Checks, without writing, that a database opened read-only has a layout this build reads:
+    /// the current one or an older one the daemon has not migrated yet (versions only add tables).
+    static func requireReadable(_ db: SQLiteConnection) throws(StoreError) {
         let found = try version(db)
-        guard found == currentVersion else {
+        guard (1...currentVersion).contains(found) else {
             throw StoreError(
                 .schemaVersion, operation: "open read-only", path: db.path,
-                reason: "schema version \(found), this build reads version \(currentVersion)")
+                reason: "schema version \(found), this build reads versions 1 to \(currentVersion)")
         }
     }
 
-    private static func version(_ db: SQLiteConnection) throws(StoreError) -> Int64 {
+    /// The device id the database records; nil before schema version 2 or before one was recorded.
+    static func recordedDevice(_ db: SQLiteConnection) throws(StoreError) -> String? {
+        guard try version(db) >= deviceIdentityVersion else { return nil }
+        var recorded: String?
+        try db.query("SELECT device_id FROM device_identity WHERE id = 1", operation: "read device id") {
+            recorded = $0.text(0)
+        }
+        return recorded
+    }
+
+    /// Refuses a database recorded for another device than `deviceID`.
+    static func requireDevice(_ deviceID: String, recorded: String?, path: String) throws(StoreError) {
+        guard let recorded, recorded != deviceID else { return }
+        throw StoreError(
+            code: .deviceMismatch,
+            message: "the state database \(path) belongs to device \"\(recorded)\", but the config's device.id is "
+                + "\"\(deviceID)\": one database per device; use device \"\(recorded)\"'s config or another "
+                + "storage.path (the database was not modified)")
+    }
+
+    static func version(_ db: SQLiteConnection) throws(StoreError) -> Int64 {
         var version: Int64 = 0
         try db.query("PRAGMA user_version", operation: "read schema version") { version = $0.int64(0) }
         return version

@@ -12,21 +12,52 @@ public final class StateStore: Sendable {
     /// carried from commit to commit; taken only while `connection` is held.
     private let outboxBytesBound = Mutex<Int?>(nil)
 
-    /// Opens the database at `path`. A writer creates the file if needed, switches it to WAL,
-    /// and brings its schema up to date; a reader (`readOnly: true`) changes nothing and can
-    /// read while the daemon writes. `busyTimeoutMilliseconds` bounds the wait for another
-    /// connection's lock before a call fails with `.busy`.
-    public init(path: String, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 5000) throws(StoreError) {
-        let db = try SQLiteConnection(path: path, readOnly: readOnly, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+    /// Held by a writer for its life: one process writes a database (see `DatabaseLock`).
+    private let lock: DatabaseLock?
+
+    /// Opens the database at `path`. A writer takes the database's lock (`.locked` when another
+    /// process has it), creates the file when it is missing, refuses one that is empty, damaged
+    /// or another program's (see `DatabaseFile.inspect`), switches it to WAL and brings its schema
+    /// up to date; a reader (`readOnly: true`) takes no lock, changes nothing and can read while
+    /// the daemon writes. With `deviceID`, a database recorded for another device is refused
+    /// (`.deviceMismatch`) and one without a recorded id takes this one. `busyTimeoutMilliseconds`
+    /// bounds the wait for another connection's lock before a call fails with `.busy`.
+    public init(path: String, readOnly: Bool = false, deviceID: String? = nil,
+                busyTimeoutMilliseconds: Int32 = 5000) throws(StoreError) {
+        let db: SQLiteConnection
         if readOnly {
-            try Schema.requireCurrent(db)
+            guard try DatabaseFile.inspect(path: path, expectedDeviceID: deviceID) != nil else {
+                throw StoreError(.cannotOpen, operation: "open read-only", path: path, reason: "no such file")
+            }
+            db = try SQLiteConnection(path: path, readOnly: true, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            try Schema.requireReadable(db)
+            self.lock = nil
         } else {
+            let lock = try DatabaseLock(database: path)
+            if try DatabaseFile.inspect(path: path, expectedDeviceID: deviceID) == nil {
+                try DatabaseFile.create(path: path, deviceID: deviceID)
+            }
+            DatabaseFile.restrictModes(path: path)
+            db = try SQLiteConnection(path: path, readOnly: false, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
             try Self.configureWriter(db)
-            try Schema.migrate(db)
+            try Schema.migrate(db, deviceID: deviceID)
+            self.lock = lock
         }
         self.path = path
         self.isReadOnly = readOnly
         self.connection = Mutex(db)
+    }
+
+    /// The device id the database records; nil when none is (yet).
+    public func recordedDeviceID() throws(StoreError) -> String? {
+        try connection.withLock { db throws(StoreError) in try Schema.recordedDevice(db) }
+    }
+
+    /// Raises the seq counter so the next seq issued is at least `first`; a lower value changes
+    /// nothing. For a fresh start (`replenishd reset`) that must not reuse seqs the cloud has seen.
+    public func continueSeqs(from first: UInt64) throws {
+        guard first > 1 else { return }
+        try commit { transaction in try transaction.raiseLastSeq(to: first - 1) }
     }
 
     private static func configureWriter(_ db: SQLiteConnection) throws(StoreError) {

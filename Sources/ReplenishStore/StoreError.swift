@@ -20,6 +20,14 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case constraint
         /// The file's schema version is not one this build can use.
         case schemaVersion
+        /// The file exists but holds nothing: no bytes, or no tables (e.g. after a power cut).
+        case empty
+        /// The file is an SQLite database of another program, not a replenishd state database.
+        case foreign
+        /// The database records another device id than the one asked for.
+        case deviceMismatch
+        /// Another process holds the database's lock file (another daemon runs on it).
+        case locked
         /// A value cannot be stored or read back (e.g. a seq above Int64.max, an unknown kind).
         case invalidValue
         /// Any other SQLite failure; see `extendedResultCode`.

@@ -29,6 +29,14 @@ public struct StoreTransaction: ~Copyable {
         return seq
     }
 
+    /// Raises the last seq issued to `lastSeq` when it is lower; never lowers it.
+    mutating func raiseLastSeq(to lastSeq: UInt64) throws(StoreError) {
+        let operation = "raise last seq"
+        try db.execute(
+            "UPDATE seq_counter SET last_seq = max(last_seq, ?1) WHERE id = 1",
+            [try .seq(lastSeq, operation: operation, path: db.path)], operation: operation)
+    }
+
     /// Stores the ledger state of one slot, replacing what was there.
     public mutating func setSlotState(_ id: String, _ blob: [UInt8]) throws(StoreError) {
         try db.execute(

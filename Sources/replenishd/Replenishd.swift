@@ -12,12 +12,16 @@ struct Replenishd: AsyncParsableCommand {
         commandName: "replenishd",
         abstract: "Consumable tracking agent: sensors to daily ledger to MQTT, with nothing lost on the way.",
         version: AgentVersion.current,
-        subcommands: [Run.self, Check.self, Status.self, Probe.self, Demo.self, Version.self]
+        subcommands: [Run.self, Check.self, Status.self, Reset.self, Probe.self, Demo.self, Version.self]
     )
 }
 
 /// EX_CONFIG from sysexits.h: systemd's RestartPreventExitStatus=78 keeps a bad config from looping.
 let exConfig: Int32 = 78
+
+/// EX_TEMPFAIL from sysexits.h: another daemon holds the state database; systemd retries, and
+/// the start succeeds once that one has stopped.
+let exTempFail: Int32 = 75
 
 extension Replenishd {
     struct Run: AsyncParsableCommand {
@@ -59,10 +63,15 @@ extension Replenishd {
             do {
                 try await Daemon.run(config: loaded, configPath: config, simulate: simulate, timeScale: timeScale,
                                      timeOrigin: timeOrigin.flatMap { Timestamp.parse($0) }, logger: logger)
-            } catch let error as AgentError where [.invalidArguments, .unsupported, .unreadable].contains(error.code) {
-                // Configuration problems found when the config is used (files, permissions, arguments).
+            } catch let error as AgentError
+                where [.invalidArguments, .unsupported, .unreadable, .databaseRefused].contains(error.code) {
+                // Configuration problems found when the config is used (files, permissions, arguments),
+                // and a state database that restarting cannot fix (empty, damaged, foreign, another device's).
                 printErr("replenishd: \(error)")
                 throw ExitCode(exConfig)
+            } catch let error as AgentError where error.code == .databaseInUse {
+                printErr("replenishd: \(error)")
+                throw ExitCode(exTempFail)
             }
         }
     }
@@ -111,6 +120,37 @@ extension Replenishd {
                 throw ExitCode(1)
             }
             print(json ? try StatusJSON.render(status) : StatusText.render(status, timeZone: loaded.device.timeZone.flatMap(TimeZone.init(identifier:)) ?? .current))
+        }
+    }
+
+    struct Reset: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start the state database afresh, keeping the old one beside it as <path>.broken-<time>.",
+            discussion: "For a database `run` refuses (empty, damaged, another device's): the old file and its "
+                + "-wal/-shm are renamed, never deleted, and a fresh database for the config's device.id takes its "
+                + "place; seqs continue after the old database's last one when it can still be read. "
+                + "Exits 75 (EX_TEMPFAIL) while a daemon runs on the database, 78 on a bad config.")
+
+        @Option(name: .long, help: "The configuration file.")
+        var config: String = "/etc/replenishd/replenishd.yaml"
+
+        @Option(name: .long, help: "The fresh database's first seq (default: after the old one's last, else 1).")
+        var firstSeq: UInt64?
+
+        func run() throws {
+            let loaded = try loadConfig(config)
+            do {
+                for line in try DatabaseReset.run(config: loaded, configPath: config, firstSeq: firstSeq) { print(line) }
+            } catch let error as AgentError where error.code == .databaseInUse {
+                printErr("replenishd: \(error)")
+                throw ExitCode(exTempFail)
+            } catch let error as AgentError where error.code == .databaseRefused {
+                printErr("replenishd: \(error)")
+                throw ExitCode(exConfig)
+            } catch {
+                printErr("replenishd: \(error)")
+                throw ExitCode(1)
+            }
         }
     }
 

@@ -61,7 +61,7 @@ public final class ReplenishService: Service, Sendable {
     public func prepareReload() { reloading.store(true, ordering: .relaxed) }
 
     public func run() async throws {
-        let store = try StateStore(path: config.storage.path)
+        let store = try StateStore(path: config.storage.path, deviceID: config.device.id)
         let queue = BlockingQueue(label: "replenishd.store")
         let stored = try await queue.run { try store.loadState() }
         logger.info("state loaded", metadata: [

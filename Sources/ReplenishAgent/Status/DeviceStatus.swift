@@ -68,16 +68,24 @@ public struct DeviceStatus: Sendable, Encodable {
         let path = config.storage.path
         // Only "no such file" means no state: the state directory is 0750, and a user outside the
         // service's group must hear that, not that the daemon never ran.
+        // The database is 0600: a member of the service's group can see it but not open it.
         var info = stat()
-        if stat(path, &info) != 0 {
+        if stat(path, &info) != 0 || access(path, R_OK) != 0 {
             let code = errno
             if code == ENOENT {
                 throw AgentError(.unavailable, "no state yet at \(path): the daemon has not run with this config")
             }
             throw AgentError(.unreadable, "cannot read \(path): \(String(cString: strerror(code)))"
-                + (code == EACCES ? " (run as root or as a member of the replenishd group)" : ""))
+                + (code == EACCES ? " (run as root or as the service's user, replenishd: the database is 0600)" : ""))
         }
-        let store = try StateStore(path: path, readOnly: true)
+        // An empty, damaged or foreign file, or another device's, is named as such, not as SQLite's error.
+        let store: StateStore
+        do {
+            store = try StateStore(path: path, readOnly: true, deviceID: config.device.id)
+        } catch {
+            let refusal = StateDatabase.refusal(error, config: config, configPath: "FILE")
+            throw (refusal as? AgentError).map { AgentError(.unreadable, $0.message) } ?? refusal
+        }
         return build(config: config, stored: try store.loadState(), outbox: try store.outboxStats(), now: now,
                      isAlive: isAlive)
     }
