@@ -34,8 +34,9 @@ public enum Daemon {
             if origin != nil { throw AgentError(.invalidArguments, "--time-origin needs --time-scale") }
             return SystemClock()
         }
-        guard timeScale > 0, timeScale.isFinite else {
-            throw AgentError(.invalidArguments, "--time-scale must be a positive number, got \(timeScale)")
+        guard timeScaleRange.contains(timeScale) else {
+            throw AgentError(.invalidArguments,
+                             "--time-scale must be from 1 to \(Int(timeScaleRange.upperBound)) (simulated seconds per real second), got \(timeScale)")
         }
         let hardware = config.slots.filter { $0.source.driver != .simulated }.map(\.definition.id)
         guard simulate || hardware.isEmpty else {
@@ -44,6 +45,11 @@ public enum Daemon {
         }
         return ScaledClock(origin: origin ?? Date(), scale: timeScale)
     }
+
+    /// Simulated seconds per real second a run may go at. At a million, a ten-minute sample interval
+    /// is 0.6 ms of real time; faster, the sources would produce readings faster than the ledger
+    /// commits them, and a stop would wait for the backlog.
+    public static let timeScaleRange: ClosedRange<Double> = 1...1_000_000
 
     /// Runs until SIGTERM or SIGINT; SIGHUP reloads `configPath`.
     public static func run(config: AgentConfig, configPath: String, simulate: Bool, timeScale: Double?,
@@ -57,7 +63,7 @@ public enum Daemon {
         defer { withExtendedLifetime(databaseLock) {} }
         let start = clock.now()
         let (reloads, requestReload) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        signal(SIGHUP, SIG_IGN)
+        StartupSignals.prepareSource(for: SIGHUP)
         let hangup = DispatchSource.makeSignalSource(signal: SIGHUP)
         hangup.setEventHandler { requestReload.yield() }
         hangup.resume()

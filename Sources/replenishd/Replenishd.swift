@@ -14,6 +14,13 @@ struct Replenishd: AsyncParsableCommand {
         version: AgentVersion.current,
         subcommands: [Run.self, Check.self, Status.self, Reset.self, Probe.self, Demo.self, Version.self]
     )
+
+    /// `run` holds its signals before anything else happens (see `StartupSignals`); the other
+    /// commands keep the default actions, so SIGTERM and Ctrl-C end them as usual.
+    static func main() async {
+        if CommandLine.arguments.dropFirst().first == "run" { StartupSignals.hold() }
+        await main(nil)
+    }
 }
 
 /// EX_CONFIG from sysexits.h: systemd's RestartPreventExitStatus=78 keeps a bad config from looping.
@@ -256,7 +263,7 @@ func bootstrapLogging(level: Logger.Level) {
 
 /// SIGUSR1 switches debug logging on and off without a restart.
 func debugToggle(logger: Logger) -> any DispatchSourceSignal {
-    signal(SIGUSR1, SIG_IGN)
+    StartupSignals.prepareSource(for: SIGUSR1)
     let source = DispatchSource.makeSignalSource(signal: SIGUSR1)
     source.setEventHandler {
         let level = LogLevelSwitch.shared.toggleDebug()

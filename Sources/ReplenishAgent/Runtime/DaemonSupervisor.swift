@@ -52,6 +52,9 @@ public final class DaemonSupervisor: Service, Sendable {
     }
 
     public func run() async throws {
+        // The service group made its signal sources before starting this service: what arrived
+        // while the daemon was starting can be handled now.
+        StartupSignals.replay()
         let (events, feed) = AsyncStream.makeStream(of: Event.self)
         let requests = Task { [reloadRequests] in
             for await _ in reloadRequests { feed.yield(.reloadRequested) }
