@@ -8,13 +8,13 @@ public enum ConfigLoader {
 
     /// Reads and parses the file at `path`; diagnostics name the file as `path` was given.
     public static func load(path: String) throws(ConfigError) -> AgentConfig {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ConfigError(diagnostics: [fileDiagnostic(path, "cannot read the file: \(readFailure(error))")])
+        let bytes: [UInt8]
+        switch ConfigFileBytes.read(path) {
+        case let .success(read): bytes = read
+        case let .failure(failure):
+            throw ConfigError(diagnostics: [fileDiagnostic(path, "cannot read the file: \(failure.reason)")])
         }
-        guard let text = String(validating: data, as: UTF8.self) else {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigError(diagnostics: [fileDiagnostic(path, "the file is not valid UTF-8")])
         }
         return try parse(text, fileName: path)
@@ -45,15 +45,6 @@ public enum ConfigLoader {
             throw ConfigError(diagnostics: sorted.map(\.element))
         }
         return config
-    }
-
-    /// A short reason in the words of the system ("No such file or directory"), not Foundation's sentence.
-    private static func readFailure(_ error: any Error) -> String {
-        switch (error as? CocoaError)?.code {
-        case .fileReadNoSuchFile?: return String(cString: strerror(ENOENT))
-        case .fileReadNoPermission?: return String(cString: strerror(EACCES))
-        default: return error.localizedDescription
-        }
     }
 
     private static func fileDiagnostic(_ fileName: String, _ message: String) -> ConfigDiagnostic {
