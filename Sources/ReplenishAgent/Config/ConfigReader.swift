@@ -43,6 +43,8 @@ struct ConfigReader {
     /// Keys Yams found repeated, masked before composing (see `RepeatedKeys`).
     let repeatedKeys: RepeatedKeys
     private(set) var diagnostics: [ConfigDiagnostic] = []
+    /// Where each key's value sits, by key path: checks made after decoding (files, directories) point there.
+    private(set) var marks: [String: Mark] = [:]
 
     init(fileName: String, repeatedKeys: RepeatedKeys = RepeatedKeys()) {
         self.fileName = fileName
@@ -86,6 +88,7 @@ struct ConfigReader {
                 report(Self.unknownKeyMessage(name, allowed: allowed), at: key, keyPath)
             } else {
                 entries[name] = .init(key: key, value: value)
+                marks[keyPath.description] = value.mark ?? key.mark
             }
         }
         return ConfigFields(path: path, node: node, entries: entries)

@@ -127,8 +127,9 @@ public final class DaemonSupervisor: Service, Sendable {
     private func load(replacing current: AgentConfig) -> AgentConfig? {
         let candidate: AgentConfig
         do {
-            candidate = try ConfigLoader.load(path: configPath)
-            _ = try MQTTOptionsBuilder.options(for: candidate)  // key files and their permissions
+            // Everything `check` verifies: ranges, the database's directory, key files and certificates.
+            candidate = try ConfigLoader.loadForRun(path: configPath)
+            _ = try MQTTOptionsBuilder.options(for: candidate)  // the password file, read
         } catch {
             let problems = "\(error)"
             logger.error("configuration rejected; the running configuration stays", metadata: [
