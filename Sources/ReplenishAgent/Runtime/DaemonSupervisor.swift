@@ -64,10 +64,24 @@ public final class DaemonSupervisor: Service, Sendable {
         defer { for entry in open.values { entry.source.stop() } }
         var generation = 0
         var (service, task) = start(config, open, generation: generation, feed: feed)
+        // The configuration a reload replaced: should the new one fail to start after all checks
+        // passed (a database refused when opened), the daemon goes back to it instead of exiting.
+        var previous: AgentConfig?
 
         try await withTaskCancellationHandler {
             for await event in events {
                 switch event {
+                case let .ended(ended, error?) where ended == generation && previous != nil:
+                    let failed = config
+                    config = previous!
+                    previous = nil
+                    logger.error("the reloaded configuration failed; going back to the previous one", metadata: [
+                        JournalMessageID.metadataKey: .string(JournalMessageID.configRejected.rawValue),
+                        "error": "\(error)", "config": "\(failed.configHash)", "previous": "\(config.configHash)",
+                    ])
+                    open = try openSources(for: config, keeping: &open)
+                    generation += 1
+                    (service, task) = start(config, open, generation: generation, feed: feed)
                 case let .ended(ended, error) where ended == generation:
                     if let error { throw error }
                     return
@@ -83,8 +97,10 @@ public final class DaemonSupervisor: Service, Sendable {
                     service.prepareReload()
                     task.cancel()
                     _ = await task.result
+                    previous = nil
                     do {
                         open = try openSources(for: candidate, keeping: &open)
+                        previous = config
                         config = candidate
                         logger.notice("configuration reloaded", metadata: ["config": "\(config.configHash)"])
                     } catch {
