@@ -53,8 +53,14 @@ struct ReloadConnectionTests {
         #expect(!run.subscriber.rawMessages.contains { $0.topic == availability && $0.payload == "offline" })
         let count = run.reports.count
         try await run.subscriber.waitFor("reports after the reconnect") { $0.compactMap(ReloadTests.status).count >= count + 2 }
+        // The daemon's stop still says `offline` on the connection the reload made.
+        kill(run.process.processIdentifier, SIGTERM)
+        run.process.waitUntilExit()
+        let subscriber = run.subscriber
+        try await waitUntil("offline at the stop") {
+            subscriber.rawMessages.last { $0.topic == availability }?.payload == "offline"
+        }
         run.stop()
         #expect(run.process.terminationStatus == 0)
-        #expect(run.subscriber.rawMessages.last { $0.topic == availability }?.payload == "offline")
     }
 }

@@ -42,8 +42,9 @@ struct ReloadRefusalTests {
         #expect(changed != config)
         try changed.write(toFile: run.configPath, atomically: true, encoding: .utf8)
         kill(run.process.processIdentifier, SIGHUP)
-        try await waitUntil("the refusal logged") { run.stderr.contains("configuration rejected") }
-        #expect(run.stderr.contains(bad.reason), "\(run.stderr)")
+        try await waitUntil("the refusal and its reason logged") {
+            run.stderr.contains("configuration rejected") && run.stderr.contains(bad.reason)
+        }
         #expect(!run.stderr.contains("configuration reloaded"), "\(run.stderr)")
 
         let count = run.reports.count
