@@ -35,11 +35,17 @@ final class Uplink: Sendable {
         var connected = false
     }
 
-    init(config: AgentConfig, liveness: LoopLiveness, logger: Logger) throws {
+    /// `previous`, a stopped uplink, lends its database when the path is the same: one process
+    /// keeps one connection (and one lock) on its database across reloads.
+    init(config: AgentConfig, previous: Uplink? = nil, liveness: LoopLiveness, logger: Logger) throws {
         mqtt = config.mqtt
         storagePath = config.storage.path
-        store = try StateStore(path: config.storage.path)
-        queue = BlockingQueue(label: "replenishd.store")
+        if let previous, previous.storagePath == config.storage.path {
+            (store, queue) = (previous.store, previous.queue)
+        } else {
+            store = try StateStore(path: config.storage.path)
+            queue = BlockingQueue(label: "replenishd.store")
+        }
         availability = config.mqtt.baseTopic + "/availability"
         commands = config.mqtt.baseTopic + "/commands/"
         var options = try MQTTOptionsBuilder.options(for: config)
