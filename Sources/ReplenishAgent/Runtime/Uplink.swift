@@ -4,12 +4,14 @@ import ReplenishStore
 import Synchronization
 
 /// The state database and the broker connection with its outbox drainer: what a reload keeps
-/// when the `mqtt` settings and the database path are unchanged, so that changing a threshold
+/// when the `mqtt` settings, the database path and the device id are unchanged, so that changing a threshold
 /// neither disconnects nor re-announces the device. Each generation of the service attaches
 /// its ledger feed and recorder; what arrives while none is attached waits for the next one.
 final class Uplink: Sendable {
     let mqtt: MQTTSettings
     let storagePath: String
+    /// The database is opened for this device (the store refuses another device's file).
+    let deviceID: String
     let store: StateStore
     let queue: BlockingQueue
     let client: MQTTClient
@@ -40,7 +42,8 @@ final class Uplink: Sendable {
     init(config: AgentConfig, previous: Uplink? = nil, liveness: LoopLiveness, logger: Logger) throws {
         mqtt = config.mqtt
         storagePath = config.storage.path
-        if let previous, previous.storagePath == config.storage.path {
+        deviceID = config.device.id
+        if let previous, previous.storagePath == config.storage.path, previous.deviceID == deviceID {
             (store, queue) = (previous.store, previous.queue)
         } else {
             store = try StateStore(path: config.storage.path)
@@ -61,7 +64,7 @@ final class Uplink: Sendable {
 
     /// True when a generation running `config` can use this uplink as it is.
     func serves(_ config: AgentConfig) -> Bool {
-        config.mqtt == mqtt && config.storage.path == storagePath
+        config.mqtt == mqtt && config.storage.path == storagePath && config.device.id == deviceID
     }
 
     /// Connects, and starts delivering the outbox and routing what the broker sends.
