@@ -4,9 +4,9 @@ import ReplenishStore
 import Synchronization
 
 /// The state database and the broker connection with its outbox drainer: what a reload keeps
-/// when the `mqtt` settings, the database path and the device id are unchanged, so that changing a threshold
-/// neither disconnects nor re-announces the device. Each generation of the service attaches
-/// its ledger feed and recorder; what arrives while none is attached waits for the next one.
+/// when the `mqtt` settings, the database path and the device id are unchanged, so that changing
+/// a threshold neither disconnects nor re-announces the device. Each generation of the service
+/// attaches its ledger feed and recorder; what arrives while none is attached waits for the next.
 final class Uplink: Sendable {
     let mqtt: MQTTSettings
     let storagePath: String
