@@ -111,6 +111,9 @@ final class Uplink: Sendable {
 
     func outboxChanged() { drainerFeed.yield(.outboxChanged) }
 
+    /// How many inputs wait for the next generation (tests).
+    var waiting: Int { route.withLock { $0.pending.count } }
+
     private func toLedger(_ input: LedgerInput) {
         let listener = route.withLock { route -> Listener? in
             if route.listener == nil { route.pending.append(input) }
