@@ -60,7 +60,7 @@ extension Replenishd {
             let logger = Logger(label: "replenishd")
             let toggle = debugToggle(logger: logger)
             defer { toggle.cancel() }
-            let loaded = try loadConfig(config) { error in
+            let loaded = try loadConfig(config, forRun: true) { error in
                 // The journal gets it searchable; a terminal gets exactly what `check` prints.
                 if journalAttached {
                     logger.error("configuration rejected", metadata: JournalMessageID.configRejected.metadata
@@ -85,7 +85,7 @@ extension Replenishd {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Validate a configuration file without touching hardware or network.",
+            abstract: "Validate a configuration file and the files it names, without touching hardware or network.",
             discussion: "Exits 0 when valid, 78 (EX_CONFIG) with one line per problem when not.")
 
         @Option(name: .long, help: "The configuration file.")
@@ -93,7 +93,7 @@ extension Replenishd {
 
         func run() throws {
             do {
-                let loaded = try ConfigLoader.load(path: config)
+                let loaded = try ConfigLoader.loadForRun(path: config)
                 print("\(config): ok (device \(loaded.device.id), \(loaded.slots.count) slots, config \(loaded.configHash))")
             } catch {
                 printErr(error.description)
@@ -236,9 +236,10 @@ extension Replenishd {
 
 /// The config at `path`, or exit 78 with one line per problem (as `check` prints them), after
 /// `rejected` has had its say.
-func loadConfig(_ path: String, rejected: (ConfigError) -> Void = { _ in }) throws -> AgentConfig {
+/// `forRun` also checks what the daemon will open (database directory, key files), as `check` does.
+func loadConfig(_ path: String, forRun: Bool = false, rejected: (ConfigError) -> Void = { _ in }) throws -> AgentConfig {
     do {
-        return try ConfigLoader.load(path: path)
+        return try forRun ? ConfigLoader.loadForRun(path: path) : ConfigLoader.load(path: path)
     } catch {
         rejected(error)
         printErr(error.description)

@@ -10,10 +10,10 @@ struct ConfigBoundsTests {
                       "cfg.yaml:13:15: slots[0].capacity: expected a capacity of at most 1000000000, got 1e300"),
         ConfigMistake("max_message_size below one slot's report", "  url: mqtt://127.0.0.1",
                       "  url: mqtt://127.0.0.1\n  max_message_size: 1KiB",
-                      "cfg.yaml:5:21: mqtt.max_message_size: expected a size of at least 16KiB, got '1KiB'"),
+                      "cfg.yaml:5:21: mqtt.max_message_size: expected a size of at least 16KiB and at most 256MiB, got '1KiB'"),
         ConfigMistake("max_message_size beyond MQTT's packet limit", "  url: mqtt://127.0.0.1",
                       "  url: mqtt://127.0.0.1\n  max_message_size: 1GiB",
-                      "cfg.yaml:5:21: mqtt.max_message_size: expected a size of at most 256MiB (MQTT's packet limit), got '1GiB'"),
+                      "cfg.yaml:5:21: mqtt.max_message_size: expected a size of at least 16KiB and at most 256MiB, got '1GiB'"),
     ]
 
     @Test("an out-of-range quantity or size is reported at its line and column", arguments: mistakes)

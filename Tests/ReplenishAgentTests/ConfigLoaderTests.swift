@@ -175,7 +175,7 @@ struct ConfigLoaderTests {
     }
 
     @Test("a mistake is reported with file, line, column, key path and what was expected",
-          arguments: ConfigMistake.all)
+          arguments: ConfigMistake.all + ConfigMistake.limits)
     func mistake(_ mistake: ConfigMistake) throws {
         let error = #expect(throws: ConfigError.self) {
             try ConfigLoader.parse(mistake.yaml, fileName: "cfg.yaml")
@@ -268,7 +268,7 @@ struct ConfigMistake: CustomTestStringConvertible, Sendable {
                       "cfg.yaml:7:17: storage.outbox_limit: expected a size such as '512KiB', '4MiB' or '1MB', got '4 megs'"),
         ConfigMistake("size too small", "  path: /var/lib/replenishd/state.db",
                       "  path: /var/lib/replenishd/state.db\n  outbox_limit: 1000",
-                      "cfg.yaml:7:17: storage.outbox_limit: expected a size of at least 1KiB, got '1000'"),
+                      "cfg.yaml:7:17: storage.outbox_limit: expected a size of at least 1KiB and at most 1GiB, got '1000'"),
         ConfigMistake("bad url scheme", "  url: mqtt://127.0.0.1", "  url: http://127.0.0.1",
                       "cfg.yaml:4:8: mqtt.url: unsupported scheme 'http' (expected mqtt://host[:port] or mqtts://host[:port])"),
         ConfigMistake("bad url port", "  url: mqtt://127.0.0.1", "  url: mqtt://127.0.0.1:99999",

@@ -112,7 +112,10 @@ struct ReloadTests {
         try config.replacingOccurrences(of: "capacity: 1800", with: "capacity: -3")
             .write(toFile: run.configPath, atomically: true, encoding: .utf8)
         kill(run.process.processIdentifier, SIGHUP)
-        try await waitUntil("the refusal logged") { run.stderr.contains("configuration rejected") }
+        // The refusal line comes first, then one line per problem: wait for the one expected.
+        try await waitUntil("the refusal logged") {
+            run.stderr.contains("configuration rejected") && run.stderr.contains("slots[0].capacity:")
+        }
         #expect(run.stderr.contains("replenishd.yaml:"), "\(run.stderr)")
         #expect(run.stderr.contains("slots[0].capacity: expected a positive number, got -3"), "\(run.stderr)")
 

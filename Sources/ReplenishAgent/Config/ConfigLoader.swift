@@ -8,20 +8,44 @@ public enum ConfigLoader {
 
     /// Reads and parses the file at `path`; diagnostics name the file as `path` was given.
     public static func load(path: String) throws(ConfigError) -> AgentConfig {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ConfigError(diagnostics: [fileDiagnostic(path, "cannot read the file: \(readFailure(error))")])
+        try loadLocated(path: path).config
+    }
+
+    /// `load`, then what the daemon will open checked too (`ConfigPreflight`): what `check`, `run`
+    /// and a reload use, so that a config they accept cannot fail once the daemon starts on it.
+    public static func loadForRun(path: String) throws(ConfigError) -> AgentConfig {
+        let (config, marks) = try loadLocated(path: path)
+        let problems = ConfigPreflight.problems(config)
+        guard problems.isEmpty else {
+            let diagnostics = problems.map { problem in
+                let mark = marks[problem.keyPath]
+                return ConfigDiagnostic(file: path, line: mark?.line ?? 1, column: mark?.column ?? 1,
+                                        keyPath: problem.keyPath, message: problem.message)
+            }
+            throw ConfigError(diagnostics: diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
         }
-        guard let text = String(validating: data, as: UTF8.self) else {
+        return config
+    }
+
+    private static func loadLocated(path: String) throws(ConfigError) -> (config: AgentConfig, marks: [String: Mark]) {
+        let bytes: [UInt8]
+        switch ConfigFileBytes.read(path) {
+        case let .success(read): bytes = read
+        case let .failure(failure):
+            throw ConfigError(diagnostics: [fileDiagnostic(path, "cannot read the file: \(failure.reason)")])
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigError(diagnostics: [fileDiagnostic(path, "the file is not valid UTF-8")])
         }
-        return try parse(text, fileName: path)
+        return try parseLocated(text, fileName: path)
     }
 
     /// Parses YAML text; `fileName` is only used in diagnostics.
     public static func parse(_ text: String, fileName: String) throws(ConfigError) -> AgentConfig {
+        try parseLocated(text, fileName: fileName).config
+    }
+
+    static func parseLocated(_ text: String, fileName: String) throws(ConfigError) -> (config: AgentConfig, marks: [String: Mark]) {
         let root: Node?
         var repeatedKeys = RepeatedKeys()
         do {
@@ -44,16 +68,7 @@ public enum ConfigLoader {
             }
             throw ConfigError(diagnostics: sorted.map(\.element))
         }
-        return config
-    }
-
-    /// A short reason in the words of the system ("No such file or directory"), not Foundation's sentence.
-    private static func readFailure(_ error: any Error) -> String {
-        switch (error as? CocoaError)?.code {
-        case .fileReadNoSuchFile?: return String(cString: strerror(ENOENT))
-        case .fileReadNoPermission?: return String(cString: strerror(EACCES))
-        default: return error.localizedDescription
-        }
+        return (config, reader.marks)
     }
 
     private static func fileDiagnostic(_ fileName: String, _ message: String) -> ConfigDiagnostic {

@@ -43,6 +43,8 @@ struct ConfigReader {
     /// Keys Yams found repeated, masked before composing (see `RepeatedKeys`).
     let repeatedKeys: RepeatedKeys
     private(set) var diagnostics: [ConfigDiagnostic] = []
+    /// Where each key's value sits, by key path: checks made after decoding (files, directories) point there.
+    private(set) var marks: [String: Mark] = [:]
 
     init(fileName: String, repeatedKeys: RepeatedKeys = RepeatedKeys()) {
         self.fileName = fileName
@@ -86,6 +88,7 @@ struct ConfigReader {
                 report(Self.unknownKeyMessage(name, allowed: allowed), at: key, keyPath)
             } else {
                 entries[name] = .init(key: key, value: value)
+                marks[keyPath.description] = value.mark ?? key.mark
             }
         }
         return ConfigFields(path: path, node: node, entries: entries)
@@ -178,31 +181,33 @@ struct ConfigReader {
         return value
     }
 
-    /// A duration such as `90s` or `1h30m` of at least `minimum` seconds (and at most `maximum`).
-    mutating func duration(_ node: Node, at path: ConfigKeyPath, minimum: Double, exclusive: Bool = false,
-                           maximum: Double? = nil) -> Double? {
+    /// A duration such as `90s` or `1h30m` within `range` (from `ConfigRanges`).
+    mutating func duration(_ node: Node, at path: ConfigKeyPath, in range: DurationRange) -> Double? {
         guard case let .scalar(scalar) = node, !node.isNull, let seconds = DurationParser.seconds(scalar.string) else {
             report("expected a duration such as '90s', '5m' or '1h30m', got \(node.summary)", at: node, path)
             return nil
         }
-        let tooSmall = exclusive ? seconds <= minimum : seconds < minimum
-        if tooSmall || maximum.map({ seconds > $0 }) == true {
-            let lower = exclusive ? "longer than \(Self.seconds(minimum))" : "at least \(Self.seconds(minimum))"
-            let upper = maximum.map { " and at most \(Self.seconds($0))" } ?? ""
-            report("expected a duration \(lower)\(upper), got '\(scalar.string)'", at: node, path)
+        guard range.contains(seconds) else {
+            report("expected a duration \(Self.describe(range)), got '\(scalar.string)'", at: node, path)
             return nil
         }
         return seconds
     }
 
-    /// A size such as `4MiB` of at least `minimum` bytes.
-    mutating func size(_ node: Node, at path: ConfigKeyPath, minimum: Int) -> Int? {
+    static func describe(_ range: DurationRange) -> String {
+        let lower = range.exclusiveMinimum ? "longer than \(seconds(range.minimum))" : "at least \(seconds(range.minimum))"
+        return "\(lower) and at most \(seconds(range.maximum))"
+    }
+
+    /// A size such as `4MiB` within `range` (from `ConfigRanges`).
+    mutating func size(_ node: Node, at path: ConfigKeyPath, in range: SizeRange) -> Int? {
         guard case let .scalar(scalar) = node, !node.isNull, let bytes = SizeParser.bytes(scalar.string) else {
             report("expected a size such as '512KiB', '4MiB' or '1MB', got \(node.summary)", at: node, path)
             return nil
         }
-        guard bytes >= minimum else {
-            report("expected a size of at least \(Self.bytes(minimum)), got '\(scalar.string)'", at: node, path)
+        guard (range.minimum...range.maximum).contains(bytes) else {
+            report("expected a size of at least \(Self.bytes(range.minimum)) and at most \(Self.bytes(range.maximum)), "
+                   + "got '\(scalar.string)'", at: node, path)
             return nil
         }
         return bytes
@@ -215,12 +220,16 @@ struct ConfigReader {
         value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
 
+    /// `0.5` as "500ms", `90` as "90s", `86400` as "1d" (whole days only: "65535s" stays as it is).
     static func seconds(_ value: Double) -> String {
-        value < 1 ? "\(number(value * 1000))ms" : "\(number(value))s"
+        if value >= 86_400, value.truncatingRemainder(dividingBy: 86_400) == 0 { return "\(number(value / 86_400))d" }
+        if value >= 3_600, value.truncatingRemainder(dividingBy: 3_600) == 0 { return "\(number(value / 3_600))h" }
+        return value < 1 && value > 0 ? "\(number(value * 1000))ms" : "\(number(value))s"
     }
 
     static func bytes(_ value: Int) -> String {
-        value % 1024 == 0 ? (value % (1 << 20) == 0 ? "\(value >> 20)MiB" : "\(value >> 10)KiB") : "\(value) bytes"
+        if value > 0, value % (1 << 30) == 0 { return "\(value >> 30)GiB" }
+        return value % 1024 == 0 ? (value % (1 << 20) == 0 ? "\(value >> 20)MiB" : "\(value >> 10)KiB") : "\(value) bytes"
     }
 }
 

@@ -53,15 +53,15 @@ extension ConfigReader {
         var clientID = deviceID
         if let value = fields.optional("client_id") {
             clientID = string(value, at: path.appending("client_id"))
-            if clientID?.isEmpty == true {
-                report("expected a non-empty client id", at: value, path.appending("client_id"))
+            if let id = clientID, let problem = TopicRules.clientIDProblem(id) {
+                report(problem, at: value, path.appending("client_id"))
                 clientID = nil
             }
             failed = failed || clientID == nil
         }
         var keepAlive = 60
         if let value = fields.optional("keepalive") {
-            let seconds = duration(value, at: path.appending("keepalive"), minimum: 5, maximum: 65_535)
+            let seconds = duration(value, at: path.appending("keepalive"), in: ConfigRanges.keepalive)
             if let seconds, seconds != seconds.rounded() {
                 report("expected a whole number of seconds, got '\(value.scalar?.string ?? "")'", at: value,
                        path.appending("keepalive"))
@@ -74,14 +74,20 @@ extension ConfigReader {
         }
         let username = optionalString("username", in: fields, failed: &failed)
         let passwordFile = optionalString("password_file", in: fields, failed: &failed)
+        if passwordFile != nil, fields.optional("username") == nil, let entry = fields.entry("password_file") {
+            // libmosquitto takes a password only with a user name: without one it refuses to connect.
+            report("password_file needs username (MQTT sends a password only with a user name)",
+                   at: entry.key, path.appending("password_file"))
+            failed = true
+        }
         var reconnect = (min: 0.5, max: 30.0)
         if let value = fields.optional("reconnect_min") {
-            let seconds = duration(value, at: path.appending("reconnect_min"), minimum: 0.01, maximum: 3600)
+            let seconds = duration(value, at: path.appending("reconnect_min"), in: ConfigRanges.reconnectMin)
             reconnect.min = seconds ?? 0
             failed = failed || seconds == nil
         }
         if let value = fields.optional("reconnect_max") {
-            let seconds = duration(value, at: path.appending("reconnect_max"), minimum: 0.01, maximum: 86_400)
+            let seconds = duration(value, at: path.appending("reconnect_max"), in: ConfigRanges.reconnectMax)
             reconnect.max = seconds ?? 0
             failed = failed || seconds == nil
             if let seconds, seconds < reconnect.min {
@@ -92,12 +98,7 @@ extension ConfigReader {
         }
         var maxMessageBytes = MQTTSettings.defaultMaxMessageBytes
         if let value = fields.optional("max_message_size") {
-            var bytes = size(value, at: path.appending("max_message_size"), minimum: MQTTSettings.minimumMaxMessageBytes)
-            if let given = bytes, given > MQTTSettings.maximumMaxMessageBytes {
-                report("expected a size of at most \(Self.bytes(MQTTSettings.maximumMaxMessageBytes)) (MQTT's packet limit), got '\(value.scalar?.string ?? "")'",
-                       at: value, path.appending("max_message_size"))
-                bytes = nil
-            }
+            let bytes = size(value, at: path.appending("max_message_size"), in: ConfigRanges.maxMessageSize)
             maxMessageBytes = bytes ?? 0
             failed = failed || bytes == nil
         }
@@ -199,15 +200,22 @@ extension ConfigReader {
             return nil
         }
         var failed = false
-        let file = required("path", in: fields).flatMap { string($0, at: path.appending("path")) }
+        var file = required("path", in: fields).flatMap { string($0, at: path.appending("path")) }
+        if let text = file, let node = fields.optional("path") ?? fields.entry("path")?.value, !text.hasPrefix("/") {
+            // The daemon's working directory is not part of its configuration.
+            report(text.isEmpty ? "expected an absolute path to the database file, got an empty string"
+                                : "expected an absolute path to the database file, got '\(text)'",
+                   at: node, path.appending("path"))
+            file = nil
+        }
         var settings = StorageSettings(path: file ?? "")
         if let value = fields.optional("outbox_limit") {
-            let bytes = size(value, at: path.appending("outbox_limit"), minimum: 1 << 10)
+            let bytes = size(value, at: path.appending("outbox_limit"), in: ConfigRanges.outboxLimit)
             settings.outboxLimitBytes = bytes ?? 0
             failed = failed || bytes == nil
         }
         if let value = fields.optional("flush_interval") {
-            let seconds = duration(value, at: path.appending("flush_interval"), minimum: 0, exclusive: true)
+            let seconds = duration(value, at: path.appending("flush_interval"), in: ConfigRanges.flushInterval)
             settings.flushIntervalSeconds = seconds ?? 0
             failed = failed || seconds == nil
         }
@@ -228,7 +236,7 @@ extension ConfigReader {
         }
         var every: Double?
         if let value = fields.optional("every") {
-            every = duration(value, at: path.appending("every"), minimum: 1)
+            every = duration(value, at: path.appending("every"), in: ConfigRanges.reportEvery)
             failed = failed || every == nil
         }
         var onStart = true

@@ -283,8 +283,11 @@ extension ConfigReader {
                 return .below(fraction: percent / 100)
             }
         case ("every", 2):
-            if let seconds = DurationParser.seconds(String(words[1])), seconds > 0 {
-                return .every(seconds: seconds)
+            if let seconds = DurationParser.seconds(String(words[1])) {
+                if ConfigRanges.refillEvery.contains(seconds) { return .every(seconds: seconds) }
+                report("expected 'every DURATION' with a duration \(Self.describe(ConfigRanges.refillEvery)), got \(node.summary)",
+                       at: node, path)
+                return nil
             }
         default:
             break

@@ -48,7 +48,7 @@ extension ConfigReader {
 
         var interval: Double? = 60
         if let value = fields.optional("sample_every") {
-            interval = duration(value, at: path.appending("sample_every"), minimum: 0.01)
+            interval = duration(value, at: path.appending("sample_every"), in: ConfigRanges.sampleEvery)
         }
         let health = fields.optional("health").map { healthSettings($0, at: path.appending("health")) }
         let filters = fields.optional("filters").map { filterList($0, at: path.appending("filters")) }
@@ -161,7 +161,7 @@ extension ConfigReader {
         case .gpioPulseCounter:
             guard let line = gpioLine("line", fields, at: path) else { return nil }
             let edge = fields.optional("edge").map { choice($0, at: path.appending("edge"), of: PulseCounterSettings.Edge.allCases) }
-            let debounce = fields.optional("debounce").map { duration($0, at: path.appending("debounce"), minimum: 0) }
+            let debounce = fields.optional("debounce").map { duration($0, at: path.appending("debounce"), in: ConfigRanges.debounce) }
             let perPulse = required("quantity_per_pulse", in: fields).flatMap { number($0, at: path.appending("quantity_per_pulse")) }
             guard edge != .some(nil), debounce != .some(nil), let perPulse else { return nil }
             let settings = PulseCounterSettings(edge: edge.flatMap { $0 } ?? .rising,
@@ -188,7 +188,7 @@ extension ConfigReader {
 
         case .gpioPresence:
             guard let line = gpioLine("line", fields, at: path) else { return nil }
-            let debounce = fields.optional("debounce").map { duration($0, at: path.appending("debounce"), minimum: 0) }
+            let debounce = fields.optional("debounce").map { duration($0, at: path.appending("debounce"), in: ConfigRanges.debounce) }
             let quantity = fields.optional("quantity_on_insert").map { node -> Double? in
                 guard let value = number(node, at: path.appending("quantity_on_insert")) else { return nil }
                 guard value > 0, capacity.map({ value <= $0 }) ?? true else {
@@ -216,7 +216,7 @@ extension ConfigReader {
                 }
                 return gain
             }
-            let timeout = fields.optional("ready_timeout").map { duration($0, at: path.appending("ready_timeout"), minimum: 0.01, maximum: 10) }
+            let timeout = fields.optional("ready_timeout").map { duration($0, at: path.appending("ready_timeout"), in: ConfigRanges.readyTimeout) }
             let retries = fields.optional("retries").map { integer($0, at: path.appending("retries"), in: 0...10) }
             guard gain != .some(nil), timeout != .some(nil), retries != .some(nil) else { return nil }
             let settings = HX711Settings(clockLine: clockLine, dataLine: dataLine, gain: gain.flatMap { $0 } ?? .channelA128,

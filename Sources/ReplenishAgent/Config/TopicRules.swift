@@ -1,6 +1,10 @@
-/// What MQTT allows in the names that become topic levels; each check returns why a name is
-/// rejected, or nil when it is fine.
+/// What MQTT allows in the names that become topic levels and client ids; each check returns why
+/// a name is rejected, or nil when it is fine.
 enum TopicRules {
+    /// AWS IoT Core's limit on client ids (MQTT itself allows 65535 bytes): a fleet's config must
+    /// work on the broker it is meant for, so the stricter bound is the one we keep.
+    static let clientIDLimit = 128
+
     /// Device ids are one topic level: 1...128 bytes, no `/ + #`, no NUL, no whitespace.
     static func deviceIDProblem(_ id: String) -> String? {
         if id.isEmpty { return "expected a device id, got an empty string" }
@@ -8,26 +12,53 @@ enum TopicRules {
         if let c = id.first(where: { "/+#".contains($0) }) {
             return "a device id must not contain '\(c)' (it is one MQTT topic level), got '\(id)'"
         }
-        if id.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7f }) {
+        if let problem = invisibleCharacterProblem(id, what: "a device id") { return problem }
+        if id.unicodeScalars.contains(where: { $0.properties.isWhitespace }) {
             return "a device id must not contain whitespace, NUL or control characters, got '\(id)'"
         }
         return nil
     }
 
-    /// Base topics are a publish prefix: no wildcards, no NUL, no empty levels.
+    /// Base topics are a publish prefix: no wildcards, no NUL, no empty levels, and not `$...`
+    /// (brokers reserve those topics and silently deny publishes there).
     static func baseTopicProblem(_ topic: String) -> String? {
         if topic.isEmpty { return "expected a topic, got an empty string" }
+        if topic.hasPrefix("$") {
+            return "a base topic must not begin with '$' (brokers reserve $-topics such as $SYS and drop our publishes), got '\(topic)'"
+        }
         if let c = topic.first(where: { $0 == "+" || $0 == "#" }) {
             return "a base topic must not contain the wildcard '\(c)', got '\(topic)'"
         }
         if topic.unicodeScalars.contains(where: { $0.value == 0 }) {
             return "a base topic must not contain NUL"
         }
+        if let problem = invisibleCharacterProblem(topic, what: "a base topic") { return problem }
         if topic.hasPrefix("/") || topic.hasSuffix("/") {
             return "a base topic must not start or end with '/', got '\(topic)'"
         }
         if topic.contains("//") { return "a base topic must not have empty levels ('//'), got '\(topic)'" }
         if topic.utf8.count > 65_535 - 64 { return "expected a base topic shorter than 65471 bytes" }
         return nil
+    }
+
+    /// Client ids: 1...128 bytes (AWS IoT Core's limit), no control or format characters.
+    static func clientIDProblem(_ id: String) -> String? {
+        if id.isEmpty { return "expected a non-empty client id" }
+        if id.utf8.count > clientIDLimit {
+            return "expected a client id of at most \(clientIDLimit) bytes (AWS IoT Core's limit), got \(id.utf8.count) bytes"
+        }
+        return invisibleCharacterProblem(id, what: "a client id")
+    }
+
+    /// Control, format (bidirectional overrides, zero-width joiners) and line/paragraph separators
+    /// (Unicode categories Cc, Cf, Zl, Zp): they make a name print as something it is not.
+    static func invisibleCharacterProblem(_ text: String, what: String) -> String? {
+        let invisible: Set<Unicode.GeneralCategory> = [.control, .format, .lineSeparator, .paragraphSeparator]
+        guard let scalar = text.unicodeScalars.first(where: { invisible.contains($0.properties.generalCategory) }) else {
+            return nil
+        }
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        return "\(what) must not contain control or format characters (found \(code))"
     }
 }

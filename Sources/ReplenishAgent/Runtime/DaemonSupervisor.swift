@@ -4,14 +4,18 @@ import ReplenishCore
 import ReplenishHardware
 import ReplenishSystemd
 import ServiceLifecycle
+import Synchronization
 
 /// Runs the daemon for the current configuration and swaps in a new one when asked (SIGHUP).
 ///
-/// A reload first loads and checks the file: an invalid config is refused with the same
-/// messages as `replenishd check` and the running one carries on. A valid one stops the running
-/// service the orderly way (ledgers written to the database), then starts it again with the new
-/// config, which loads those ledgers: no count is lost. Sources of slots whose configuration did
-/// not change stay open throughout, so a pulse counter keeps counting edges during the swap.
+/// A reload first loads and checks the file as `replenishd check` does (the database's directory,
+/// key files and certificates included): a config that fails is refused with the same messages
+/// and the running one carries on. A valid one stops the running service the orderly way
+/// (ledgers written to the database), then starts it again with the new config, which loads
+/// those ledgers: no count is lost. Sources of slots whose configuration did not change stay
+/// open throughout, so a pulse counter keeps counting edges during the swap; the database and
+/// broker connection (`Uplink`) stay too when the `mqtt` settings and `storage.path` did not
+/// change, and a reload never sends a `startup` report.
 public final class DaemonSupervisor: Service, Sendable {
     /// Builds a started source for a slot.
     public typealias SourceOpener = @Sendable (SlotConfig) throws -> any SensorSource
@@ -25,6 +29,10 @@ public final class DaemonSupervisor: Service, Sendable {
     private let notifier: ServiceNotifier
     private let stallLimit: Double?
     private let logger: Logger
+    /// The database and broker connection, kept across reloads that leave them alone.
+    private let uplink = Mutex<Uplink?>(nil)
+    /// Shared by every generation, as the drainer of a kept uplink reports its steps here.
+    private let liveness = LoopLiveness()
 
     public init(config: AgentConfig, configPath: String, reloadRequests: AsyncStream<Void>,
                 openSource: @escaping SourceOpener, clock: any AgentClock, trust: (any ClockTrust)? = nil,
@@ -67,43 +75,87 @@ public final class DaemonSupervisor: Service, Sendable {
         defer { for entry in open.values { entry.source.stop() } }
         var generation = 0
         var (service, task) = start(config, open, generation: generation, feed: feed)
+        // The configuration a reload replaced: should the new one fail to start after all checks
+        // passed (a database refused when opened), the daemon goes back to it instead of exiting.
+        var previous: AgentConfig?
 
-        try await withTaskCancellationHandler {
-            for await event in events {
-                switch event {
-                case let .ended(ended, error) where ended == generation:
-                    if let error { throw error }
-                    return
-                case .ended:
-                    continue  // the generation a reload replaced
-                case .reloadRequested:
-                    guard !Task.isShuttingDownGracefully else { continue }
-                    guard let candidate = load(replacing: config) else { continue }
-                    notifier.reloading(status: "reloading \(configPath)")
-                    logger.notice("reloading configuration", metadata: [
-                        "config": "\(candidate.configHash)", "previous": "\(config.configHash)",
-                    ])
-                    service.prepareReload()
-                    task.cancel()
-                    _ = await task.result
-                    do {
-                        open = try openSources(for: candidate, keeping: &open)
-                        config = candidate
-                        logger.notice("configuration reloaded", metadata: ["config": "\(config.configHash)"])
-                    } catch {
-                        logger.error("new configuration's sources could not be opened; keeping the previous one",
-                                     metadata: ["error": "\(error)"])
+        do {
+            try await withTaskCancellationHandler {
+                for await event in events {
+                    switch event {
+                    case let .ended(ended, error?) where ended == generation && previous != nil:
+                        let failed = config
+                        config = previous!
+                        previous = nil
+                        logger.error("the reloaded configuration failed; going back to the previous one", metadata: [
+                            JournalMessageID.metadataKey: .string(JournalMessageID.configRejected.rawValue),
+                            "error": "\(error)", "config": "\(failed.configHash)", "previous": "\(config.configHash)",
+                        ])
                         open = try openSources(for: config, keeping: &open)
+                        generation += 1
+                        (service, task) = start(config, open, generation: generation, feed: feed)
+                    case let .ended(ended, error) where ended == generation:
+                        if let error { throw error }
+                        return
+                    case .ended:
+                        continue  // the generation a reload replaced
+                    case .reloadRequested:
+                        guard !Task.isShuttingDownGracefully else { continue }
+                        guard let candidate = load(replacing: config) else { continue }
+                        notifier.reloading(status: "reloading \(configPath)")
+                        logger.notice("reloading configuration", metadata: [
+                            "config": "\(candidate.configHash)", "previous": "\(config.configHash)",
+                        ])
+                        service.prepareReload()
+                        task.cancel()
+                        _ = await task.result
+                        previous = nil
+                        do {
+                            open = try openSources(for: candidate, keeping: &open)
+                            previous = config
+                            config = candidate
+                            logger.notice("configuration reloaded", metadata: ["config": "\(config.configHash)"])
+                        } catch {
+                            logger.error("new configuration's sources could not be opened; keeping the previous one",
+                                         metadata: ["error": "\(error)"])
+                            open = try openSources(for: config, keeping: &open)
+                        }
+                        generation += 1
+                        (service, task) = start(config, open, generation: generation, feed: feed)
                     }
-                    generation += 1
-                    (service, task) = start(config, open, generation: generation, feed: feed)
                 }
+            } onCancel: {
+                feed.finish()
             }
-        } onCancel: {
-            feed.finish()
+        } catch {
+            await closeUplink()
+            throw error
         }
         task.cancel()
         _ = await task.result
+        await closeUplink()
+    }
+
+    /// The uplink for a generation running `config`: the current one when it serves it, else a new one.
+    private func uplink(for config: AgentConfig) async throws -> Uplink {
+        let current = uplink.withLock { $0 }
+        if let current, current.serves(config) { return current }
+        uplink.withLock { $0 = nil }
+        // Replaced by a reload: the next connection follows at once, so no `offline`.
+        if let current { await current.stop(final: false) }
+        let fresh = try Uplink(config: config, previous: current, liveness: liveness, logger: logger)
+        fresh.start()
+        uplink.withLock { $0 = fresh }
+        return fresh
+    }
+
+    /// The daemon stops: `offline` is published and the outbox drainer finishes.
+    private func closeUplink() async {
+        let current = uplink.withLock { link in
+            defer { link = nil }
+            return link
+        }
+        await current?.stop(final: true)
     }
 
     /// Starts one generation of the service; its end is reported on `feed`.
@@ -111,11 +163,12 @@ public final class DaemonSupervisor: Service, Sendable {
                        feed: AsyncStream<Event>.Continuation) -> (ReplenishService, Task<Void, any Error>) {
         let sources = config.slots.compactMap { open[$0.definition.id]?.source }
         let service = ReplenishService(config: config, sources: sources, clock: clock, trust: trust, notifier: notifier,
-                                       stallLimit: stallLimit, ownsSources: false, logger: logger)
+                                       stallLimit: stallLimit, ownsSources: false, liveness: liveness,
+                                       announceStart: generation == 0, logger: logger)
         // An unstructured task keeps the graceful-shutdown context (a task-local) of this one.
         let task = Task {
             do {
-                try await service.run()
+                try await service.run(uplink: try await self.uplink(for: config))
                 feed.yield(.ended(generation: generation, error: nil))
             } catch {
                 feed.yield(.ended(generation: generation, error: error))
@@ -130,8 +183,9 @@ public final class DaemonSupervisor: Service, Sendable {
     private func load(replacing current: AgentConfig) -> AgentConfig? {
         let candidate: AgentConfig
         do {
-            candidate = try ConfigLoader.load(path: configPath)
-            _ = try MQTTOptionsBuilder.options(for: candidate)  // key files and their permissions
+            // Everything `check` verifies: ranges, the database's directory, key files and certificates.
+            candidate = try ConfigLoader.loadForRun(path: configPath)
+            _ = try MQTTOptionsBuilder.options(for: candidate)  // the password file, read
         } catch {
             let problems = "\(error)"
             logger.error("configuration rejected; the running configuration stays", metadata: [

@@ -60,7 +60,7 @@ enum MQTTOptionsBuilder {
         }
     }
 
-    private static func checkExists(_ path: String, key: String, directory: Bool) throws {
+    static func checkExists(_ path: String, key: String, directory: Bool) throws {
         let info = try status(path, key: key)
         let isDirectory = info.st_mode & S_IFMT == S_IFDIR
         if isDirectory != directory {

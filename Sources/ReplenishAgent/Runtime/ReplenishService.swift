@@ -21,20 +21,25 @@ public final class ReplenishService: Service, Sendable {
     private let committed = Mutex<UInt64>(0)
     private let drainerBox = Mutex<OutboxDrainer?>(nil)
     private let notifier: ServiceNotifier
-    private let liveness = LoopLiveness()
+    /// Shared by the generations of one supervisor: the drainer of a kept uplink reports here.
+    private let liveness: LoopLiveness
     private let stallLimit: Double
     private let ownsSources: Bool
     /// Set before cancelling for a configuration reload: the stop is then not announced.
     private let reloading = Atomic<Bool>(false)
+    /// False for the generations a reload starts: no `startup` report.
+    private let announceStart: Bool
 
     /// `trust` says when wall time can be believed: the kernel's NTP state by default, always
     /// with an RTC the config declares. `notifier` reaches systemd (from the environment by
     /// default); a loop stuck in one step for `stallLimit` seconds (default: the watchdog
     /// interval) stops the watchdog pings. With `ownsSources` false the caller starts and stops
-    /// the sources, so they can outlive a reload.
+    /// the sources, so they can outlive a reload; `liveness` is shared with the uplink a reload keeps,
+    /// and `announceStart` false leaves out the `startup` report.
     public init(config: AgentConfig, sources: [any SensorSource], clock: any AgentClock,
                 trust: (any ClockTrust)? = nil, notifier: ServiceNotifier = ServiceNotifier(),
-                stallLimit: Double? = nil, ownsSources: Bool = true, logger: Logger) {
+                stallLimit: Double? = nil, ownsSources: Bool = true, liveness: LoopLiveness? = nil,
+                announceStart: Bool = true, logger: Logger) {
         self.config = config
         self.sources = sources
         self.clock = clock
@@ -42,6 +47,8 @@ public final class ReplenishService: Service, Sendable {
         self.notifier = notifier
         self.stallLimit = stallLimit ?? notifier.watchdogInterval ?? 60
         self.ownsSources = ownsSources
+        self.liveness = liveness ?? LoopLiveness()
+        self.announceStart = announceStart
         self.logger = logger
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = config.device.timeZone.flatMap(TimeZone.init(identifier:)) ?? .current
@@ -61,65 +68,43 @@ public final class ReplenishService: Service, Sendable {
     public func prepareReload() { reloading.store(true, ordering: .relaxed) }
 
     public func run() async throws {
-        let store = try StateStore(path: config.storage.path, deviceID: config.device.id)
-        let queue = BlockingQueue(label: "replenishd.store")
+        try await run(uplink: nil)
+    }
+
+    /// Runs one generation. With `shared` (a reload kept the connection) the database and the
+    /// broker connection are the caller's and outlive this run; without, they are opened here
+    /// and closed at the end.
+    func run(uplink shared: Uplink?) async throws {
+        let uplink = try shared ?? Uplink(config: config, liveness: liveness, logger: logger)
+        let store = uplink.store, queue = uplink.queue
         let stored = try await queue.run { try store.loadState() }
         logger.info("state loaded", metadata: [
             "path": "\(config.storage.path)", "lastSeq": "\(stored.lastSeq)", "slots": "\(stored.slots.count)",
         ])
-
-        let availability = config.mqtt.baseTopic + "/availability"
-        var options = try MQTTOptionsBuilder.options(for: config)
-        // A persistent session: commands sent while the device is offline wait at the broker.
-        options.cleanSession = false
-        options.will = MQTTWill(topic: availability, payload: Array("offline".utf8), qos: 1, retain: true)
-        let client = try MQTTClient(options: options, logger: logger)
-        let commands = config.mqtt.baseTopic + "/commands/"
-        try client.subscribe(commands + "+", qos: 1)
-        let drainer = OutboxDrainer(store: store, queue: queue, client: client, window: 32,
-                                    birth: (availability, Array("online".utf8)), liveness: liveness, logger: logger)
-        drainerBox.withLock { $0 = drainer }
-        let (drainerInputs, drainerFeed) = AsyncStream.makeStream(of: DrainerInput.self)
+        drainerBox.withLock { $0 = uplink.drainer }
         let (ledgerInputs, ledgerFeed) = AsyncStream.makeStream(of: LedgerInput.self)
         let recorder = RuntimeRecorder(brokerURL: config.mqtt.url.description, slots: config.slots.map(\.definition.id))
         let keeper = LedgerKeeper(
             config: config, store: store, queue: queue, clock: clock, trust: trust, calendar: calendar, logger: logger,
             liveness: liveness,
-            outboxChanged: { drainerFeed.yield(.outboxChanged) },
+            outboxChanged: { uplink.outboxChanged() },
             committedSeq: { [self] seq in self.committed.withLock { $0 = max($0, seq) } },
             healthChanged: { slot, health in recorder.health(health, slot: slot) })
-        let scheduler = ReportScheduler(settings: config.report, clock: clock, calendar: calendar, trust: trust)
+        var reportSettings = config.report
+        // A reload is not a start: the cloud gets no `startup` report for it.
+        if !announceStart { reportSettings.onStart = false }
+        let scheduler = ReportScheduler(settings: reportSettings, clock: clock, calendar: calendar, trust: trust)
         let watchdog = ServiceWatchdog(notifier: notifier, liveness: liveness, recorder: recorder,
                                        stallLimit: stallLimit, logger: logger)
 
         if ownsSources { for source in sources { try source.start() } }
         defer { if ownsSources { for source in sources { source.stop() } } }
-        client.start()
+        uplink.attach(.init(ledger: ledgerFeed, recorder: recorder))
+        if shared == nil { uplink.start() }
         let recorderTask = Task { await recorder.run(store: store, queue: queue, logger: logger) }
         // Ready once config, database and sources are up; the broker may come later (boards boot offline).
         notifier.ready(status: StatusLine.text(recorder.current, outbox: nil, now: Date()))
         let keeperTask = Task { await keeper.run(inputs: ledgerInputs, stored: stored) }
-        let drainerTask = Task { await drainer.run(inputs: drainerInputs) }
-        let forwarder = Task {
-            for await event in client.events {
-                switch event {
-                case let .message(topic, payload, retained):
-                    if topic.hasPrefix(commands) {
-                        ledgerFeed.yield(.command(name: String(topic.dropFirst(commands.count)), payload: payload,
-                                                  retained: retained))
-                    }
-                case .connected:
-                    recorder.brokerConnected()
-                    drainerFeed.yield(.transport(event))
-                    ledgerFeed.yield(.deliveryResumed)
-                case .disconnected(_, let reason):
-                    recorder.brokerLost(reason: reason)
-                    drainerFeed.yield(.transport(event))
-                default:
-                    drainerFeed.yield(.transport(event))
-                }
-            }
-        }
 
         // Producers end on graceful shutdown or cancellation.
         let producers = Task {
@@ -144,18 +129,16 @@ public final class ReplenishService: Service, Sendable {
             producers.cancel()
         }
 
-        // Orderly stop: write the ledgers, let the keeper finish, then close the transport.
+        // Orderly stop: write the ledgers, let the keeper finish, then close the transport
+        // (unless it is kept for the next generation).
         let reload = reloading.load(ordering: .relaxed)
         if !reload { notifier.stopping() }
+        uplink.detach()
         ledgerFeed.yield(.flush)
         ledgerFeed.finish()
         await keeperTask.value
-        drainer.stats.withLock { $0.stopping = true }
         // A reload reconnects at once: the cloud keeps seeing the device online.
-        client.stop(final: reload ? nil : (topic: availability, payload: Array("offline".utf8), retain: true))
-        await forwarder.value
-        drainerFeed.finish()
-        await drainerTask.value
+        if shared == nil { await uplink.stop(final: !reload) }
         recorder.stopped()
         await recorderTask.value
         logger.info("stopped", metadata: ["lastSeq": "\(lastCommittedSeq)"])

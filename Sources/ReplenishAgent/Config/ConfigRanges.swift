@@ -1,0 +1,48 @@
+// Every duration and size the config accepts, with its range, in one table: a value outside
+// its range is a diagnostic at its key, so no later conversion (to Duration, to Int) can trap.
+// The README's Configuration section lists the same ranges.
+
+/// The seconds a duration key accepts.
+struct DurationRange: Sendable {
+    var minimum: Double
+    var maximum: Double
+    /// The minimum itself is not allowed (`flush_interval: 0` would spin).
+    var exclusiveMinimum = false
+
+    func contains(_ seconds: Double) -> Bool {
+        (exclusiveMinimum ? seconds > minimum : seconds >= minimum) && seconds <= maximum
+    }
+}
+
+/// The bytes a size key accepts.
+struct SizeRange: Sendable {
+    var minimum: Int
+    var maximum: Int
+}
+
+enum ConfigRanges {
+    static let day = 86_400.0
+
+    // mqtt
+    /// MQTT's keepalive is a 16-bit count of seconds; below 5 s a slow link looks dead.
+    static let keepalive = DurationRange(minimum: 5, maximum: 65_535)
+    static let reconnectMin = DurationRange(minimum: 0.01, maximum: 3_600)
+    static let reconnectMax = DurationRange(minimum: 0.01, maximum: day)
+    static let maxMessageSize = SizeRange(minimum: MQTTSettings.minimumMaxMessageBytes,
+                                          maximum: MQTTSettings.maximumMaxMessageBytes)
+
+    // storage
+    static let flushInterval = DurationRange(minimum: 0, maximum: day, exclusiveMinimum: true)
+    static let outboxLimit = SizeRange(minimum: 1 << 10, maximum: 1 << 30)
+
+    // report
+    static let reportEvery = DurationRange(minimum: 1, maximum: 31 * day)
+
+    // slots[].source and its drivers
+    static let sampleEvery = DurationRange(minimum: 0.01, maximum: day)
+    static let debounce = DurationRange(minimum: 0, maximum: 10)
+    static let readyTimeout = DurationRange(minimum: 0.01, maximum: 10)
+
+    // slots[].simulation
+    static let refillEvery = DurationRange(minimum: 0, maximum: 366 * day, exclusiveMinimum: true)
+}

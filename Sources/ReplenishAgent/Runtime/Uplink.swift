@@ -1,0 +1,136 @@
+import Logging
+import ReplenishMQTT
+import ReplenishStore
+import Synchronization
+
+/// The state database and the broker connection with its outbox drainer: what a reload keeps
+/// when the `mqtt` settings, the database path and the device id are unchanged, so that changing
+/// a threshold neither disconnects nor re-announces the device. Each generation of the service
+/// attaches its ledger feed and recorder; what arrives while none is attached waits for the next.
+final class Uplink: Sendable {
+    let mqtt: MQTTSettings
+    let storagePath: String
+    /// The database is opened for this device (the store refuses another device's file).
+    let deviceID: String
+    let store: StateStore
+    let queue: BlockingQueue
+    let client: MQTTClient
+    let drainer: OutboxDrainer
+    let availability: String
+    private let commands: String
+    private let drainerFeed: AsyncStream<DrainerInput>.Continuation
+    private let drainerInputs: AsyncStream<DrainerInput>
+    private let tasks = Mutex<[Task<Void, Never>]>([])
+    private let route = Mutex(Route())
+
+    /// Where the forwarder sends what the ledger needs.
+    struct Listener: Sendable {
+        var ledger: AsyncStream<LedgerInput>.Continuation
+        var recorder: RuntimeRecorder
+    }
+
+    private struct Route {
+        var listener: Listener?
+        /// Commands and delivery notices that arrived between two generations.
+        var pending: [LedgerInput] = []
+        /// Kept with the listener under one lock, so a generation attaching learns it exactly once.
+        var connected = false
+    }
+
+    /// `previous`, a stopped uplink, lends its database when the path is the same: one process
+    /// keeps one connection (and one lock) on its database across reloads.
+    init(config: AgentConfig, previous: Uplink? = nil, liveness: LoopLiveness, logger: Logger) throws {
+        mqtt = config.mqtt
+        storagePath = config.storage.path
+        deviceID = config.device.id
+        if let previous, previous.storagePath == config.storage.path, previous.deviceID == deviceID {
+            (store, queue) = (previous.store, previous.queue)
+        } else {
+            store = try StateStore(path: config.storage.path, deviceID: config.device.id)
+            queue = BlockingQueue(label: "replenishd.store")
+        }
+        availability = config.mqtt.baseTopic + "/availability"
+        commands = config.mqtt.baseTopic + "/commands/"
+        var options = try MQTTOptionsBuilder.options(for: config)
+        // A persistent session: commands sent while the device is offline wait at the broker.
+        options.cleanSession = false
+        options.will = MQTTWill(topic: availability, payload: Array("offline".utf8), qos: 1, retain: true)
+        client = try MQTTClient(options: options, logger: logger)
+        try client.subscribe(commands + "+", qos: 1)
+        drainer = OutboxDrainer(store: store, queue: queue, client: client, window: 32,
+                                birth: (availability, Array("online".utf8)), liveness: liveness, logger: logger)
+        (drainerInputs, drainerFeed) = AsyncStream.makeStream(of: DrainerInput.self)
+    }
+
+    /// True when a generation running `config` can use this uplink as it is.
+    func serves(_ config: AgentConfig) -> Bool {
+        config.mqtt == mqtt && config.storage.path == storagePath && config.device.id == deviceID
+    }
+
+    /// Connects, and starts delivering the outbox and routing what the broker sends.
+    func start() {
+        client.start()
+        let drainerTask = Task { [drainer, drainerInputs] in await drainer.run(inputs: drainerInputs) }
+        let forwarder = Task { [self] in
+            for await event in client.events {
+                switch event {
+                case let .message(topic, payload, retained):
+                    if topic.hasPrefix(commands) {
+                        toLedger(.command(name: String(topic.dropFirst(commands.count)), payload: payload,
+                                          retained: retained))
+                    }
+                case .connected:
+                    route.withLock { route in route.connected = true; return route.listener?.recorder }?.brokerConnected()
+                    drainerFeed.yield(.transport(event))
+                    toLedger(.deliveryResumed)
+                case .disconnected(_, let reason):
+                    route.withLock { route in route.connected = false; return route.listener?.recorder }?
+                        .brokerLost(reason: reason)
+                    drainerFeed.yield(.transport(event))
+                default:
+                    drainerFeed.yield(.transport(event))
+                }
+            }
+        }
+        tasks.withLock { $0 = [drainerTask, forwarder] }
+    }
+
+    /// A generation's ledger takes over; it first gets what waited for it.
+    func attach(_ listener: Listener) {
+        let (pending, connected) = route.withLock { route in
+            route.listener = listener
+            defer { route.pending = [] }
+            return (route.pending, route.connected)
+        }
+        if connected { listener.recorder.brokerConnected() }
+        for input in pending { listener.ledger.yield(input) }
+    }
+
+    func detach() {
+        route.withLock { $0.listener = nil }
+    }
+
+    func outboxChanged() { drainerFeed.yield(.outboxChanged) }
+
+    /// How many inputs wait for the next generation (tests).
+    var waiting: Int { route.withLock { $0.pending.count } }
+
+    private func toLedger(_ input: LedgerInput) {
+        let listener = route.withLock { route -> Listener? in
+            if route.listener == nil { route.pending.append(input) }
+            return route.listener
+        }
+        listener?.ledger.yield(input)
+    }
+
+    /// Disconnects and waits for the drainer. `final` publishes `offline`; a reload that replaces
+    /// the uplink does not, as the next one connects at once.
+    func stop(final: Bool) async {
+        drainer.stats.withLock { $0.stopping = true }
+        client.stop(final: final ? (topic: availability, payload: Array("offline".utf8), retain: true) : nil)
+        let running = tasks.withLock { $0 }
+        if let forwarder = running.last { await forwarder.value }
+        drainerFeed.finish()
+        if let drainerTask = running.first { await drainerTask.value }
+    }
+}

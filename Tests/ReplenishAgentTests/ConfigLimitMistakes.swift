@@ -1,0 +1,52 @@
+/// Rows of the table of mistakes (`ConfigMistake`) for issue 13: values out of their range
+/// (`ConfigRanges`), paths and names the daemon could not use, and names that print as something
+/// they are not.
+extension ConfigMistake {
+    static let limits: [ConfigMistake] = [
+        // Every duration and size has a range (ConfigRanges): a huge one is refused here, not trapped at run time.
+        ConfigMistake("sample_every beyond a day", "    source: {driver: simulated}",
+                      "    source: {driver: simulated, sample_every: 1e20}",
+                      "cfg.yaml:14:47: slots[0].source.sample_every: expected a duration at least 10ms and at most 1d, got '1e20'"),
+        ConfigMistake("flush_interval beyond a day", "  path: /var/lib/replenishd/state.db",
+                      "  path: /var/lib/replenishd/state.db\n  flush_interval: 1e21",
+                      "cfg.yaml:7:19: storage.flush_interval: expected a duration longer than 0s and at most 1d, got '1e21'"),
+        ConfigMistake("report.every beyond a month", "  daily_at: 3:00", "  daily_at: 3:00\n  every: 1e20",
+                      "cfg.yaml:9:10: report.every: expected a duration at least 1s and at most 31d, got '1e20'"),
+        ConfigMistake("report.every in days beyond a month", "  daily_at: 3:00", "  daily_at: 3:00\n  every: 400d",
+                      "cfg.yaml:9:10: report.every: expected a duration at least 1s and at most 31d, got '400d'"),
+        ConfigMistake("reconnect_max beyond a day", "  url: mqtt://127.0.0.1", "  url: mqtt://127.0.0.1\n  reconnect_max: 2d",
+                      "cfg.yaml:5:18: mqtt.reconnect_max: expected a duration at least 10ms and at most 1d, got '2d'"),
+        ConfigMistake("outbox_limit beyond 1GiB", "  path: /var/lib/replenishd/state.db",
+                      "  path: /var/lib/replenishd/state.db\n  outbox_limit: 2GiB",
+                      "cfg.yaml:7:17: storage.outbox_limit: expected a size of at least 1KiB and at most 1GiB, got '2GiB'"),
+        ConfigMistake("refill period beyond a year", "    source: {driver: simulated}",
+                      "    source: {driver: simulated}\n    simulation: {refill: every 1e20}",
+                      "cfg.yaml:15:26: slots[0].simulation.refill: expected 'every DURATION' with a duration longer than 0s and at most 366d, got 'every 1e20'"),
+        ConfigMistake("debounce beyond 10s", replacing: [("    source: {driver: simulated}",
+                      "    source: {driver: gpio-presence, chip: gpiochip0, line: GPIO17, debounce: 1e20}")],
+                      "cfg.yaml:14:78: slots[0].source.debounce: expected a duration at least 0s and at most 10s, got '1e20'"),
+        ConfigMistake("relative storage path", "  path: /var/lib/replenishd/state.db", "  path: state.db",
+                      "cfg.yaml:6:9: storage.path: expected an absolute path to the database file, got 'state.db'"),
+        ConfigMistake("empty storage path", "  path: /var/lib/replenishd/state.db", "  path: \"\"",
+                      "cfg.yaml:6:9: storage.path: expected an absolute path to the database file, got an empty string"),
+        ConfigMistake("client id over AWS IoT Core's 128 bytes", "  url: mqtt://127.0.0.1",
+                      "  url: mqtt://127.0.0.1\n  client_id: " + String(repeating: "c", count: 70_000),
+                      "cfg.yaml:5:14: mqtt.client_id: expected a client id of at most 128 bytes (AWS IoT Core's limit), got 70000 bytes"),
+        ConfigMistake("password_file without username", "  url: mqtt://127.0.0.1",
+                      "  url: mqtt://127.0.0.1\n  password_file: /etc/replenishd/mqtt.password",
+                      "cfg.yaml:5:3: mqtt.password_file: password_file needs username (MQTT sends a password only with a user name)"),
+        // Names that print as something they are not: Unicode categories Cc, Cf, Zl, Zp.
+        ConfigMistake("device id with a bidirectional override", "  id: cm-000123", "  id: \"cm-\\u202E321000\"",
+                      "cfg.yaml:2:7: device.id: a device id must not contain control or format characters (found U+202E)"),
+        ConfigMistake("device id with a zero-width joiner", "  id: cm-000123", "  id: \"cm-\\u200D000123\"",
+                      "cfg.yaml:2:7: device.id: a device id must not contain control or format characters (found U+200D)"),
+        ConfigMistake("base topic with a line separator", "  url: mqtt://127.0.0.1",
+                      "  url: mqtt://127.0.0.1\n  base_topic: \"acme/\\u2028x\"",
+                      "cfg.yaml:5:15: mqtt.base_topic: a base topic must not contain control or format characters (found U+2028)"),
+        ConfigMistake("client id with a control character", "  url: mqtt://127.0.0.1",
+                      "  url: mqtt://127.0.0.1\n  client_id: \"board\\u0007\"",
+                      "cfg.yaml:5:14: mqtt.client_id: a client id must not contain control or format characters (found U+0007)"),
+        ConfigMistake("base topic under $SYS", "  url: mqtt://127.0.0.1", "  url: mqtt://127.0.0.1\n  base_topic: $SYS/x",
+                      "cfg.yaml:5:15: mqtt.base_topic: a base topic must not begin with '$' (brokers reserve $-topics such as $SYS and drop our publishes), got '$SYS/x'"),
+    ]
+}
