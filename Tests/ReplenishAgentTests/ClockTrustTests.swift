@@ -155,6 +155,22 @@ struct ClockTrustSchedulerTests {
         }
     }
 
+    @Test("daily_at 02:30 on the autumn DST day: one report that day, even when a clock step re-anchors the schedule between the two 02:30s")
+    func repeatedHourOnce() async throws {
+        let rig = Rig(start: ClockFixture.local(2026, 10, 24), trusted: true, dailyAt: "02:30")
+        // 12:00 CEST to 02:36 CEST: just after the first 02:30; then NTP steps the clock 10 minutes on.
+        try await rig.run(14.6 * Rig.hour)
+        #expect(rig.log.daily.count == 1)
+        rig.clock.jumpWall(by: 600)
+        try await rig.run(Rig.day)
+        await rig.stop()
+        // The step re-anchors the schedule; the repeated 02:30 (CET) must not count as a new day.
+        let days = rig.log.daily.map { DayKey($0.wall, in: ClockFixture.berlin) }
+        #expect(days.filter { $0 == DayKey(year: 2026, month: 10, day: 25) }.count == 1,
+                "\(rig.log.daily.map { Timestamp.string($0.wall) })")
+        #expect(days.contains(DayKey(year: 2026, month: 10, day: 26)))
+    }
+
     @Test("a forward jump of 3 years fires no burst of daily reports")
     func forwardJump() async throws {
         let rig = Rig(start: ClockFixture.local(2026, 5, 4), trusted: true)

@@ -224,3 +224,51 @@ struct TimeOfDayTests {
         #expect(TimeOfDay(hour: 0, minute: -1) == nil)
     }
 }
+
+@Suite("daily_at inside a repeated or skipped local hour (Europe/Berlin)")
+struct DailyAtDSTTests {
+    let cal = Fixture.berlin
+
+    @Test("after the first 02:30 of the fall-back day has passed, the next is tomorrow's, not the repeated 02:30",
+          arguments: [1.0, 60, 900, 1799, 3599])
+    func repeatedHour(_ secondsLate: Double) throws {
+        let schedule = ReportSchedule(dailyAt: try #require(TimeOfDay(parsing: "02:30")))
+        // First 02:30 (CEST) is 00:30 UTC; a scheduler waking a little late, or a restart, asks from here.
+        let after = Fixture.utc(2026, 10, 25, 0, 30).addingTimeInterval(secondsLate)
+        let next = schedule.nextDaily(after: after, calendar: cal)
+        #expect(next == Fixture.utc(2026, 10, 26, 1, 30), "got \(Timestamp.string(next))")
+    }
+
+    @Test("a daily_at in the skipped spring hour fires once, at 03:00 CEST, and next at tomorrow's time",
+          arguments: [0.0, 1, 60, 1799])
+    func skippedHour(_ secondsLate: Double) throws {
+        let schedule = ReportSchedule(dailyAt: try #require(TimeOfDay(parsing: "02:30")))
+        let fired = schedule.nextDaily(after: Fixture.local(2026, 3, 28, 12), calendar: cal)
+        #expect(fired == Fixture.utc(2026, 3, 29, 1))
+        let next = schedule.nextDaily(after: fired.addingTimeInterval(secondsLate), calendar: cal)
+        #expect(next == Fixture.utc(2026, 3, 30, 0, 30), "got \(Timestamp.string(next))")
+    }
+
+    @Test("polled every minute through both DST days, each daily_at in the changed hours falls due once per local day",
+          arguments: ["02:00", "02:30", "02:59", "03:00"])
+    func oncePerDayWhenPolled(_ text: String) throws {
+        let schedule = ReportSchedule(dailyAt: try #require(TimeOfDay(parsing: text)))
+        for (start, end) in [(Fixture.local(2026, 3, 28, 12), Fixture.local(2026, 3, 31, 12)),
+                             (Fixture.local(2026, 10, 24, 12), Fixture.local(2026, 10, 27, 12))] {
+            // What ReportScheduler does: fire when the wall clock reaches the deadline (seen up
+            // to a minute late), then ask for the next one from that moment.
+            var next = schedule.nextDaily(after: start, calendar: cal)
+            var fired: [DayKey] = []
+            var t = start.addingTimeInterval(7)  // off the minute grid, as real wake-ups are
+            while t < end {
+                t = t.addingTimeInterval(60)
+                if t >= next {
+                    fired.append(DayKey(t, in: cal))
+                    next = schedule.nextDaily(after: t, calendar: cal)
+                }
+            }
+            #expect(fired.count == 3, "\(text): fired on \(fired)")
+            #expect(Set(fired).count == fired.count, "\(text): twice on one day: \(fired)")
+        }
+    }
+}
