@@ -117,6 +117,7 @@ public final class LocalBroker: Sendable {
     public func stop() {
         guard let pid = process.withLock({ p -> pid_t? in defer { p = nil }; return p }) else { return }
         kill(pid, SIGTERM)
+        kill(pid, SIGCONT)  // a paused broker handles its SIGTERM once thawed
         if Self.waitForExit(pid, seconds: Self.stopDeadline) == nil {
             logger?.warning("mosquitto ignored SIGTERM; killing", metadata: ["pid": "\(pid)", "port": "\(port)"])
             kill(pid, SIGKILL)
@@ -124,6 +125,17 @@ public final class LocalBroker: Sendable {
             while waitpid(pid, &status, 0) == -1, errno == EINTR {}
         }
         logger?.debug("broker stopped", metadata: ["port": "\(port)", "pid": "\(pid)"])
+    }
+
+    /// Freezes the broker (SIGSTOP): connections stay up and nothing is answered, as with a hung
+    /// broker or a dead path that drops packets without a reset. `resume` thaws it.
+    public func pause() {
+        if let pid = process.withLock({ $0 }) { kill(pid, SIGSTOP) }
+    }
+
+    /// Thaws a paused broker (SIGCONT).
+    public func resume() {
+        if let pid = process.withLock({ $0 }) { kill(pid, SIGCONT) }
     }
 
     /// Starts the broker again on the same port (for outage tests) and waits until it accepts.

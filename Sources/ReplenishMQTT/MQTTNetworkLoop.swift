@@ -253,7 +253,7 @@ final class MQTTNetworkLoop: Sendable {
             return (s.establishedThisAttempt, s.generation, s.disconnectReason, s.stopping)
         }
         let libraryErrors = attemptErrors.withLock { $0 }
-        let why = ([reason ?? MosquittoLibrary.describe(loopResult)] + libraryErrors).joined(separator: "; ")
+        let why = ([reason ?? describeLoss(loopResult)] + libraryErrors).joined(separator: "; ")
         if established {
             if stopping {
                 logger.info("MQTT disconnected", metadata: metadata.merging(["mqtt.connection": "\(generation)"]) { $1 })
@@ -274,6 +274,14 @@ final class MQTTNetworkLoop: Sendable {
             logger.warning("MQTT TLS connection attempt failed", metadata: metadata.merging(["reason": "\(why)\(hint)"]) { $1 })
         }
         // `handle` is destroyed here, on this thread, after no other thread can reach it.
+    }
+
+    /// Why a connection ended, for the log. libmosquitto 2.0.11 has no text for MOSQ_ERR_KEEPALIVE
+    /// ("Unknown error."): it means the broker let a PINGREQ go unanswered for a whole keepalive,
+    /// so nothing came from it for 1.5 to 2 keepalives.
+    func describeLoss(_ result: Int32) -> String {
+        guard result == Int32(MOSQ_ERR_KEEPALIVE.rawValue) else { return MosquittoLibrary.describe(result) }
+        return "the broker stopped answering: no answer within 1.5 × keepalive (keepalive \(options.keepAliveSeconds)s)"
     }
 
     // MARK: - C callbacks (network thread, inside mosquitto_loop)
@@ -313,7 +321,7 @@ final class MQTTNetworkLoop: Sendable {
         let settleFinal = state.withLock { s in
             s.connected = false
             if s.disconnectReason == nil {
-                s.disconnectReason = result == 0 ? "disconnected by client" : MosquittoLibrary.describe(result)
+                s.disconnectReason = result == 0 ? "disconnected by client" : describeLoss(result)
             }
             return s.finalMessageID != nil
         }
