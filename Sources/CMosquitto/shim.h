@@ -1,1 +1,5 @@
 #include <mosquitto.h>
+// OpenSSL, for the one thing libmosquitto does not tell: why the broker's certificate failed
+// verification (X509 verify result), read in an info callback on our own SSL_CTX.
+#include <openssl/ssl.h>
+#include <openssl/x509.h>

@@ -37,7 +37,7 @@ final class MQTTNetworkLoop: Sendable {
     let state = Mutex(State())
     /// libmosquitto's error lines of the current attempt (OpenSSL's reason for a TLS failure).
     /// A lock of its own: libmosquitto may log from a call made while `state` is locked.
-    private let attemptErrors = Mutex<[String]>([])
+    let attemptErrors = Mutex<[String]>([])
     /// Signalled by `stop` to cut a backoff sleep short.
     private let wakeUp = DispatchSemaphore(value: 0)
     /// Signalled when the final message of `stop(final:)` is acknowledged or cannot be.

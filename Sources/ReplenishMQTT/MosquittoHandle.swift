@@ -26,14 +26,14 @@ final class MosquittoHandle: @unchecked Sendable {
                             message: "mosquitto_new failed for client id '\(options.clientID)': \(reason)")
         }
         raw = created
-        try configure(options)
+        try configure(options, userdata: userdata)
     }
 
     deinit {
         mosquitto_destroy(raw)
     }
 
-    private func configure(_ options: MQTTClientOptions) throws(MQTTError) {
+    private func configure(_ options: MQTTClientOptions, userdata: UnsafeMutableRawPointer?) throws(MQTTError) {
         // We call mosquitto_loop on our own thread while other threads publish.
         try check(mosquitto_threaded_set(raw, true), "mosquitto_threaded_set")
         try check(mosquitto_int_option(raw, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311),
@@ -51,7 +51,7 @@ final class MosquittoHandle: @unchecked Sendable {
             try check(rc, "setting the will on topic '\(will.topic)'", code: .invalidArgument)
         }
         if let tls = options.tls {
-            try configureTLS(tls)
+            try configureTLS(tls, userdata: userdata)
         }
         mosquitto_connect_with_flags_callback_set(raw) { _, userdata, rc, flags in
             MQTTNetworkLoop.from(userdata)?.handleConnect(result: rc, flags: flags)
@@ -78,8 +78,9 @@ final class MosquittoHandle: @unchecked Sendable {
     /// libmosquitto 2.0 (`tlsv1.2` turns off SSLv3, TLS 1.0 and 1.1 and keeps TLS 1.3).
     /// The corresponding C functions are `mosquitto_tls_set`, `mosquitto_tls_opts_set`,
     /// `mosquitto_tls_insecure_set` and `mosquitto_string_option(MOSQ_OPT_TLS_ALPN)`.
-    private func configureTLS(_ tls: MQTTTLSOptions) throws(MQTTError) {
+    private func configureTLS(_ tls: MQTTTLSOptions, userdata: UnsafeMutableRawPointer?) throws(MQTTError) {
         if let problem = tls.problem { throw MQTTError(code: .invalidArgument, message: problem) }
+        try useVerificationReporter(userdata)
         // libmosquitto opens each file here and answers MOSQ_ERR_INVAL when one cannot be read.
         try check(mosquitto_tls_set(raw, tls.caFile, tls.caDirectory, tls.certFile, tls.keyFile, nil),
                   "cannot use the TLS files (\(tls))")
@@ -90,6 +91,26 @@ final class MosquittoHandle: @unchecked Sendable {
         if let alpn = tls.alpn {
             try check(mosquitto_string_option(raw, MOSQ_OPT_TLS_ALPN, alpn), "setting the ALPN protocol '\(alpn)'")
         }
+    }
+
+    /// libmosquitto logs only "certificate verify failed" when the broker's certificate is refused,
+    /// and the reason (expired, not yet valid, self-signed, unknown CA) is gone once it frees the
+    /// SSL. So we hand it our own SSL_CTX (it applies the TLS options to it as usual) whose
+    /// certificate check is ours: OpenSSL's chain and host name verification, the reason handed to
+    /// the loop (`userdata`). It replaces libmosquitto's check, which cannot find its handle on a
+    /// context it did not make.
+    private func useVerificationReporter(_ userdata: UnsafeMutableRawPointer?) throws(MQTTError) {
+        guard let userdata else { return }
+        guard let context = SSL_CTX_new(TLS_client_method()) else {
+            throw MQTTError(code: .mosquitto, message: "cannot create an OpenSSL context (SSL_CTX_new)")
+        }
+        defer { SSL_CTX_free(context) }  // libmosquitto takes its own reference
+        SSL_CTX_set_cert_verify_callback(context, { store, userdata in
+            guard let store, let loop = MQTTNetworkLoop.from(userdata) else { return 0 }
+            return loop.verifyBrokerCertificate(store)
+        }, userdata)
+        try check(mosquitto_void_option(raw, MOSQ_OPT_SSL_CTX, UnsafeMutableRawPointer(context)), "using our SSL context")
+        try check(mosquitto_int_option(raw, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 1), "applying the TLS options to our SSL context")
     }
 
     /// Blocking TCP connect and CONNECT send; CONNACK arrives later through `loop`.

@@ -2,7 +2,8 @@ import Foundation
 
 /// A throwaway PKI made with the `openssl` command: a CA, a server certificate for localhost
 /// (SAN DNS:localhost, IP:127.0.0.1), a client certificate, an expired client certificate, a
-/// server certificate for another host name, and an unrelated second CA. Made once per process,
+/// server certificate for another host name, expired, not yet valid and self-signed server
+/// certificates, and an unrelated second CA. Made once per process,
 /// for tests (here and in the agent's) that need a real mutual-TLS broker.
 public struct TestPKI: Sendable {
     public struct Failure: Error, CustomStringConvertible {
@@ -22,6 +23,12 @@ public struct TestPKI: Sendable {
     /// Signed by the CA for `other.example` only.
     public var otherHostCert: String { path("otherhost.crt") }
     public var otherHostKey: String { path("otherhost.key") }
+    /// Server certificates for localhost that fail verification for one reason each: signed by the
+    /// CA but valid only on 2020-01-01, signed by the CA but valid only from 2099, and self-signed.
+    /// All use `serverKey`.
+    public var expiredServerCert: String { path("server-expired.crt") }
+    public var futureServerCert: String { path("server-future.crt") }
+    public var selfSignedServerCert: String { path("server-selfsigned.crt") }
     /// A CA that signed none of the above.
     public var unrelatedCAFile: String { path("unrelated-ca.crt") }
 
@@ -68,6 +75,7 @@ public struct TestPKI: Sendable {
         database = index.txt
         new_certs_dir = .
         serial = serial
+        unique_subject = no
         default_md = sha256
         policy = any_name
         [any_name]
@@ -120,6 +128,14 @@ public struct TestPKI: Sendable {
         try pki.openssl("ca", "-config", "openssl.cnf", "-batch", "-notext", "-cert", "ca.crt", "-keyfile", "ca.key",
                         "-in", "client.csr", "-extfile", "openssl.cnf", "-extensions", "client_ext",
                         "-startdate", "20200101000000Z", "-enddate", "20200102000000Z", "-out", "expired.crt")
+        for (output, start, end) in [("server-expired.crt", "20200101000000Z", "20200102000000Z"),
+                                     ("server-future.crt", "20990101000000Z", "20990102000000Z")] {
+            try pki.openssl("ca", "-config", "openssl.cnf", "-batch", "-notext", "-cert", "ca.crt", "-keyfile", "ca.key",
+                            "-in", "server.csr", "-extfile", "openssl.cnf", "-extensions", "server_ext",
+                            "-startdate", start, "-enddate", end, "-out", output)
+        }
+        try pki.openssl("req", "-config", "openssl.cnf", "-x509", "-new", "-key", "server.key", "-subj", "/CN=localhost",
+                        "-days", "2", "-extensions", "server_ext", "-out", "server-selfsigned.crt")
         return pki
     }
 

@@ -67,6 +67,42 @@ struct TLSTests {
         #expect(!log.lines { $0.hasPrefix("error libmosquitto error") && $0.contains("certificate verify failed") }.isEmpty)
     }
 
+    struct BadServerCertificate: Sendable, CustomTestStringConvertible {
+        var label: String
+        var certificate: @Sendable (TestPKI) -> String
+        var trusting: @Sendable (TestPKI) -> String
+        var reason: String
+        var testDescription: String { label }
+    }
+
+    static let badServerCertificates: [BadServerCertificate] = [
+        .init(label: "expired", certificate: { $0.expiredServerCert }, trusting: { $0.caFile },
+              reason: "certificate has expired"),
+        .init(label: "not yet valid", certificate: { $0.futureServerCert }, trusting: { $0.caFile },
+              reason: "certificate is not yet valid"),
+        .init(label: "self-signed", certificate: { $0.selfSignedServerCert }, trusting: { $0.caFile },
+              reason: "self-signed certificate"),
+        .init(label: "unknown CA", certificate: { $0.serverCert }, trusting: { $0.unrelatedCAFile },
+              reason: "self-signed certificate in certificate chain (unknown CA: not signed by a CA in the CA file)"),
+    ]
+
+    @Test("a broker certificate that fails verification is logged with OpenSSL's reason, once per attempt",
+          arguments: badServerCertificates)
+    func verificationReasonOncePerAttempt(_ bad: BadServerCertificate) async throws {
+        let pki = try TestPKI.shared()
+        let broker = try LocalBroker.start(tls: pki.listener(serverCert: bad.certificate(pki)), logger: testLogger)
+        let log = CapturedLog()
+        let (client, events) = try tlsClient(broker, id: "tls-\(bad.label)", tls: pki.clientTLS(caFile: bad.trusting(pki)),
+                                             logger: log.logger)
+        await expectRefused(client, events, log, reason: "certificate verify failed")
+        let attempts = log.lines { $0.hasPrefix("warning MQTT TLS") && $0.contains("failed") }
+        let reasons = log.lines { $0.contains(bad.reason) }
+        #expect(attempts.count >= 2)
+        #expect(attempts.allSatisfy { $0.contains("broker certificate rejected: \(bad.reason)") }, "\(log.text)")
+        // One line per attempt says why: the attempt's warning, nothing else repeats it.
+        #expect(reasons.count == attempts.count, "\(log.text)")
+    }
+
     @Test("an expired client certificate is refused by the broker; the client says so and does not connect")
     func expiredClientCertificateRefused() async throws {
         let pki = try TestPKI.shared()
