@@ -1,7 +1,7 @@
 # replenishd: `make demo` runs the main job, `make test` runs the tests. Both install what is
 # missing on Debian 12 first (apt, with sudo when not root).
 
-APT_PACKAGES := pkg-config libmosquitto-dev mosquitto mosquitto-clients libgpiod-dev gpiod \
+APT_PACKAGES := pkg-config libmosquitto-dev libssl-dev mosquitto mosquitto-clients libgpiod-dev gpiod \
                 libsqlite3-dev sqlite3 libsystemd-dev systemd binutils dpkg
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
