@@ -1,5 +1,7 @@
 #include <mosquitto.h>
 // OpenSSL, for the one thing libmosquitto does not tell: why the broker's certificate failed
-// verification (X509 verify result), read in an info callback on our own SSL_CTX.
+// verification (X509 verify result), read in an info callback on our own SSL_CTX; and whether a
+// client key belongs to its certificate, for `check`.
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/err.h>
