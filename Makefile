@@ -68,7 +68,7 @@ demo: build
 	.build/debug/replenishd demo --days $(DAYS)
 
 check-profiles: build
-	@for f in Hardware/profiles/*.yaml; do .build/debug/replenishd check --config $$f || exit 1; done
+	@for f in Hardware/profiles/*.yaml; do .build/debug/replenishd check --file-only --config $$f || exit 1; done
 
 # The unit and integration tests, then the emulated board (Debian's kernel under qemu with
 # gpio-sim and i2c-stub; a few power cuts). EMULATOR=0 skips the board.

@@ -91,9 +91,14 @@ extension Replenishd {
         @Option(name: .long, help: "The configuration file.")
         var config: String = "/etc/replenishd/replenishd.yaml"
 
+        @Flag(name: .long, help: ArgumentHelp(
+            "Check the file alone, not the directories and key files it names on this machine.",
+            discussion: "For a config written for another board, e.g. a profile checked in a build pipeline."))
+        var fileOnly = false
+
         func run() throws {
             do {
-                let loaded = try ConfigLoader.loadForRun(path: config)
+                let loaded = fileOnly ? try ConfigLoader.load(path: config) : try ConfigLoader.loadForRun(path: config)
                 print("\(config): ok (device \(loaded.device.id), \(loaded.slots.count) slots, config \(loaded.configHash))")
             } catch {
                 printErr(error.description)

@@ -103,6 +103,20 @@ struct DaemonProcessTests {
         #expect(result.status == 0, "\(result.stderr)")
     }
 
+    @Test("check --file-only passes a profile written for another board; check in full names its missing directory")
+    func checkFileOnly() throws {
+        let directory = try TemporaryDirectory()
+        let copy = directory.path("coffee-machine.yaml")
+        try String(contentsOfFile: Self.profile("coffee-machine.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "/var/lib/replenishd/state.db", with: directory.path("absent/state.db"))
+            .write(toFile: copy, atomically: true, encoding: .utf8)
+        let full = try Self.run(["check", "--config", copy], in: directory)
+        #expect(full.status == 78)
+        #expect(full.stderr.contains("storage.path: the database's directory \(directory.path("absent")) does not exist"), "\(full.stderr)")
+        let fileOnly = try Self.run(["check", "--file-only", "--config", copy], in: directory)
+        #expect(fileOnly.status == 0, "\(fileOnly.stderr)")
+    }
+
     @Test("check and run exit 78 with file, line, column and key on a bad config", arguments: ["check", "run"])
     func badConfigExits78(command: String) throws {
         let directory = try TemporaryDirectory()
