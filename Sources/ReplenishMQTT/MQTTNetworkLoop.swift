@@ -268,7 +268,10 @@ final class MQTTNetworkLoop: Sendable {
         } else if !stopping {
             // A broker that rejects our client certificate (expired, unknown issuer) just closes
             // the TLS connection: libmosquitto then reports a protocol error and no OpenSSL reason.
-            let hint = libraryErrors.isEmpty && reason == nil
+            // The disconnect callback may or may not have run for the closed socket (a race with
+            // the close); only a CONNACK refusal explains the failure by itself.
+            let refusedByConnack = reason?.hasPrefix("connection refused:") == true
+            let hint = libraryErrors.isEmpty && !refusedByConnack
                 ? "; the broker closed the TLS connection before CONNACK, as it does when it rejects the client certificate (expired, or signed by a CA it does not trust)"
                 : ""
             logger.warning("MQTT TLS connection attempt failed", metadata: metadata.merging(["reason": "\(why)\(hint)"]) { $1 })
