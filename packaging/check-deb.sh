@@ -37,6 +37,7 @@ expect -rwxr-xr-x usr/bin/replenishd
 expect -rw-r--r-- lib/systemd/system/replenishd.service
 expect -rw-r--r-- usr/lib/sysusers.d/replenishd.conf
 expect -rw-r--r-- usr/lib/tmpfiles.d/replenishd.conf
+expect -rw-r--r-- usr/lib/modules-load.d/replenishd.conf
 expect -rw-r--r-- lib/udev/rules.d/60-replenishd.rules
 expect -rw-r--r-- etc/replenishd/replenishd.yaml
 expect -rw-r--r-- usr/share/man/man1/replenishd.1.gz

@@ -13,6 +13,7 @@ sed "s|/usr/bin/replenishd|$prefix/bin/replenishd|g" "$top/systemd/replenishd.se
 chmod 0644 "$dest/lib/systemd/system/replenishd.service"
 install -D -m 0644 "$top/systemd/replenishd.sysusers" "$dest$prefix/lib/sysusers.d/replenishd.conf"
 install -D -m 0644 "$top/systemd/replenishd.tmpfiles" "$dest$prefix/lib/tmpfiles.d/replenishd.conf"
+install -D -m 0644 "$top/systemd/replenishd.modules-load" "$dest$prefix/lib/modules-load.d/replenishd.conf"
 install -D -m 0644 "$top/systemd/60-replenishd.rules" "$dest/lib/udev/rules.d/60-replenishd.rules"
 if [ ! -e "$dest/etc/replenishd/replenishd.yaml" ]; then
     install -D -m 0644 "$top/packaging/replenishd.yaml" "$dest/etc/replenishd/replenishd.yaml"

@@ -37,6 +37,23 @@ struct SystemdUnitTests {
         return path
     }
 
+    @Test("a bad config stops the service: no ExecStartPre, whose exit status RestartPreventExitStatus= ignores")
+    func noRestartLoopOnBadConfig() throws {
+        let text = try String(contentsOf: Self.unit, encoding: .utf8)
+        let lines = text.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(!lines.contains { $0.hasPrefix("ExecStartPre=") })
+        #expect(lines.contains("RestartPreventExitStatus=78"))
+        #expect(lines.contains { $0.hasPrefix("ExecStart=/usr/bin/replenishd run ") })
+    }
+
+    @Test("i2c-dev is loaded at boot, before the unit's DeviceAllow=char-i2c is applied")
+    func i2cDevLoadedAtBoot() throws {
+        let modules = try String(contentsOfFile: Self.file("replenishd.modules-load"), encoding: .utf8)
+            .split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }
+        #expect(modules == ["i2c-dev"])
+        #expect(try String(contentsOf: Self.unit, encoding: .utf8).contains("DeviceAllow=char-i2c rw"))
+    }
+
     @Test("systemd-analyze verify finds nothing to complain about")
     func verify() throws {
         let directory = try TemporaryDirectory()

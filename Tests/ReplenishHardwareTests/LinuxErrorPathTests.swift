@@ -60,6 +60,21 @@ struct LinuxErrorPathTests {
         #expect(rootOwned.message.contains("'i2c'"))
     }
 
+    @Test("EPERM is a device policy, not a group to join; an unmapped group is said to be one")
+    func devicePolicyDenied() {
+        // systemd's DevicePolicy=closed answers EPERM when i2c-dev was not loaded as the unit started.
+        let i2c = HardwareError.permissionDenied(path: "/dev/i2c-1", group: "nogroup", errno: EPERM)
+        #expect(i2c.message.hasPrefix("cannot open /dev/i2c-1: not permitted by the device policy;"))
+        #expect(i2c.message.contains("i2c-dev module was not loaded when the service started"))
+        #expect(!i2c.message.contains("add the service user"))
+        let gpio = HardwareError.permissionDenied(path: "/dev/gpiochip0", group: "gpio", errno: EPERM)
+        #expect(gpio.message.contains("DeviceAllow=char-gpiochip"))
+        // EACCES under PrivateUsers=yes: the device's real group shows as nogroup.
+        let hidden = HardwareError.permissionDenied(path: "/dev/i2c-1", group: "nogroup")
+        #expect(hidden.message.contains("not visible here"))
+        #expect(!hidden.message.contains("group 'nogroup'"))
+    }
+
     @Test("the group comes from the device file's gid")
     func groupFromDeviceFile() {
         // /dev/null is root:root on Debian; the lookup goes through stat and getgrgid_r.

@@ -46,6 +46,15 @@ extension HardwareError {
     }
 
     static func permissionDenied(path: String, group: String?, errno code: Int32 = EACCES) -> HardwareError {
+        // EPERM on open is not the file's mode (that is EACCES) but a device policy: under systemd,
+        // DevicePolicy=closed with a DeviceAllow= that does not cover this device's major.
+        if code == EPERM {
+            let i2c = path.contains("i2c")
+            let advice = i2c
+                ? "the service's device policy (DeviceAllow=char-i2c) did not cover it: the i2c-dev module was not loaded when the service started; load it at boot (modules-load.d, as the package's /usr/lib/modules-load.d/replenishd.conf does), then restart the service"
+                : "the service's device policy (DeviceAllow=char-gpiochip) did not cover it: the gpiochip driver was not there when the service started; restart the service"
+            return HardwareError(.permissionDenied, "cannot open \(path): not permitted by the device policy; \(advice)", errno: code)
+        }
         let advice: String
         switch group {
         case nil:
@@ -53,6 +62,9 @@ extension HardwareError {
         case "root"?:
             advice = "it belongs to group 'root': add a udev rule giving it to a group such as "
                 + "'\(path.contains("i2c") ? "i2c" : "gpio")' and add the service user to that group"
+        case "nogroup"?, "nobody"?:
+            // Under PrivateUsers=yes every group but the service's own shows as nogroup.
+            advice = "its group is not visible here (a user namespace such as systemd's PrivateUsers=yes shows it as 'nogroup'): check ls -l \(path) outside the service and give the service that group (SupplementaryGroups=)"
         case let group?:
             advice = "add the service user to group '\(group)'"
         }
