@@ -12,7 +12,7 @@ struct Replenishd: AsyncParsableCommand {
         commandName: "replenishd",
         abstract: "Consumable tracking agent: sensors to daily ledger to MQTT, with nothing lost on the way.",
         version: AgentVersion.current,
-        subcommands: [Run.self, Check.self, Status.self, Reset.self, Probe.self, Demo.self, Version.self]
+        subcommands: [Run.self, Check.self, Reload.self, Status.self, Reset.self, Probe.self, Demo.self, Version.self]
     )
 
     /// `run` holds its signals before anything else happens (see `StartupSignals`); the other
@@ -227,6 +227,39 @@ extension Replenishd {
             bootstrapLogging(level: .warning)
             let options = DemoOptions(broker: broker, days: days, speed: speed, profile: profile)
             try await DemoRun(options: options, output: { print($0) }).run()
+        }
+    }
+
+    struct Reload: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make the running daemon take the config file again, and wait until it has (systemd's ExecReload=).",
+            discussion: "Checks the file as `check` does (exit 78 with one line per problem; the daemon is not asked), "
+                + "sends the daemon SIGHUP, and waits until it runs the new configuration: exit 0 when it does or "
+                + "nothing changed, 69 (EX_UNAVAILABLE) when no daemon runs on the config's database, 1 when it "
+                + "did not take the configuration within --timeout seconds (the journal says why).")
+
+        @Option(name: .long, help: "The configuration file.")
+        var config: String = "/etc/replenishd/replenishd.yaml"
+
+        @Option(name: .long, help: "Seconds to wait for the daemon.")
+        var timeout: Double = 30
+
+        func run() async throws {
+            do {
+                switch try await ReloadRequest.run(configPath: config, timeout: timeout) {
+                case .applied(let hash): print("\(config): reloaded (config \(hash))")
+                case .unchanged(let hash): print("\(config): unchanged (config \(hash)); nothing to reload")
+                }
+            } catch let error as ConfigError {
+                printErr(error.description)
+                throw ExitCode(exConfig)
+            } catch let error as AgentError where error.code == .unavailable {
+                printErr("replenishd: \(error)")
+                throw ExitCode(69)
+            } catch let error as AgentError {
+                printErr("replenishd: \(error)")
+                throw ExitCode(1)
+            }
         }
     }
 

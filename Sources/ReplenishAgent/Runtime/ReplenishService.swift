@@ -83,7 +83,8 @@ public final class ReplenishService: Service, Sendable {
         ])
         drainerBox.withLock { $0 = uplink.drainer }
         let (ledgerInputs, ledgerFeed) = AsyncStream.makeStream(of: LedgerInput.self)
-        let recorder = RuntimeRecorder(brokerURL: config.mqtt.url.description, slots: config.slots.map(\.definition.id))
+        let recorder = RuntimeRecorder(brokerURL: config.mqtt.url.description, slots: config.slots.map(\.definition.id),
+                                       configHash: config.configHash)
         let keeper = LedgerKeeper(
             config: config, store: store, queue: queue, clock: clock, trust: trust, calendar: calendar, logger: logger,
             liveness: liveness,

@@ -13,11 +13,12 @@ final class RuntimeRecorder: Sendable {
     private let writes: AsyncStream<Void>.Continuation
     private let pending: AsyncStream<Void>
 
-    init(brokerURL: String, slots: [String], now: Date = Date()) {
+    init(brokerURL: String, slots: [String], configHash: String? = nil, now: Date = Date()) {
         snapshot = Mutex(RuntimeSnapshot(
             pid: getpid(), running: true, startedAt: now, updatedAt: now,
             broker: .init(url: brokerURL, connected: false, since: now),
-            health: Dictionary(uniqueKeysWithValues: slots.map { ($0, SlotHealth.ok.rawValue) })))
+            health: Dictionary(uniqueKeysWithValues: slots.map { ($0, SlotHealth.ok.rawValue) }),
+            configHash: configHash))
         (pending, writes) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         writes.yield()
     }

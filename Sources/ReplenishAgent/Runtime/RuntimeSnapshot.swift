@@ -36,8 +36,13 @@ public struct RuntimeSnapshot: Codable, Sendable, Equatable {
     public var broker: Broker
     /// Each slot's sensor health (`SlotHealth` raw values), as last judged.
     public var health: [String: String]
+    /// The configuration the daemon runs (nil from versions before it was recorded): how
+    /// `replenishd reload` learns that a reload took.
+    public var configHash: String?
 
-    public init(pid: Int32, running: Bool, startedAt: Date, updatedAt: Date, broker: Broker, health: [String: String]) {
+    public init(pid: Int32, running: Bool, startedAt: Date, updatedAt: Date, broker: Broker, health: [String: String],
+                configHash: String? = nil) {
+        self.configHash = configHash
         self.pid = pid
         self.running = running
         self.startedAt = startedAt
