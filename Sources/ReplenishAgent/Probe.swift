@@ -38,8 +38,11 @@ public enum Probe {
         }
     }
 
-    /// Reads one source once.
-    public static func read(_ slot: SlotConfig, _ opened: Result<any SensorSource, any Error>, at now: Date) -> Line {
+    /// Reads one source once, through the same filters and checks as the daemon (`SlotSampler`):
+    /// the raw value, then what the ledger would see. Keep one sampler per slot across reads (a
+    /// median or a delta needs the reads before).
+    public static func read(_ slot: SlotConfig, _ opened: Result<any SensorSource, any Error>,
+                            sampler: inout SlotSampler, at now: Date, monotonic: Double) -> Line {
         let id = slot.definition.id
         let driver = slot.source.driver.rawValue
         let source: any SensorSource
@@ -49,20 +52,25 @@ public enum Probe {
         case .success(let opened):
             source = opened
         }
-        do {
-            var raw: String?
-            let observations: [Observation]
-            if let rawSource = source as? any RawValueSource {
-                let value = try rawSource.readRaw()
-                raw = "\(format(value)) \(rawSource.rawUnit)"
-                observations = [.level(value)]
-            } else {
-                observations = try source.sample(at: now)
-            }
-            return Line(slot: id, driver: driver, raw: raw, result: describe(observations, slot.definition), ok: true)
-        } catch {
+        let read = SlotSampler.read(source, at: now)
+        var raw: String?
+        switch read {
+        case .failure(let error):
             return Line(slot: id, driver: driver, raw: nil, result: "\(error)", ok: false)
+        case .success(.raw(let value)):
+            raw = "\(format(value)) \((source as? any RawValueSource)?.rawUnit ?? "")"
+        case .success(.observations):
+            break
         }
+        let sample = sampler.take(read, monotonic: monotonic)
+        if case .fault(let reason)? = sample.transition {
+            return Line(slot: id, driver: driver, raw: raw, result: "not for the ledger: \(reason)", ok: false)
+        }
+        if sample.observations.isEmpty, case .success(.raw) = read {
+            return Line(slot: id, driver: driver, raw: raw, result: "held back by the filters (health \(sample.health.rawValue))",
+                        ok: sample.health == .ok)
+        }
+        return Line(slot: id, driver: driver, raw: raw, result: describe(sample.observations, slot.definition), ok: true)
     }
 
     static func describe(_ observations: [Observation], _ definition: SlotDefinition) -> String {

@@ -186,9 +186,14 @@ extension Replenishd {
             let opened = try ReplenishAgent.Probe.open(loaded, slot: slot)
             defer { for case (_, .success(let source)) in opened { source.stop() } }
             var failed = false
+            var samplers = opened.map { SlotSampler(source: $0.0.source, definition: $0.0.definition) }
+            let started = ContinuousClock.now
             repeat {
-                for (slotConfig, source) in opened {
-                    let line = ReplenishAgent.Probe.read(slotConfig, source, at: Date())
+                for (index, (slotConfig, source)) in opened.enumerated() {
+                    let elapsed = ContinuousClock.now - started
+                    let line = ReplenishAgent.Probe.read(slotConfig, source, sampler: &samplers[index], at: Date(),
+                                                         monotonic: Double(elapsed.components.seconds)
+                                                             + Double(elapsed.components.attoseconds) * 1e-18)
                     failed = failed || !line.ok
                     print(line)
                 }

@@ -3,16 +3,16 @@ import ReplenishCore
 import ReplenishHardware
 
 /// What one sample of a slot amounted to once filtered and judged.
-struct SlotSample: Sendable {
-    var observations: [Observation]
-    var health: SlotHealth
-    var transition: HealthTransition?
+public struct SlotSample: Sendable {
+    public var observations: [Observation]
+    public var health: SlotHealth
+    public var transition: HealthTransition?
 }
 
 /// Turns a source's reads into what the ledger may see: raw values go through the slot's filter
 /// chain, and every read, good, implausible or failed, feeds the health tracker. An implausible or
 /// failed read never reaches the ledger.
-struct SlotSampler: Sendable {
+public struct SlotSampler: Sendable {
     private var chain: FilterChain
     private var tracker: SensorHealthTracker
     /// A chain ending in `delta` turns a counter into usage; otherwise a value is a level.
@@ -20,7 +20,7 @@ struct SlotSampler: Sendable {
     /// The slot whose bounds every observation must keep (`SlotDefinition.implausibility(of:)`).
     private let definition: SlotDefinition?
 
-    init(source: SourceConfig, definition: SlotDefinition? = nil) {
+    public init(source: SourceConfig, definition: SlotDefinition? = nil) {
         self.definition = definition
         // The decoder built this chain already, so it cannot fail here.
         chain = (try? FilterChain(source.filters)) ?? (try! FilterChain([]))
@@ -28,22 +28,22 @@ struct SlotSampler: Sendable {
         yieldsUsage = source.filters.contains { if case .delta = $0 { true } else { false } }
     }
 
-    var health: SlotHealth { tracker.health }
+    public var health: SlotHealth { tracker.health }
 
     /// Reads `source` once, blocking: call it on the source's own thread.
-    static func read(_ source: any SensorSource, at time: Date) -> Result<SourceRead, any Error> {
+    public static func read(_ source: any SensorSource, at time: Date) -> Result<SourceRead, any Error> {
         Result {
             if let raw = source as? any RawValueSource { return .raw(try raw.readRaw()) }
             return .observations(try source.sample(at: time))
         }
     }
 
-    enum SourceRead: Sendable {
+    public enum SourceRead: Sendable {
         case raw(Double)
         case observations([Observation])
     }
 
-    mutating func take(_ read: Result<SourceRead, any Error>, monotonic: Double) -> SlotSample {
+    public mutating func take(_ read: Result<SourceRead, any Error>, monotonic: Double) -> SlotSample {
         var observations: [Observation] = []
         var verdict = SampleVerdict.plausible
         switch read {
