@@ -1,3 +1,4 @@
+import ReplenishCore
 import Yams
 
 /// Where a value sits in the file: `slots[1].source.driver`.
@@ -216,9 +217,7 @@ struct ConfigReader {
     // MARK: Formatting
 
     /// `1800.0` as "1800", `0.5` as "0.5".
-    static func number(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
-    }
+    static func number(_ value: Double) -> String { QuantityBounds.shown(value) }
 
     /// `0.5` as "500ms", `90` as "90s", `86400` as "1d" (whole days only: "65535s" stays as it is).
     static func seconds(_ value: Double) -> String {
