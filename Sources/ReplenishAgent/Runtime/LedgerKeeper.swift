@@ -80,6 +80,9 @@ final class LedgerKeeper: Sendable {
         var reserveReleased = false
         /// The disk stayed full after that: status reports are being evicted to make room.
         var diskFull = false
+        /// Slots whose ledger was written since start with a reading of this run: the first one is
+        /// written at once (not at the next flush), so `status` is current from the start.
+        var current: Set<String> = []
     }
 
     static func policyKey(_ slot: String) -> String { "policy." + slot }
@@ -154,6 +157,9 @@ final class LedgerKeeper: Sendable {
                                                 observed: !sample.observations.isEmpty, at: at, state: &state)
                 if !events.isEmpty || !policyEvents.isEmpty {
                     await commitEvents(events.map { .ledger($0) } + policyEvents, state: &state)
+                }
+                if !sample.observations.isEmpty, state.current.insert(slot).inserted, state.dirty {
+                    await commitState(&state)
                 }
 
             case .reportDue(let reason):
