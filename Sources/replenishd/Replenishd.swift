@@ -17,8 +17,18 @@ struct Replenishd: AsyncParsableCommand {
 
     /// `run` holds its signals before anything else happens (see `StartupSignals`); the other
     /// commands keep the default actions, so SIGTERM and Ctrl-C end them as usual.
+    ///
+    /// The other commands are what people run, often unprivileged (`status` as the service user):
+    /// there libdispatch's manager thread is refused the nice value -4 it asks for and logs
+    /// "Failed to set thread priority for worker thread … errno=13" to the journal, once per
+    /// command. They leave libdispatch's log off unless the caller set LIBDISPATCH_LOG; the
+    /// daemon keeps it (its unit allows that nice value, see replenishd.service).
     static func main() async {
-        if CommandLine.arguments.dropFirst().first == "run" { StartupSignals.hold() }
+        if CommandLine.arguments.dropFirst().first == "run" {
+            StartupSignals.hold()
+        } else {
+            setenv("LIBDISPATCH_LOG", "NO", 0)
+        }
         await main(nil)
     }
 }
@@ -60,13 +70,7 @@ extension Replenishd {
             let logger = Logger(label: "replenishd")
             let toggle = debugToggle(logger: logger)
             defer { toggle.cancel() }
-            let loaded = try loadConfig(config, forRun: true) { error in
-                // The journal gets it searchable; a terminal gets exactly what `check` prints.
-                if journalAttached {
-                    logger.error("configuration rejected", metadata: JournalMessageID.configRejected.metadata
-                        .merging(["file": "\(config)", "problems": "\(error.diagnostics.count)"]) { $1 })
-                }
-            }
+            let loaded = try loadConfig(config, forRun: true)
             do {
                 try await Daemon.run(config: loaded, configPath: config, simulate: simulate, timeScale: timeScale,
                                      timeOrigin: timeOrigin.flatMap { Timestamp.parse($0) }, logger: logger)
@@ -256,7 +260,7 @@ extension Replenishd {
                 case .unchanged(let hash): print("\(config): unchanged (config \(hash)); nothing to reload")
                 }
             } catch let error as ConfigError {
-                printErr(error.description)
+                reportRejected(error, path: config)
                 throw ExitCode(exConfig)
             } catch let error as AgentError where error.code == .unavailable {
                 printErr("replenishd: \(error)")
@@ -280,14 +284,25 @@ extension Replenishd {
 /// The config at `path`, or exit 78 with one line per problem (as `check` prints them), after
 /// `rejected` has had its say.
 /// `forRun` also checks what the daemon will open (database directory, key files), as `check` does.
-func loadConfig(_ path: String, forRun: Bool = false, rejected: (ConfigError) -> Void = { _ in }) throws -> AgentConfig {
+func loadConfig(_ path: String, forRun: Bool = false) throws -> AgentConfig {
     do {
         return try forRun ? ConfigLoader.loadForRun(path: path) : ConfigLoader.load(path: path)
     } catch {
-        rejected(error)
-        printErr(error.description)
+        reportRejected(error, path: path)
         throw ExitCode(exConfig)
     }
+}
+
+/// A refused config: on a terminal, exactly what `check` prints; under systemd (`run`, and
+/// `reload` as ExecReload=), one entry at priority err with MESSAGE_ID configRejected whose
+/// message carries every problem, so `journalctl -u replenishd -p err` shows the reason itself.
+func reportRejected(_ error: ConfigError, path: String) {
+    guard journalAttached else { return printErr(error.description) }
+    let logger = Logger(label: "replenishd") { JournalLogHandler(label: $0) }
+    logger.error("configuration rejected: \(error.diagnostics.map(\.description).joined(separator: "; "))",
+                 metadata: JournalMessageID.configRejected.metadata.merging([
+                     "file": "\(path)", "problems": "\(error.diagnostics.count)",
+                 ]) { $1 })
 }
 
 func printErr(_ text: String) {

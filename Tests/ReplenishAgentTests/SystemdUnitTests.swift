@@ -62,14 +62,16 @@ struct SystemdUnitTests {
         #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(result.output)")
     }
 
-    @Test("systemd-analyze security rates the unit's exposure at 1.5 or lower")
+    /// 1.5 with the whole of @resources refused; setpriority back (libdispatch's thread priorities,
+    /// see the unit) costs 0.1.
+    @Test("systemd-analyze security rates the unit's exposure at 1.6 or lower")
     func exposure() throws {
         let directory = try TemporaryDirectory()
         let result = try Self.systemdAnalyze(["security", "--offline=true", try Self.installedCopy(in: directory)])
         let line = try #require(result.output.split(separator: "\n").first { $0.contains("Overall exposure level") },
                                 "\(result.output)")
         let level = line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) }
-        #expect((level ?? 99) <= 1.5, "\(line)")
+        #expect((level ?? 99) <= 1.6, "\(line)")
     }
 
     /// An empty root file system for systemd-sysusers and systemd-tmpfiles to work in.
