@@ -11,7 +11,7 @@ MANDIR := .build/plugins/GenerateManual/outputs/replenishd
 DESTDIR ?=
 PREFIX ?= /usr
 
-.PHONY: all deps build release man demo test check-profiles check-gpiod2 deb check-deb install test-emulator powercut \
+.PHONY: all deps build release man demo test check-profiles check-gpiod2 deb check-deb install test-emulator test-system powercut \
         bench fleet torture fuzz clean
 
 all: build
@@ -93,6 +93,14 @@ test-emulator: release
 	 wait $$days; simulated=$$?; \
 	 echo "--- simulated days"; cat .build/emulator-days.log; \
 	 [ $$board = 0 ] && [ $$simulated = 0 ]
+
+# The .deb under a real systemd (Hardware/system): a Debian 12 root file system from debootstrap
+# (cached in .build/system), Debian's kernel under qemu with the emulated board's gpio-sim and
+# i2c-stub, the package installed with apt, then systemctl, journalctl -o json and a broker in the
+# guest: READY and STATUS, MESSAGE_IDs, devices, bad config, reload, kill -9, watchdog, reboot,
+# purge. Prints boot-to-active, start-to-READY, the exposure score and an idle minute's journal.
+test-system: deb
+	Hardware/system/run.sh
 
 # The power-cut series: qemu killed POWERCUTS times at random moments with the guest's state on
 # a virtio disk and the broker on the host; then integrity_check and every committed seq delivered.
