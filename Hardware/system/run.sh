@@ -72,12 +72,14 @@ timeout "${SYSTEM_TIMEOUT:-1500}" qemu-system-x86_64 -machine q35 -cpu max -smp 
     -drive "file=$work/root.qcow2,format=qcow2,if=virtio" -drive "file=$work/state.img,format=raw,if=virtio" \
     -net none > "$log" 2>&1 || true
 elapsed=$(( $(date +%s) - started ))
-tr -d '\r' < "$log" | grep -E '^SYSTEM (RESULT|METRIC|NOTE|STAGE|DONE|FAIL)' || true
+# The guest's lines, without what the console put before them (a terminal reset at each boot).
+tr -d '\r' < "$log" | sed -n 's/^.*\(SYSTEM \(RESULT\|METRIC\|NOTE\|STAGE\|DONE\|FAIL\|LOG\|IDLE\) \)/\1/p' > "$work/system.log"
+grep -Ev '^SYSTEM (LOG|IDLE) ' "$work/system.log" || true
 echo "system: guest ran ${elapsed} s"
-done=$(tr -d '\r' < "$log" | grep '^SYSTEM DONE' | tail -1 || true)
-if [ -z "$done" ] || ! echo "$done" | grep -q 'fail=0' || tr -d '\r' < "$log" | grep -q '^SYSTEM RESULT .* FAIL'; then
+done=$(grep '^SYSTEM DONE' "$work/system.log" | tail -1 || true)
+if [ -z "$done" ] || ! echo "$done" | grep -q 'fail=0' || grep -q '^SYSTEM RESULT [^ ]* FAIL' "$work/system.log"; then
     echo "system: FAILED; the daemon's journal and the console's tail:" >&2
-    tr -d '\r' < "$log" | grep '^SYSTEM LOG' >&2 || true
-    tr -d '\r' < "$log" | grep -v '^SYSTEM' | tail -40 >&2
+    grep '^SYSTEM LOG' "$work/system.log" >&2 || true
+    tr -d '\r' < "$log" | grep -v 'SYSTEM' | tail -40 >&2
     exit 1
 fi
