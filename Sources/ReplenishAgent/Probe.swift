@@ -38,7 +38,7 @@ public enum Probe {
         }
     }
 
-    /// Reads one source once, through the same filters and checks as the daemon (`SlotSampler`):
+    /// Reads one source once, through the same pipeline as the daemon (`SlotSampler`, `SlotPipeline`):
     /// the raw value, then what the ledger would see. Keep one sampler per slot across reads (a
     /// median or a delta needs the reads before).
     public static func read(_ slot: SlotConfig, _ opened: Result<any SensorSource, any Error>,
@@ -57,8 +57,8 @@ public enum Probe {
         switch read {
         case .failure(let error):
             return Line(slot: id, driver: driver, raw: nil, result: "\(error)", ok: false)
-        case .success(.raw(let value)):
-            raw = "\(format(value)) \((source as? any RawValueSource)?.rawUnit ?? "")"
+        case .success(.raw(let value, let unit)):
+            raw = "\(format(value)) \(unit)"
         case .success(.observations):
             break
         }

@@ -9,60 +9,44 @@ struct BusDown: Error, CustomStringConvertible {
     var description: String { "busFailure: no answer from 0x48 on /dev/i2c-1" }
 }
 
+/// The filters, slot bounds and health themselves are `SlotPipelineTests` (ReplenishHardwareTests);
+/// here, that the daemon's sampler is the pipeline its slot's config describes.
 @Suite("from a source's reads to what the ledger sees")
 struct SlotSamplerTests {
-    static func sampler(_ filters: [SensorFilter], faultAfter: Int = 3, recoverAfter: Int = 2) -> SlotSampler {
-        SlotSampler(source: SourceConfig(driver: .ads1115, filters: filters,
-                                         health: HealthSettings(faultAfter: faultAfter, recoverAfter: recoverAfter)))
-    }
+    static let water = SlotDefinition(id: "water", sensor: .level, measurement: Measurement(type: .volume, unit: .milliliter),
+                                      capacity: 1800)
 
-    @Test("raw values are calibrated into levels")
-    func calibrated() {
-        var sampler = Self.sampler([.calibrate(points: [CalibrationPoint(raw: 0.5, value: 0), CalibrationPoint(raw: 2.5, value: 1800)])])
-        let sample = sampler.take(.success(.raw(1.5)), monotonic: 1)
-        #expect(sample.observations == [.level(900)])
-        #expect(sample.health == .ok)
-        #expect(sample.transition == nil)
-    }
-
-    @Test("a counter through delta becomes usage")
-    func counterToUsage() {
-        var sampler = Self.sampler([.delta(modulus: 65_536)])
-        #expect(sampler.take(.success(.raw(65_530)), monotonic: 1).observations.isEmpty, "the first read is the baseline")
-        #expect(sampler.take(.success(.raw(4)), monotonic: 2).observations == [.consumed(10)])
-    }
-
-    @Test("implausible and failed reads never reach the ledger; three in a row fault once, then recovery once")
-    func faultAndRecovery() {
-        var sampler = Self.sampler([.plausibility(PlausibilityLimits(minValue: 0, maxValue: 2000))])
-        var transitions: [HealthTransition] = []
-        var observations: [Observation] = []
+    @Test("a slot's sampler is the pipeline its source config describes: filters, health counts and slot bounds")
+    func sameAsPipeline() throws {
+        let filters: [SensorFilter] = [.calibrate(points: [CalibrationPoint(raw: 0, value: 0), CalibrationPoint(raw: 2, value: 1800)]),
+                                       .plausibility(PlausibilityLimits(minValue: 0, maxValue: 5000))]
+        var sampler = SlotSampler(source: SourceConfig(driver: .ads1115, filters: filters,
+                                                       health: HealthSettings(faultAfter: 2, recoverAfter: 1)),
+                                  definition: Self.water)
+        var pipeline = try SlotPipeline(filters: filters, faultAfter: 2, recoverAfter: 1, bounds: Self.water)
         let reads: [Result<SlotSampler.SourceRead, any Error>] = [
-            .success(.raw(900)), .success(.raw(.nan)), .success(.raw(5000)), .failure(BusDown()),
-            .failure(BusDown()), .success(.raw(880)), .success(.raw(870)), .success(.raw(860)),
+            .success(.raw(1.0)), .success(.raw(5.0)), .failure(BusDown()), .success(.raw(1.5)),
+            .success(.observations([.replaced(nil)])), .success(.raw(9.0)),
         ]
-        var healths: [SlotHealth] = []
+        var samples: [SlotSample] = []
         for (index, read) in reads.enumerated() {
             let sample = sampler.take(read, monotonic: Double(index))
-            observations += sample.observations
-            healths.append(sample.health)
-            if let transition = sample.transition { transitions.append(transition) }
+            #expect(sample == pipeline.take(read, monotonic: Double(index)), "read \(index)")
+            samples.append(sample)
         }
-        #expect(observations == [.level(900), .level(880), .level(870), .level(860)])
-        #expect(healths == [.ok, .degraded, .degraded, .fault, .fault, .fault, .ok, .ok])
-        #expect(transitions.count == 2)
-        guard case .fault(let reason)? = transitions.first else { Issue.record("no fault"); return }
-        #expect(reason.contains("no answer from 0x48"))
-        #expect(transitions.last == .recovered)
+        // 4500 mL passes the filter's limits but not the slot's; the bus error makes two bad in a
+        // row; 8100 mL the filter refuses.
+        #expect(samples.map(\.health) == [.ok, .degraded, .fault, .ok, .ok, .degraded])
+        #expect(samples.map(\.observations) == [[.level(900)], [], [], [.level(1350)], [.replaced(nil)], []])
+        #expect(samples.compactMap(\.transition).count == 2)
+        #expect(sampler.health == .degraded)
     }
 
     @Test("a value the filters let through but the slot cannot hold is nonsense: kept from the ledger, and it faults the slot")
     func slotBounds() {
         // No plausibility filter: only the slot's own bounds stand between a broken ADC and the ledger.
         var sampler = SlotSampler(source: SourceConfig(driver: .ads1115, filters: [], health: HealthSettings(faultAfter: 2, recoverAfter: 1)),
-                                  definition: SlotDefinition(id: "water", sensor: .level,
-                                                             measurement: Measurement(type: .volume, unit: .milliliter),
-                                                             capacity: 1800))
+                                  definition: Self.water)
         #expect(sampler.take(.success(.raw(900)), monotonic: 0).observations == [.level(900)])
         let first = sampler.take(.success(.raw(1e308)), monotonic: 1)
         #expect(first.observations.isEmpty)
@@ -73,14 +57,6 @@ struct SlotSamplerTests {
         }
         #expect(reason.contains("impossible for a slot of capacity 1800"), "\(reason)")
         #expect(sampler.take(.success(.raw(850)), monotonic: 3).transition == .recovered)
-    }
-
-    @Test("a replaced consumable resets the chain's memory")
-    func replacedResets() {
-        var sampler = Self.sampler([.median(window: 3)])
-        _ = sampler.take(.success(.raw(10)), monotonic: 0)
-        _ = sampler.take(.success(.observations([.replaced(nil)])), monotonic: 1)
-        #expect(sampler.take(.success(.raw(500)), monotonic: 2).observations == [.level(500)])
     }
 }
 

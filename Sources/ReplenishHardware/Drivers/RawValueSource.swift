@@ -4,8 +4,8 @@ import ReplenishCore
 /// A source that measures one number per sample in the sensor's own unit (HX711 counts, volts,
 /// percent, a register's scaled value), before any calibration.
 ///
-/// The agent puts the slot's filter chain (calibrate, median, clamp, ...) between `readRaw()` and
-/// the ledger. The default `sample(at:)` reports the raw number unchanged as `.level`, which is
+/// `SlotPipeline` puts the slot's filter chain (calibrate, median, clamp, ...) between `readRaw()`
+/// and the ledger. The default `sample(at:)` reports the raw number unchanged as `.level`, which is
 /// only right for a slot with no calibration (e.g. a fuel gauge's percent on a `Percentage` slot).
 public protocol RawValueSource: SensorSource {
     /// The unit `readRaw()` returns, for `replenishd probe` ("counts", "V", "%").
