@@ -62,7 +62,7 @@ struct StatusCommandTests {
             health: ["beans": "ok", "water": "fault"])
         try store.commit { tx in
             try tx.setSlotState("beans", Array(try JSONEncoder().encode(beansLedger(beans.definition))))
-            try tx.setValue(LedgerKeeper.policyKey("beans"),
+            try tx.setValue(DeviceBook.Key.policy("beans"),
                             Array(try JSONEncoder().encode(ReplenishmentPolicy(settings: beans.replenishment))))
             try tx.setValue(RuntimeSnapshot.key, try snapshot.encoded())
             for minutes in [14.0, 9, 4] {

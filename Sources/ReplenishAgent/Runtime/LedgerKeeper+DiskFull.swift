@@ -83,7 +83,7 @@ extension LedgerKeeper {
         let target = try await queue.run { [store] in try store.outboxStats().bytes } * 3 / 4
         var evictedNow = 0
         while true {
-            let tally = state.eviction
+            let tally = state.book.eviction
             let step: ([UInt64], OutboxEviction?)
             do {
                 step = try await queue.run { [store] in
@@ -92,7 +92,10 @@ extension LedgerKeeper {
                     let result = try store.commit { tx in
                         let evicted = try tx.evictOldest(kind: .status, toFitBytes: max(target, bytes - LedgerKeeper.evictionChunkBytes))
                         let newTally = OutboxEviction.adding(evicted, to: tally)
-                        if newTally != tally { try tx.setValue(LedgerKeeper.evictionKey, Array(try JSONEncoder().encode(newTally))) }
+                        if newTally != tally {
+                            let row = try DeviceBook.encoded(eviction: newTally)
+                            try tx.setValue(row.key, row.blob)
+                        }
                         return (evicted, newTally)
                     }
                     store.checkpoint()
@@ -101,13 +104,13 @@ extension LedgerKeeper {
             } catch where evictedNow > 0 {
                 break  // some room made; the next full disk tries again
             }
-            state.eviction = step.1
+            state.book.eviction = step.1
             evictedNow += step.0.count
             if step.0.isEmpty { break }
         }
         if evictedNow > 0 {
             logger.warning("disk full: oldest status reports evicted", metadata: JournalMessageID.outboxEvicting.metadata.merging([
-                "evicted": "\(evictedNow)", "evictedSoFar": "\(state.eviction?.reports ?? 0)",
+                "evicted": "\(evictedNow)", "evictedSoFar": "\(state.book.eviction?.reports ?? 0)",
             ]) { $1 })
         }
     }

@@ -36,13 +36,6 @@ final class LedgerKeeper: Sendable {
     private let healthChanged: @Sendable (String, SlotHealth) -> Void
     private let liveness: LoopLiveness
 
-    /// Where the tally of evicted reports is kept between `outboxEvicted` events.
-    static let evictionKey = "outbox.evicted"
-    /// Where the day accounting (the open day and how it was opened) is kept.
-    static let accountingKey = "day.accounting"
-    /// Where the correlationIds of answered commands are kept.
-    static let journalKey = "commands.journal"
-
     init(config: AgentConfig, store: StateStore, queue: BlockingQueue, clock: any AgentClock, trust: any ClockTrust,
          calendar: Calendar, logger: Logger, liveness: LoopLiveness = LoopLiveness(),
          outboxChanged: @escaping @Sendable () -> Void,
@@ -63,67 +56,32 @@ final class LedgerKeeper: Sendable {
 
     /// What the keeper holds between inputs.
     struct State {
-        var ledgers: [String: SlotLedger] = [:]
-        /// Ledgers changed since they were last written.
+        /// Ledgers, policies, day accounting, eviction tally and command journal: what is persisted.
+        var book = DeviceBook()
+        /// The book changed since it was last written.
         var dirty = false
-        /// Reports evicted and not yet announced.
-        var eviction: OutboxEviction?
-        /// Which local day is open; days close only on trusted time (DESIGN.md, Time).
-        var accounting = DayAccounting()
         /// Each slot's sensor health as its source last judged it.
         var health: [String: SlotHealth] = [:]
-        /// Each slot's replenishment policy (Dash rules, orders), persisted with the ledgers.
-        var policies: [String: ReplenishmentPolicy] = [:]
-        /// Commands answered, so one delivered twice is applied once.
-        var journal = CommandJournal()
         /// The store's disk-full reserve was given back and is not restored yet.
         var reserveReleased = false
         /// The disk stayed full after that: status reports are being evicted to make room.
         var diskFull = false
-        /// Slots whose ledger was written since start with a reading of this run: the first one is
-        /// written at once (not at the next flush), so `status` is current from the start.
-        var current: Set<String> = []
+        /// Slots sampled since start. The book is written at the first sample of any slot and again
+        /// once every slot has been sampled (not only at the next flush), so `status` is current
+        /// from the start: two writes, however many slots.
+        var sampled: Set<String> = []
     }
-
-    static func policyKey(_ slot: String) -> String { "policy." + slot }
 
     /// Runs until `inputs` ends, starting from the ledgers persisted in `stored`.
     func run(inputs: AsyncStream<LedgerInput>, stored: StoredState) async {
         var state = State()
-        for slot in config.slots {
-            let id = slot.definition.id
-            if let blob = stored.slots[id] {
-                do {
-                    state.ledgers[id] = try JSONDecoder().decode(SlotLedger.self, from: Data(blob))
-                } catch {
-                    logger.error("stored ledger unreadable, starting the slot afresh",
-                                 metadata: ["slot": "\(id)", "error": "\(error)"])
-                }
-            }
-            if state.ledgers[id] == nil { state.ledgers[id] = SlotLedger() }
-        }
-        if let blob = stored.values[Self.evictionKey] {
-            state.eviction = try? JSONDecoder().decode(OutboxEviction?.self, from: Data(blob))
-        }
-        for slot in config.slots {
-            let id = slot.definition.id
-            var policy = stored.values[Self.policyKey(id)]
-                .flatMap { try? JSONDecoder().decode(ReplenishmentPolicy.self, from: Data($0)) }
-                ?? ReplenishmentPolicy(settings: slot.replenishment)
-            policy.settings = slot.replenishment  // the config wins over stored settings
-            state.policies[id] = policy
-        }
-        if let blob = stored.values[Self.accountingKey],
-           let accounting = try? JSONDecoder().decode(DayAccounting.self, from: Data(blob)) {
-            state.accounting = accounting
-        }
-        if let blob = stored.values[Self.journalKey] {
-            do {
-                state.journal = try JSONDecoder().decode(CommandJournal.self, from: Data(blob))
-            } catch {
-                logger.error("stored command journal unreadable; commands answered before may be applied again",
-                             metadata: ["error": "\(error)"])
-            }
+        let restored = DeviceBook.decode(slots: config.slots.map { ($0.definition.id, $0.replenishment) },
+                                         slotStates: stored.slots, values: stored.values)
+        state.book = restored.book
+        for part in restored.unreadable {
+            // A lost command journal means commands answered before may be applied again.
+            logger.error("stored state unreadable; that part starts afresh",
+                         metadata: ["part": "\(part.key)", "error": "\(part.error)"])
         }
         repair(&state, when: "loaded")
 
@@ -139,26 +97,27 @@ final class LedgerKeeper: Sendable {
             switch input {
             case let .observed(slot, at, sample):
                 guard let definition = config.slots.first(where: { $0.definition.id == slot })?.definition,
-                      var ledger = state.ledgers[slot] else { continue }
+                      var ledger = state.book.ledgers[slot] else { continue }
                 if state.health[slot, default: .ok] != sample.health { healthChanged(slot, sample.health) }
                 state.health[slot] = sample.health
                 if let transition = sample.transition {
                     await commitHealth(transition, slot: slot, health: sample.health, at: at, state: &state)
                 }
                 var events: [LedgerEvent] = []
-                let day = state.accounting.openDay ?? DayKey(at, in: calendar)
+                let day = state.book.accounting.openDay ?? DayKey(at, in: calendar)
                 for observation in sample.observations {
                     events += ledger.apply(Reading(slot: slot, at: at, observation: observation),
                                            definition: definition, day: day)
                 }
-                state.ledgers[slot] = ledger
+                state.book.ledgers[slot] = ledger
                 state.dirty = true
                 let policyEvents = followPolicy(slot: slot, definition: definition, ledger: ledger, events: events,
                                                 observed: !sample.observations.isEmpty, at: at, state: &state)
                 if !events.isEmpty || !policyEvents.isEmpty {
                     await commitEvents(events.map { .ledger($0) } + policyEvents, state: &state)
                 }
-                if !sample.observations.isEmpty, state.current.insert(slot).inserted, state.dirty {
+                if state.sampled.insert(slot).inserted,
+                   state.sampled.count == 1 || state.sampled.count == config.slots.count, state.dirty {
                     await commitState(&state)
                 }
 
@@ -179,9 +138,9 @@ final class LedgerKeeper: Sendable {
 
     /// Moves the open day on with trusted time; every ledger follows the same change.
     private func advanceDay(_ state: inout State) {
-        let change = state.accounting.advance(clock: clock, trust: trust, calendar: calendar)
+        let change = state.book.accounting.advance(clock: clock, trust: trust, calendar: calendar)
         guard change != .none else { return }
-        for id in state.ledgers.keys { state.ledgers[id]?.apply(change) }
+        for id in state.book.ledgers.keys { state.book.ledgers[id]?.apply(change) }
         state.dirty = true
         logger.info("accounting day changed", metadata: ["change": "\(change)"])
     }
@@ -210,9 +169,9 @@ final class LedgerKeeper: Sendable {
         let now = clock.now()
         let slots = config.slots.map { slot in
             let id = slot.definition.id
-            var status = SlotStatus(definition: slot.definition, ledger: state.ledgers[id]!,
+            var status = SlotStatus(definition: slot.definition, ledger: state.book.ledgers[id]!,
                                     health: state.health[id] ?? .ok, now: now, clock: clockStatus)
-            if let policy = state.policies[id] {
+            if let policy = state.book.policies[id] {
                 status.totalQuantityOnHand = policy.totalQuantityOnHand
                 status.replenishment = policy.status(at: now)
             }
@@ -245,7 +204,7 @@ final class LedgerKeeper: Sendable {
         do {
             let seq = try await commit(messages + (reply.map { [self.reply($0)] } ?? []), state: &state,
                                        reportedAs: slots, at: now)
-            for slot in slots { state.ledgers[slot.slot]?.markReported(total: slot.consumedTotal, at: now) }
+            for slot in slots { state.book.ledgers[slot.slot]?.markReported(total: slot.consumedTotal, at: now) }
             logger.info("status report queued", metadata: [
                 "seq": "\(seq)", "reason": "\(reason.rawValue)", "parts": "\(groups.count)",
             ])
@@ -266,7 +225,7 @@ final class LedgerKeeper: Sendable {
     /// Refills feed the policy first, then a reading is evaluated against the Dash rules.
     private func followPolicy(slot: String, definition: SlotDefinition, ledger: SlotLedger, events: [LedgerEvent],
                               observed: Bool, at: Date, state: inout State) -> [EventMessage.Event] {
-        guard var policy = state.policies[slot], observed else { return [] }
+        guard var policy = state.book.policies[slot], observed else { return [] }
         var out: [PolicyEvent] = []
         for event in events {
             switch event {
@@ -277,7 +236,7 @@ final class LedgerKeeper: Sendable {
         let runOut = ledger.expectedRunOut(asOf: at, window: definition.forecastWindowDays, clock: clockStatus)
         out += policy.evaluate(remaining: ledger.remaining, runOut: runOut, capacity: definition.capacity,
                                lowThreshold: definition.lowThreshold, now: at)
-        state.policies[slot] = policy
+        state.book.policies[slot] = policy
         return out.map { .policy(slot: slot, $0, at: at) }
     }
 
@@ -334,9 +293,9 @@ final class LedgerKeeper: Sendable {
     /// a report, committed with the reply.
     private func answer(command name: String, payload: [UInt8], retained: Bool, state: inout State) async {
         let now = clock.now()
-        let outcome = state.journal.answer(name: name, payload: payload, retained: retained,
+        let outcome = state.book.journal.answer(name: name, payload: payload, retained: retained,
                                            slots: config.slots.map(\.definition),
-                                           policies: &state.policies, ledgers: &state.ledgers, now: now)
+                                           policies: &state.book.policies, ledgers: &state.book.ledgers, now: now)
         let metadata: Logger.Metadata = [
             "command": "\(outcome.reply?.command ?? CommandDecoder.printable(name, limit: 64))",
             "correlationId": "\(outcome.reply?.correlationId ?? "-")", "retained": "\(retained)",
@@ -365,11 +324,11 @@ final class LedgerKeeper: Sendable {
 
     /// Tells the cloud how many status reports the full outbox dropped, once delivery resumes.
     private func announceEviction(state: inout State) async {
-        guard let eviction = state.eviction else { return }
+        guard let eviction = state.book.eviction else { return }
         let event = Outgoing(topic: topic("events"), kind: .event, schema: EventMessage.schema) {
             try EventMessage(header: $0, event: .outboxEvicted(eviction)).json()
         }
-        state.eviction = nil
+        state.book.eviction = nil
         do {
             let seq = try await commit([event], state: &state, reportedAs: nil, at: clock.now(), persistEviction: true)
             logger.warning("outbox evictions reported", metadata: [
@@ -377,7 +336,7 @@ final class LedgerKeeper: Sendable {
                 "seq": "\(seq)",
             ])
         } catch {
-            state.eviction = eviction
+            state.book.eviction = eviction
             logger.error("eviction event not committed", metadata: ["error": "\(error)"])
         }
     }
@@ -391,14 +350,14 @@ final class LedgerKeeper: Sendable {
     func commitOnce(_ messages: [Outgoing], state: inout State, reportedAs slots: [SlotStatus]?,
                             at now: Date, persistEviction: Bool = false) async throws -> UInt64 {
         repair(&state, when: "about to be written")
-        let states = try encodedStates(state.ledgers, reportedAs: slots, at: now)
+        // The ledgers as stored; when a report is being built, as they will be once it is committed.
+        let ledgers = try state.book.encodedLedgers(
+            reported: Dictionary(uniqueKeysWithValues: (slots ?? []).map { ($0.slot, $0.consumedTotal) }), at: now)
+        let values = try state.book.encodedValues()
         let header = self.header(at: now)
         let limit = config.storage.outboxLimitBytes
         let maxMessageBytes = config.mqtt.maxMessageBytes
-        let journal = Array(try JSONEncoder().encode(state.journal))
-        let tally = state.eviction
-        let accounting = Array(try JSONEncoder().encode(state.accounting))
-        let policies = try state.policies.map { (LedgerKeeper.policyKey($0.key), Array(try JSONEncoder().encode($0.value))) }
+        let tally = state.book.eviction
         let (last, newTally) = try await queue.run { [store] in
             try store.commit { tx in
                 var last: UInt64 = 0
@@ -425,12 +384,11 @@ final class LedgerKeeper: Sendable {
                     newTally = OutboxEviction.adding(evicted, to: tally)
                 }
                 if persistEviction || newTally != tally {
-                    try tx.setValue(LedgerKeeper.evictionKey, Array(try JSONEncoder().encode(newTally)))
+                    let row = try DeviceBook.encoded(eviction: newTally)
+                    try tx.setValue(row.key, row.blob)
                 }
-                for (id, blob) in states { try tx.setSlotState(id, blob) }
-                try tx.setValue(LedgerKeeper.accountingKey, accounting)
-                try tx.setValue(LedgerKeeper.journalKey, journal)
-                for (key, blob) in policies { try tx.setValue(key, blob) }
+                for (id, blob) in ledgers { try tx.setSlotState(id, blob) }
+                for (key, blob) in values { try tx.setValue(key, blob) }
                 return (last, newTally)
             }
         }
@@ -439,7 +397,7 @@ final class LedgerKeeper: Sendable {
                 "evictedSoFar": "\(newTally.reports)", "limitBytes": "\(limit)",
             ]) { $1 })
         }
-        state.eviction = newTally
+        state.book.eviction = newTally
         state.dirty = false
         if !messages.isEmpty {
             committedSeq(last)
@@ -453,23 +411,11 @@ final class LedgerKeeper: Sendable {
     private func repair(_ state: inout State, when: String) {
         for slot in config.slots {
             let id = slot.definition.id
-            let repaired = (state.ledgers[id]?.repair(capacity: slot.definition.capacity) ?? [])
-                + (state.policies[id]?.repair(capacity: slot.definition.capacity) ?? [])
+            let repaired = (state.book.ledgers[id]?.repair(capacity: slot.definition.capacity) ?? [])
+                + (state.book.policies[id]?.repair(capacity: slot.definition.capacity) ?? [])
             for problem in repaired {
                 logger.error("impossible slot state repaired", metadata: ["slot": "\(id)", "state": "\(when)", "problem": "\(problem)"])
             }
-        }
-    }
-
-    /// The ledgers as stored; when a report is being built, as they will be once it is committed.
-    private func encodedStates(_ ledgers: [String: SlotLedger], reportedAs slots: [SlotStatus]?,
-                               at now: Date) throws -> [(String, [UInt8])] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return try ledgers.sorted { $0.key < $1.key }.map { id, ledger in
-            var ledger = ledger
-            if let status = slots?.first(where: { $0.slot == id }) { ledger.markReported(total: status.consumedTotal, at: now) }
-            return (id, Array(try encoder.encode(ledger)))
         }
     }
 }

@@ -105,8 +105,9 @@ public struct DeviceStatus: Sendable, Encodable {
         let broker = Broker(url: config.mqtt.url.description,
                             connected: runtime.map { live && $0.broker.connected },
                             since: runtime?.broker.since, lastError: runtime?.broker.lastError)
-        let eviction = stored.values[LedgerKeeper.evictionKey]
-            .flatMap { try? JSONDecoder().decode(OutboxEviction?.self, from: Data($0)) } ?? nil
+        let book = DeviceBook.decode(slots: config.slots.map { ($0.definition.id, $0.replenishment) },
+                                     slotStates: stored.slots, values: stored.values).book
+        let eviction = book.eviction
         let outbox = Outbox(messages: stats.count, bytes: stats.bytes, oldestSeq: stats.oldestSeq,
                             oldestCreatedAt: stats.oldestCreatedAt.map(Date.init(timeIntervalSince1970:)),
                             oldestAgeSeconds: stats.oldestCreatedAt.map { max(0, now.timeIntervalSince1970 - $0) },
@@ -114,13 +115,12 @@ public struct DeviceStatus: Sendable, Encodable {
         let trust = KernelClockTrust.forDevice(hasRTC: config.device.hasRTC)
         let slots = config.slots.map { slot -> Slot in
             let definition = slot.definition
-            let ledger = stored.slots[definition.id].flatMap { try? JSONDecoder().decode(SlotLedger.self, from: Data($0)) }
-                ?? SlotLedger()
+            let ledger = book.ledgers[definition.id] ?? SlotLedger()
             let health = runtime?.health[definition.id] ?? SlotHealth.ok.rawValue
             let status = SlotStatus(definition: definition, ledger: ledger, health: SlotHealth(rawValue: health) ?? .ok,
                                     now: now, clock: trust.status)
-            let policy = stored.values[LedgerKeeper.policyKey(definition.id)]
-                .flatMap { try? JSONDecoder().decode(ReplenishmentPolicy.self, from: Data($0)) }
+            // Only a stored policy has a state to show (the book holds a fresh one for every slot).
+            let policy = stored.values[DeviceBook.Key.policy(definition.id)] == nil ? nil : book.policies[definition.id]
             let replenishment = policy?.status(at: now)
             let lastDay = ledger.closedDays.last
             return Slot(slot: definition.id, sensor: definition.sensor.rawValue,
