@@ -46,7 +46,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        // What only tests use: the throwaway PKI (shells out to openssl), the manual clocks.
+        // What only tests use: the throwaway PKI (shells out to openssl), the manual clocks, a
+        // socket standing in for systemd's notify socket or the journal's.
         .target(name: "ReplenishTestSupport", dependencies: ["ReplenishCore", "ReplenishMQTT"],
                 path: "Tests/ReplenishTestSupport"),
 
@@ -54,7 +55,7 @@ let package = Package(
         .testTarget(name: "ReplenishHardwareTests", dependencies: ["ReplenishHardware"]),
         .testTarget(name: "ReplenishStoreTests", dependencies: ["ReplenishStore"]),
         .testTarget(name: "ReplenishMQTTTests", dependencies: ["ReplenishMQTT", "ReplenishTestSupport"]),
-        .testTarget(name: "ReplenishSystemdTests", dependencies: ["ReplenishSystemd"]),
+        .testTarget(name: "ReplenishSystemdTests", dependencies: ["ReplenishSystemd", "ReplenishTestSupport"]),
         .testTarget(name: "ReplenishAgentTests", dependencies: ["ReplenishAgent", "ReplenishTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
