@@ -46,12 +46,17 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // What only tests use: the throwaway PKI (shells out to openssl), the manual clocks, a
+        // socket standing in for systemd's notify socket or the journal's.
+        .target(name: "ReplenishTestSupport", dependencies: ["ReplenishCore", "ReplenishMQTT"],
+                path: "Tests/ReplenishTestSupport"),
+
         .testTarget(name: "ReplenishCoreTests", dependencies: ["ReplenishCore"]),
         .testTarget(name: "ReplenishHardwareTests", dependencies: ["ReplenishHardware"]),
         .testTarget(name: "ReplenishStoreTests", dependencies: ["ReplenishStore"]),
-        .testTarget(name: "ReplenishMQTTTests", dependencies: ["ReplenishMQTT"]),
-        .testTarget(name: "ReplenishSystemdTests", dependencies: ["ReplenishSystemd"]),
-        .testTarget(name: "ReplenishAgentTests", dependencies: ["ReplenishAgent"]),
+        .testTarget(name: "ReplenishMQTTTests", dependencies: ["ReplenishMQTT", "ReplenishTestSupport"]),
+        .testTarget(name: "ReplenishSystemdTests", dependencies: ["ReplenishSystemd", "ReplenishTestSupport"]),
+        .testTarget(name: "ReplenishAgentTests", dependencies: ["ReplenishAgent", "ReplenishTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

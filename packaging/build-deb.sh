@@ -5,7 +5,7 @@
 set -euo pipefail
 binary=$1 mandir=$2
 top=$(cd "$(dirname "$0")/.." && pwd)
-version=$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' "$top/Sources/ReplenishAgent/Runtime/LedgerKeeper.swift")
+version=$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' "$top/Sources/ReplenishAgent/AgentVersion.swift")
 arch=$(dpkg --print-architecture)
 work="$top/.build/deb"
 root="$work/root"

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Whether the wall clock can be trusted right now: synchronized (NTP, PTP, GPS…) or kept by an RTC.
 ///
 /// Until it is, wall-clock dates are not used to close days or to date forecasts, and messages
@@ -27,15 +25,4 @@ public struct FixedClockTrust: ClockTrust {
     public init(_ synchronized: Bool) { self.synchronized = synchronized }
 
     public func isSynchronized() -> Bool { synchronized }
-}
-
-/// A trust the test sets; pairs with `ManualClock`.
-public final class ManualClockTrust: ClockTrust {
-    private let value: Mutex<Bool>
-
-    public init(_ synchronized: Bool = false) { value = Mutex(synchronized) }
-
-    public func isSynchronized() -> Bool { value.withLock { $0 } }
-
-    public func set(_ synchronized: Bool) { value.withLock { $0 = synchronized } }
 }

@@ -23,29 +23,56 @@ struct Replenishd: AsyncParsableCommand {
     /// "Failed to set thread priority for worker thread … errno=13" to the journal, once per
     /// command. They leave libdispatch's log off unless the caller set LIBDISPATCH_LOG; the
     /// daemon keeps it (its unit allows that nice value, see replenishd.service).
+    ///
+    /// Then as ArgumentParser's `main`, except that an error a command throws ends the process
+    /// through `ExitStatus`, the one mapping from error to exit status every command uses.
     static func main() async {
         if CommandLine.arguments.dropFirst().first == "run" {
             StartupSignals.hold()
         } else {
             setenv("LIBDISPATCH_LOG", "NO", 0)
         }
-        await main(nil)
+        var command: any ParsableCommand
+        do {
+            command = try await asyncParseAsRoot(nil)
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: ExitStatus.ending(error, of: command))
+        }
     }
 }
 
-/// EX_CONFIG from sysexits.h: systemd's RestartPreventExitStatus=78 keeps a bad config from looping.
-let exConfig: Int32 = 78
+/// `--config`, declared once for every command that reads the configuration file.
+struct ConfigPath: ParsableArguments {
+    @Option(name: .long, help: "The configuration file.")
+    var config: String = "/etc/replenishd/replenishd.yaml"
 
-/// EX_TEMPFAIL from sysexits.h: another daemon holds the state database; systemd retries, and
-/// the start succeeds once that one has stopped.
-let exTempFail: Int32 = 75
+    /// The config, or the `ConfigError` that `ExitStatus` turns into exit 78 with one line per
+    /// problem (as `check` prints them; under systemd one journal entry, see `reportRejected`).
+    /// `forRun` also checks what the daemon will open (database directory, key files), as `check` does.
+    func load(forRun: Bool = false) throws(ConfigError) -> AgentConfig {
+        try forRun ? ConfigLoader.loadForRun(path: config) : ConfigLoader.load(path: config)
+    }
+}
+
+/// A command with `--config`: a refused configuration is reported against its file.
+protocol ConfigFileCommand: ParsableCommand {
+    var file: ConfigPath { get }
+}
 
 extension Replenishd {
-    struct Run: AsyncParsableCommand {
+    struct Run: AsyncParsableCommand, ConfigFileCommand {
         static let configuration = CommandConfiguration(abstract: "Run the daemon.")
 
-        @Option(name: .long, help: "The configuration file.")
-        var config: String = "/etc/replenishd/replenishd.yaml"
+        @OptionGroup var file: ConfigPath
 
         @Flag(name: .long, help: "Replace every hardware source with a simulated one.")
         var simulate = false
@@ -70,30 +97,18 @@ extension Replenishd {
             let logger = Logger(label: "replenishd")
             let toggle = debugToggle(logger: logger)
             defer { toggle.cancel() }
-            let loaded = try loadConfig(config, forRun: true)
-            do {
-                try await Daemon.run(config: loaded, configPath: config, simulate: simulate, timeScale: timeScale,
-                                     timeOrigin: timeOrigin.flatMap { Timestamp.parse($0) }, logger: logger)
-            } catch let error as AgentError
-                where [.invalidArguments, .unsupported, .unreadable, .databaseRefused].contains(error.code) {
-                // Configuration problems found when the config is used (files, permissions, arguments),
-                // and a state database that restarting cannot fix (empty, damaged, foreign, another device's).
-                printErr("replenishd: \(error)")
-                throw ExitCode(exConfig)
-            } catch let error as AgentError where error.code == .databaseInUse {
-                printErr("replenishd: \(error)")
-                throw ExitCode(exTempFail)
-            }
+            let loaded = try file.load(forRun: true)
+            try await Daemon.run(config: loaded, configPath: file.config, simulate: simulate, timeScale: timeScale,
+                                 timeOrigin: timeOrigin.flatMap { Timestamp.parse($0) }, logger: logger)
         }
     }
 
-    struct Check: ParsableCommand {
+    struct Check: ParsableCommand, ConfigFileCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate a configuration file and the files it names, without touching hardware or network.",
             discussion: "Exits 0 when valid, 78 (EX_CONFIG) with one line per problem when not.")
 
-        @Option(name: .long, help: "The configuration file.")
-        var config: String = "/etc/replenishd/replenishd.yaml"
+        @OptionGroup var file: ConfigPath
 
         @Flag(name: .long, help: ArgumentHelp(
             "Check the file alone, not the directories and key files it names on this machine.",
@@ -101,45 +116,30 @@ extension Replenishd {
         var fileOnly = false
 
         func run() throws {
-            do {
-                let loaded = fileOnly ? try ConfigLoader.load(path: config) : try ConfigLoader.loadForRun(path: config)
-                print("\(config): ok (device \(loaded.device.id), \(loaded.slots.count) slots, config \(loaded.configHash))")
-            } catch {
-                printErr(error.description)
-                throw ExitCode(exConfig)
-            }
+            let loaded = try file.load(forRun: !fileOnly)
+            print("\(file.config): ok (device \(loaded.device.id), \(loaded.slots.count) slots, config \(loaded.configHash))")
         }
     }
 
-    struct Status: ParsableCommand {
+    struct Status: ParsableCommand, ConfigFileCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show each slot's level, consumption, forecast and replenishment, the broker and the outbox.",
             discussion: "Reads the state database read-only, so it works while the daemon runs. "
                 + "Exits 78 on a bad config, 69 (EX_UNAVAILABLE) when there is no state database yet.")
 
-        @Option(name: .long, help: "The configuration file.")
-        var config: String = "/etc/replenishd/replenishd.yaml"
+        @OptionGroup var file: ConfigPath
 
         @Flag(name: .long, help: "One JSON object, for scripts.")
         var json = false
 
         func run() throws {
-            let loaded = try loadConfig(config)
-            let status: DeviceStatus
-            do {
-                status = try DeviceStatus.read(config: loaded)
-            } catch let error as AgentError where error.code == .unavailable {
-                printErr("replenishd: \(error)")
-                throw ExitCode(69)
-            } catch let error as AgentError where error.code == .unreadable {
-                printErr("replenishd: \(error)")
-                throw ExitCode(1)
-            }
+            let loaded = try file.load()
+            let status = try DeviceStatus.read(config: loaded)
             print(json ? try StatusJSON.render(status) : StatusText.render(status, timeZone: loaded.device.timeZone.flatMap(TimeZone.init(identifier:)) ?? .current))
         }
     }
 
-    struct Reset: ParsableCommand {
+    struct Reset: ParsableCommand, ConfigFileCommand {
         static let configuration = CommandConfiguration(
             abstract: "Start the state database afresh, keeping the old one beside it as <path>.broken-<time>.",
             discussion: "For a database `run` refuses (empty, damaged, another device's): the old file and its "
@@ -147,37 +147,24 @@ extension Replenishd {
                 + "place; seqs continue after the old database's last one when it can still be read. "
                 + "Exits 75 (EX_TEMPFAIL) while a daemon runs on the database, 78 on a bad config.")
 
-        @Option(name: .long, help: "The configuration file.")
-        var config: String = "/etc/replenishd/replenishd.yaml"
+        @OptionGroup var file: ConfigPath
 
         @Option(name: .long, help: "The fresh database's first seq (default: after the old one's last, else 1).")
         var firstSeq: UInt64?
 
         func run() throws {
-            let loaded = try loadConfig(config)
-            do {
-                for line in try DatabaseReset.run(config: loaded, configPath: config, firstSeq: firstSeq) { print(line) }
-            } catch let error as AgentError where error.code == .databaseInUse {
-                printErr("replenishd: \(error)")
-                throw ExitCode(exTempFail)
-            } catch let error as AgentError where error.code == .databaseRefused {
-                printErr("replenishd: \(error)")
-                throw ExitCode(exConfig)
-            } catch {
-                printErr("replenishd: \(error)")
-                throw ExitCode(1)
-            }
+            let loaded = try file.load()
+            for line in try DatabaseReset.run(config: loaded, configPath: file.config, firstSeq: firstSeq) { print(line) }
         }
     }
 
-    struct Probe: AsyncParsableCommand {
+    struct Probe: AsyncParsableCommand, ConfigFileCommand {
         static let configuration = CommandConfiguration(
             abstract: "Read each configured sensor once (or continuously) for bench bring-up.",
             discussion: "Shows the raw value and what the slot's ledger would see, and says exactly what is wrong "
                 + "when a GPIO line or I2C device cannot be opened. Runs as any user in the device groups.")
 
-        @Option(name: .long, help: "The configuration file.")
-        var config: String = "/etc/replenishd/replenishd.yaml"
+        @OptionGroup var file: ConfigPath
 
         @Option(name: .long, help: "Only this slot.")
         var slot: String?
@@ -186,7 +173,7 @@ extension Replenishd {
         var watch = false
 
         func run() async throws {
-            let loaded = try loadConfig(config)
+            let loaded = try file.load()
             let opened = try ReplenishAgent.Probe.open(loaded, slot: slot)
             defer { for case (_, .success(let source)) in opened { source.stop() } }
             var failed = false
@@ -239,7 +226,7 @@ extension Replenishd {
         }
     }
 
-    struct Reload: AsyncParsableCommand {
+    struct Reload: AsyncParsableCommand, ConfigFileCommand {
         static let configuration = CommandConfiguration(
             abstract: "Make the running daemon take the config file again, and wait until it has (systemd's ExecReload=).",
             discussion: "Checks the file as `check` does (exit 78 with one line per problem; the daemon is not asked), "
@@ -247,27 +234,15 @@ extension Replenishd {
                 + "nothing changed, 69 (EX_UNAVAILABLE) when no daemon runs on the config's database, 1 when it "
                 + "did not take the configuration within --timeout seconds (the journal says why).")
 
-        @Option(name: .long, help: "The configuration file.")
-        var config: String = "/etc/replenishd/replenishd.yaml"
+        @OptionGroup var file: ConfigPath
 
         @Option(name: .long, help: "Seconds to wait for the daemon.")
         var timeout: Double = 30
 
         func run() async throws {
-            do {
-                switch try await ReloadRequest.run(configPath: config, timeout: timeout) {
-                case .applied(let hash): print("\(config): reloaded (config \(hash))")
-                case .unchanged(let hash): print("\(config): unchanged (config \(hash)); nothing to reload")
-                }
-            } catch let error as ConfigError {
-                reportRejected(error, path: config)
-                throw ExitCode(exConfig)
-            } catch let error as AgentError where error.code == .unavailable {
-                printErr("replenishd: \(error)")
-                throw ExitCode(69)
-            } catch let error as AgentError {
-                printErr("replenishd: \(error)")
-                throw ExitCode(1)
+            switch try await ReloadRequest.run(configPath: file.config, timeout: timeout) {
+            case .applied(let hash): print("\(file.config): reloaded (config \(hash))")
+            case .unchanged(let hash): print("\(file.config): unchanged (config \(hash)); nothing to reload")
             }
         }
     }
@@ -278,18 +253,6 @@ extension Replenishd {
         func run() {
             print("replenishd \(AgentVersion.current)")
         }
-    }
-}
-
-/// The config at `path`, or exit 78 with one line per problem (as `check` prints them), after
-/// `rejected` has had its say.
-/// `forRun` also checks what the daemon will open (database directory, key files), as `check` does.
-func loadConfig(_ path: String, forRun: Bool = false) throws -> AgentConfig {
-    do {
-        return try forRun ? ConfigLoader.loadForRun(path: path) : ConfigLoader.load(path: path)
-    } catch {
-        reportRejected(error, path: path)
-        throw ExitCode(exConfig)
     }
 }
 

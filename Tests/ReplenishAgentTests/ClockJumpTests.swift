@@ -2,6 +2,7 @@ import Foundation
 @testable import ReplenishAgent
 import ReplenishCore
 import ReplenishStore
+import ReplenishTestSupport
 import Testing
 
 @Suite("the daemon through wall-clock jumps", .serialized)

@@ -3,6 +3,7 @@ import ReplenishCore
 import Synchronization
 import Testing
 @testable import ReplenishAgent
+import ReplenishTestSupport
 
 @Suite("Clock trust from the kernel")
 struct ClockTrustTests {

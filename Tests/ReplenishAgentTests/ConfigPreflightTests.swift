@@ -2,6 +2,7 @@ import Foundation
 import ReplenishMQTT
 import Testing
 @testable import ReplenishAgent
+import ReplenishTestSupport
 
 /// `check` (and `run`, and a reload) verify what the daemon will open, at the key that names it:
 /// a config `check` accepts does not fail once the daemon starts on it.

@@ -6,6 +6,7 @@ import ReplenishHardware
 import ReplenishMQTT
 import ReplenishStore
 import ReplenishSystemd
+import ReplenishTestSupport
 import Testing
 
 /// The whole path, in process: simulated sources, ledger, SQLite outbox, a real mosquitto.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ReplenishMQTT
+import ReplenishTestSupport
 import Synchronization
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import ReplenishMQTT
 import ReplenishStore
 import ReplenishSystemd
+import ReplenishTestSupport
 import Testing
 
 /// SIGHUP against the real executable: a valid config takes over without losing counts, an

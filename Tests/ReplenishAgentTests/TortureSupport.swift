@@ -4,6 +4,7 @@ import Logging
 import ReplenishCore
 import ReplenishMQTT
 import ReplenishStore
+import ReplenishTestSupport
 import Synchronization
 import Testing
 

@@ -4,6 +4,7 @@ import ReplenishCore
 import ReplenishHardware
 import ReplenishStore
 import ReplenishSystemd
+import ReplenishTestSupport
 import Synchronization
 import Testing
 

@@ -6,6 +6,7 @@ import Logging
 import Synchronization
 import Testing
 @testable import ReplenishMQTT
+import ReplenishTestSupport
 
 @Suite("MQTT over TLS against a real mosquitto")
 struct TLSTests {

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Logging
 import ReplenishSystemd
+import ReplenishTestSupport
 import Testing
 
 @Suite("journal logging")

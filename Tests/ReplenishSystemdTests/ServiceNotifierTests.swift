@@ -1,5 +1,6 @@
 import Foundation
 import ReplenishSystemd
+import ReplenishTestSupport
 import Testing
 
 @Suite("sd_notify protocol")

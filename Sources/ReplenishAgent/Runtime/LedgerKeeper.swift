@@ -427,8 +427,3 @@ struct OversizedMessage: Error, CustomStringConvertible {
     var maxBytes: Int
     var description: String { "a message for \(topic) of \(bytes) bytes exceeds mqtt.max_message_size (\(maxBytes))" }
 }
-
-/// The version every message carries as `agentVersion`.
-public enum AgentVersion {
-    public static let current = "0.1.0"
-}

@@ -1,4 +1,5 @@
 import Foundation
+import ReplenishMQTT
 
 /// A throwaway PKI made with the `openssl` command: a CA, a server certificate for localhost
 /// (SAN DNS:localhost, IP:127.0.0.1), a client certificate, an expired client certificate, a
@@ -8,6 +9,8 @@ import Foundation
 public struct TestPKI: Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
+
+        public init(description: String) { self.description = description }
     }
 
     public let directory: URL

@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 
 /// The receiving end of the notify protocol: a datagram socket standing in for systemd's, for
-/// tests and benchmarks that start the daemon with `NOTIFY_SOCKET` pointing here. Tests also
+/// tests that start the daemon with `NOTIFY_SOCKET` pointing here. Tests also
 /// bind one where journald's socket would be, to read what the journal would get.
 public final class NotificationListener: Sendable {
     /// The socket's path, to pass as `NOTIFY_SOCKET`.

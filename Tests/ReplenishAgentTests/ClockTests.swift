@@ -1,10 +1,15 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import ReplenishCore
+import ReplenishAgent
+import ReplenishCore
+import ReplenishTestSupport
 
 @Suite("Injected clocks")
 struct ClockTests {
+    /// 2026-05-04 12:00 in Berlin, as the core tests' `Fixture.noon`.
+    static let noon = Date(timeIntervalSince1970: 1_777_888_800)
+
     /// Yields until `condition` holds, a bounded number of times; no sleeping.
     func eventually(_ condition: () -> Bool) async -> Bool {
         for _ in 0..<10_000 {
@@ -22,18 +27,18 @@ struct ClockTests {
 
     @Test("ManualClock only moves when told, and never backwards")
     func manualNow() {
-        let clock = ManualClock(now: Fixture.noon)
-        #expect(clock.now() == Fixture.noon)
+        let clock = ManualClock(now: Self.noon)
+        #expect(clock.now() == Self.noon)
         clock.advance(by: 90)
-        #expect(clock.now() == Fixture.noon.addingTimeInterval(90))
-        clock.advance(to: Fixture.noon)
-        #expect(clock.now() == Fixture.noon.addingTimeInterval(90))
+        #expect(clock.now() == Self.noon.addingTimeInterval(90))
+        clock.advance(to: Self.noon)
+        #expect(clock.now() == Self.noon.addingTimeInterval(90))
     }
 
     @Test("sleep(until:) resumes only once advance reaches the deadline")
     func sleepResumesAtDeadline() async throws {
-        let clock = ManualClock(now: Fixture.noon)
-        let deadline = Fixture.noon.addingTimeInterval(3600)
+        let clock = ManualClock(now: Self.noon)
+        let deadline = Self.noon.addingTimeInterval(3600)
         let woke = Flag()
         let sleeper = Task {
             try await clock.sleep(until: deadline)
@@ -60,10 +65,10 @@ struct ClockTests {
 
     @Test("one advance past several deadlines wakes each due sleeper and leaves the others")
     func severalSleepers() async throws {
-        let clock = ManualClock(now: Fixture.noon)
+        let clock = ManualClock(now: Self.noon)
         let offsets: [Double] = [60, 120, 600]
         let sleepers = offsets.map { offset in
-            Task { try await clock.sleep(until: Fixture.noon.addingTimeInterval(offset)) }
+            Task { try await clock.sleep(until: Self.noon.addingTimeInterval(offset)) }
         }
         #expect(await eventually { clock.sleeperCount == 3 })
         clock.advance(by: 150)
@@ -77,15 +82,15 @@ struct ClockTests {
 
     @Test("a deadline that has already passed returns at once", arguments: [0.0, -1, -86_400])
     func pastDeadline(_ offset: Double) async throws {
-        let clock = ManualClock(now: Fixture.noon)
-        try await clock.sleep(until: Fixture.noon.addingTimeInterval(offset))
+        let clock = ManualClock(now: Self.noon)
+        try await clock.sleep(until: Self.noon.addingTimeInterval(offset))
         #expect(clock.sleeperCount == 0)
     }
 
     @Test("cancelling a sleeper throws CancellationError and unregisters it")
     func cancellation() async {
-        let clock = ManualClock(now: Fixture.noon)
-        let sleeper = Task { try await clock.sleep(until: Fixture.noon.addingTimeInterval(60)) }
+        let clock = ManualClock(now: Self.noon)
+        let sleeper = Task { try await clock.sleep(until: Self.noon.addingTimeInterval(60)) }
         #expect(await eventually { clock.sleeperCount == 1 })
         sleeper.cancel()
         await #expect(throws: CancellationError.self) { try await sleeper.value }
@@ -95,10 +100,10 @@ struct ClockTests {
 
     @Test("a task cancelled before it sleeps throws CancellationError without parking")
     func cancelledBeforeSleep() async {
-        let clock = ManualClock(now: Fixture.noon)
+        let clock = ManualClock(now: Self.noon)
         let sleeper = Task {
             withUnsafeCurrentTask { $0?.cancel() }
-            try await clock.sleep(until: Fixture.noon.addingTimeInterval(60))
+            try await clock.sleep(until: Self.noon.addingTimeInterval(60))
         }
         await #expect(throws: CancellationError.self) { try await sleeper.value }
         #expect(clock.sleeperCount == 0)
@@ -106,7 +111,7 @@ struct ClockTests {
 
     @Test("ScaledClock starts at its origin and runs forward")
     func scaledClock() async throws {
-        let origin = Fixture.noon
+        let origin = Self.noon
         let clock = ScaledClock(origin: origin, scale: 1)
         let first = clock.now()
         #expect(first >= origin)
@@ -117,17 +122,17 @@ struct ClockTests {
 
     @Test("ManualClock keeps a monotonic clock: advance moves both, jumpWall and setWall only the wall clock")
     func manualMonotonic() {
-        let clock = ManualClock(now: Fixture.noon, monotonic: 50)
+        let clock = ManualClock(now: Self.noon, monotonic: 50)
         #expect(clock.monotonic() == 50)
         clock.advance(by: 90)
         #expect(clock.monotonic() == 140)
-        clock.advance(to: Fixture.noon.addingTimeInterval(100))
+        clock.advance(to: Self.noon.addingTimeInterval(100))
         #expect(clock.monotonic() == 150)
         clock.jumpWall(by: -365 * 86_400)
-        #expect(clock.now() == Fixture.noon.addingTimeInterval(100 - 365 * 86_400))
+        #expect(clock.now() == Self.noon.addingTimeInterval(100 - 365 * 86_400))
         #expect(clock.monotonic() == 150)
-        clock.setWall(Fixture.noon)
-        #expect(clock.now() == Fixture.noon)
+        clock.setWall(Self.noon)
+        #expect(clock.now() == Self.noon)
         #expect(clock.monotonic() == 150)
         clock.advance(by: -10)   // time does not run backwards
         #expect(clock.monotonic() == 150)
@@ -135,9 +140,9 @@ struct ClockTests {
 
     @Test("sleep(for:) wakes on monotonic progress only; sleep(until:) on wall progress, jumps included")
     func twoKindsOfSleepers() async throws {
-        let clock = ManualClock(now: Fixture.noon)
+        let clock = ManualClock(now: Self.noon)
         let monotonicSleeper = Task { try await clock.sleep(for: 600) }
-        let wallSleeper = Task { try await clock.sleep(until: Fixture.noon.addingTimeInterval(3600)) }
+        let wallSleeper = Task { try await clock.sleep(until: Self.noon.addingTimeInterval(3600)) }
         #expect(await eventually { clock.sleeperCount == 2 })
         #expect(clock.timeUntilNextWake == 600)
 
@@ -160,7 +165,7 @@ struct ClockTests {
 
     @Test("cancelling a monotonic sleeper throws CancellationError and unregisters it")
     func monotonicCancellation() async {
-        let clock = ManualClock(now: Fixture.noon)
+        let clock = ManualClock(now: Self.noon)
         let sleeper = Task { try await clock.sleep(for: 60) }
         #expect(await eventually { clock.sleeperCount == 1 })
         sleeper.cancel()
@@ -176,12 +181,12 @@ struct ClockTests {
         #expect(system.monotonic() > a)
         try await system.sleep(for: -1)       // nothing to wait for
 
-        let scaled = ScaledClock(origin: Fixture.noon, scale: 1000)
+        let scaled = ScaledClock(origin: Self.noon, scale: 1000)
         let m0 = scaled.monotonic()
         try await scaled.sleep(for: 2)        // 2 ms of real time
         let m1 = scaled.monotonic()
         #expect(m1 - m0 >= 2)
-        #expect(abs(scaled.now().timeIntervalSince(Fixture.noon) - scaled.monotonic()) < 1)
+        #expect(abs(scaled.now().timeIntervalSince(Self.noon) - scaled.monotonic()) < 1)
     }
 
     @Test("clock trusts: fixed, manual, and the clock status they give")
