@@ -96,26 +96,16 @@ final class LedgerKeeper: Sendable {
             advanceDay(&state)
             switch input {
             case let .observed(slot, at, sample):
-                guard let definition = config.slots.first(where: { $0.definition.id == slot })?.definition,
-                      var ledger = state.book.ledgers[slot] else { continue }
+                guard let definition = config.slots.first(where: { $0.definition.id == slot })?.definition else { continue }
                 if state.health[slot, default: .ok] != sample.health { healthChanged(slot, sample.health) }
                 state.health[slot] = sample.health
                 if let transition = sample.transition {
                     await commitHealth(transition, slot: slot, health: sample.health, at: at, state: &state)
                 }
-                var events: [LedgerEvent] = []
-                let day = state.book.accounting.openDay ?? DayKey(at, in: calendar)
-                for observation in sample.observations {
-                    events += ledger.apply(Reading(slot: slot, at: at, observation: observation),
-                                           definition: definition, day: day)
-                }
-                state.book.ledgers[slot] = ledger
+                let events = state.book.observe(sample.observations, slot: definition, at: at,
+                                                fallbackDay: DayKey(at, in: calendar), clock: clockStatus)
                 state.dirty = true
-                let policyEvents = followPolicy(slot: slot, definition: definition, ledger: ledger, events: events,
-                                                observed: !sample.observations.isEmpty, at: at, state: &state)
-                if !events.isEmpty || !policyEvents.isEmpty {
-                    await commitEvents(events.map { .ledger($0) } + policyEvents, state: &state)
-                }
+                if !events.isEmpty { await commitEvents(events, state: &state) }
                 if state.sampled.insert(slot).inserted,
                    state.sampled.count == 1 || state.sampled.count == config.slots.count, state.dirty {
                     await commitState(&state)
@@ -138,9 +128,8 @@ final class LedgerKeeper: Sendable {
 
     /// Moves the open day on with trusted time; every ledger follows the same change.
     private func advanceDay(_ state: inout State) {
-        let change = state.book.accounting.advance(clock: clock, trust: trust, calendar: calendar)
+        let change = state.book.advanceDay(TimeSample(clock: clock, trust: trust), calendar: calendar)
         guard change != .none else { return }
-        for id in state.book.ledgers.keys { state.book.ledgers[id]?.apply(change) }
         state.dirty = true
         logger.info("accounting day changed", metadata: ["change": "\(change)"])
     }
@@ -153,30 +142,13 @@ final class LedgerKeeper: Sendable {
 
     private var clockStatus: ClockStatus { trust.status }
 
-    /// One message to queue, encoded once the transaction has given it its seq.
-    struct Outgoing: Sendable {
-        var topic: String
-        var kind: MessageKind
-        var schema: String
-        var encode: @Sendable (MessageHeader) throws -> [UInt8]
-    }
-
     /// Builds a status report of every slot, with a reply to the command that asked for it, if any.
     /// A report larger than `mqtt.max_message_size` goes out in parts; one that cannot be encoded at
     /// all is logged and answered `rejected`, and the ledgers are written all the same, so it never
     /// holds back the reports after it.
     private func commitReport(_ reason: ReportReason, reply: CommandOutcome.Reply? = nil, state: inout State) async {
         let now = clock.now()
-        let slots = config.slots.map { slot in
-            let id = slot.definition.id
-            var status = SlotStatus(definition: slot.definition, ledger: state.book.ledgers[id]!,
-                                    health: state.health[id] ?? .ok, now: now, clock: clockStatus)
-            if let policy = state.book.policies[id] {
-                status.totalQuantityOnHand = policy.totalQuantityOnHand
-                status.replenishment = policy.status(at: now)
-            }
-            return status
-        }
+        let slots = state.book.statuses(config.slots.map(\.definition), health: state.health, now: now, clock: clockStatus)
         let groups: [[SlotStatus]]
         do {
             groups = try StatusReport.parts(header: header(at: now), reason: reason, slots: slots,
@@ -188,23 +160,17 @@ final class LedgerKeeper: Sendable {
             var refused = reply
             refused?.error = "the status report could not be built: \(error)"
             do {
-                _ = try await commit(refused.map { [self.reply($0)] } ?? [], state: &state, reportedAs: nil, at: now)
+                _ = try await commit(refused.map { [.reply($0)] } ?? [], state: &state, reportedAs: nil, at: now)
             } catch {
                 logger.error("reply not committed", metadata: ["error": "\(error)"])
             }
             return
         }
-        let messages = groups.enumerated().map { index, group in
-            Outgoing(topic: topic("status"), kind: .status, schema: StatusReport.schema) { header in
-                let part = groups.count == 1 ? nil : StatusReport.Part(
-                    number: index + 1, count: groups.count, firstSeq: header.seq - UInt64(index))
-                return try StatusReport(header: header, reason: reason, slots: group, part: part).json()
-            }
-        }
+        let messages = Outgoing.report(groups, reason: reason)
         do {
-            let seq = try await commit(messages + (reply.map { [self.reply($0)] } ?? []), state: &state,
+            let seq = try await commit(messages + (reply.map { [.reply($0)] } ?? []), state: &state,
                                        reportedAs: slots, at: now)
-            for slot in slots { state.book.ledgers[slot.slot]?.markReported(total: slot.consumedTotal, at: now) }
+            state.book.markReported(slots, at: now)
             logger.info("status report queued", metadata: [
                 "seq": "\(seq)", "reason": "\(reason.rawValue)", "parts": "\(groups.count)",
             ])
@@ -214,38 +180,8 @@ final class LedgerKeeper: Sendable {
         }
     }
 
-    /// The reply to a command, on `{base}/replies`.
-    private func reply(_ reply: CommandOutcome.Reply) -> Outgoing {
-        Outgoing(topic: topic("replies"), kind: .reply, schema: CommandReply.schema) {
-            try CommandReply(header: $0, correlationId: reply.correlationId, command: reply.command,
-                             status: reply.error == nil ? .ok : .rejected, error: reply.error).json()
-        }
-    }
-
-    /// Refills feed the policy first, then a reading is evaluated against the Dash rules.
-    private func followPolicy(slot: String, definition: SlotDefinition, ledger: SlotLedger, events: [LedgerEvent],
-                              observed: Bool, at: Date, state: inout State) -> [EventMessage.Event] {
-        guard var policy = state.book.policies[slot], observed else { return [] }
-        var out: [PolicyEvent] = []
-        for event in events {
-            switch event {
-            case let .refilled(_, from, to, _): out += policy.refilled(to: to, from: from, capacity: definition.capacity, now: at)
-            case let .replaced(_, quantity, _): out += policy.refilled(to: quantity, capacity: definition.capacity, now: at)
-            }
-        }
-        let runOut = ledger.expectedRunOut(asOf: at, window: definition.forecastWindowDays, clock: clockStatus)
-        out += policy.evaluate(remaining: ledger.remaining, runOut: runOut, capacity: definition.capacity,
-                               lowThreshold: definition.lowThreshold, now: at)
-        state.book.policies[slot] = policy
-        return out.map { .policy(slot: slot, $0, at: at) }
-    }
-
     private func commitEvents(_ events: [EventMessage.Event], state: inout State) async {
-        let messages = events.map { event in
-            Outgoing(topic: topic("events"), kind: .event, schema: EventMessage.schema) {
-                try EventMessage(header: $0, event: event).json()
-            }
-        }
+        let messages = events.map(Outgoing.event)
         do {
             let seq = try await commit(messages, state: &state, reportedAs: nil, at: clock.now())
             logger.info("events queued", metadata: ["count": "\(events.count)", "seq": "\(seq)"])
@@ -261,9 +197,7 @@ final class LedgerKeeper: Sendable {
         case .fault(let reason): .sensorFault(slot: slot, health: health, reason: reason, at: at)
         case .recovered: .sensorRecovered(slot: slot, at: at)
         }
-        let message = Outgoing(topic: topic("events"), kind: .event, schema: EventMessage.schema) {
-            try EventMessage(header: $0, event: event).json()
-        }
+        let message = Outgoing.event(event)
         do {
             let seq = try await commit([message], state: &state, reportedAs: nil, at: clock.now())
             switch transition {
@@ -293,9 +227,8 @@ final class LedgerKeeper: Sendable {
     /// a report, committed with the reply.
     private func answer(command name: String, payload: [UInt8], retained: Bool, state: inout State) async {
         let now = clock.now()
-        let outcome = state.book.journal.answer(name: name, payload: payload, retained: retained,
-                                           slots: config.slots.map(\.definition),
-                                           policies: &state.book.policies, ledgers: &state.book.ledgers, now: now)
+        let outcome = state.book.answer(command: name, payload: payload, retained: retained,
+                                        slots: config.slots.map(\.definition), now: now)
         let metadata: Logger.Metadata = [
             "command": "\(outcome.reply?.command ?? CommandDecoder.printable(name, limit: 64))",
             "correlationId": "\(outcome.reply?.correlationId ?? "-")", "retained": "\(retained)",
@@ -310,11 +243,7 @@ final class LedgerKeeper: Sendable {
             await commitReport(.command, reply: outcome.reply, state: &state)
             return
         }
-        let messages = (outcome.reply.map { [reply($0)] } ?? []) + outcome.events.map { event in
-            Outgoing(topic: topic("events"), kind: .event, schema: EventMessage.schema) {
-                try EventMessage(header: $0, event: event).json()
-            }
-        }
+        let messages = (outcome.reply.map { [Outgoing.reply($0)] } ?? []) + outcome.events.map(Outgoing.event)
         do {
             _ = try await commit(messages, state: &state, reportedAs: nil, at: now)
         } catch {
@@ -325,9 +254,7 @@ final class LedgerKeeper: Sendable {
     /// Tells the cloud how many status reports the full outbox dropped, once delivery resumes.
     private func announceEviction(state: inout State) async {
         guard let eviction = state.book.eviction else { return }
-        let event = Outgoing(topic: topic("events"), kind: .event, schema: EventMessage.schema) {
-            try EventMessage(header: $0, event: .outboxEvicted(eviction)).json()
-        }
+        let event = Outgoing.event(.outboxEvicted(eviction))
         state.book.eviction = nil
         do {
             let seq = try await commit([event], state: &state, reportedAs: nil, at: clock.now(), persistEviction: true)
@@ -341,7 +268,6 @@ final class LedgerKeeper: Sendable {
         }
     }
 
-    private func topic(_ leaf: String) -> String { config.mqtt.baseTopic + "/" + leaf }
 
     /// Writes the ledgers and queues `messages` with fresh seqs, all in one transaction, so after a
     /// crash at any instant the state and the outbox agree. A status report evicts older ones when
@@ -358,6 +284,7 @@ final class LedgerKeeper: Sendable {
         let limit = config.storage.outboxLimitBytes
         let maxMessageBytes = config.mqtt.maxMessageBytes
         let tally = state.book.eviction
+        let base = config.mqtt.baseTopic
         let (last, newTally) = try await queue.run { [store] in
             try store.commit { tx in
                 var last: UInt64 = 0
@@ -369,10 +296,11 @@ final class LedgerKeeper: Sendable {
                     let payload = try message.encode(h)
                     // Known before it is queued: a broker drops (or disconnects over) a larger
                     // message and still, under MQTT 3.1.1, may never say so.
+                    let topic = base + "/" + message.leaf
                     guard payload.count <= maxMessageBytes else {
-                        throw OversizedMessage(topic: message.topic, bytes: payload.count, maxBytes: maxMessageBytes)
+                        throw OversizedMessage(topic: topic, bytes: payload.count, maxBytes: maxMessageBytes)
                     }
-                    try tx.enqueue(seq: h.seq, topic: message.topic, kind: message.kind,
+                    try tx.enqueue(seq: h.seq, topic: topic, kind: MessageKind(message.kind),
                                    payload: payload, createdAt: now.timeIntervalSince1970)
                     last = h.seq
                     if message.kind == .status, firstReport == nil { firstReport = h.seq }
@@ -409,13 +337,19 @@ final class LedgerKeeper: Sendable {
     /// Repairs ledger and policy values no bounded input could have produced (see `StateRepair`),
     /// logging each repair: such a value must never be written or reported.
     private func repair(_ state: inout State, when: String) {
-        for slot in config.slots {
-            let id = slot.definition.id
-            let repaired = (state.book.ledgers[id]?.repair(capacity: slot.definition.capacity) ?? [])
-                + (state.book.policies[id]?.repair(capacity: slot.definition.capacity) ?? [])
-            for problem in repaired {
-                logger.error("impossible slot state repaired", metadata: ["slot": "\(id)", "state": "\(when)", "problem": "\(problem)"])
-            }
+        for (slot, problem) in state.book.repair(config.slots.map(\.definition)) {
+            logger.error("impossible slot state repaired", metadata: ["slot": "\(slot)", "state": "\(when)", "problem": "\(problem)"])
+        }
+    }
+}
+
+extension MessageKind {
+    /// The outbox's kind of a message the book produced.
+    init(_ kind: Outgoing.Kind) {
+        switch kind {
+        case .status: self = .status
+        case .event: self = .event
+        case .reply: self = .reply
         }
     }
 }
