@@ -193,4 +193,26 @@ struct DriverI2CTests {
                 == ["register: a 32-bit value starting at 254 runs past register 0xff"])
         #expect(MAX17048Settings(bus: 1, retries: 11).problems == ["retries: expected 0 to 10"])
     }
+
+    // MARK: errors
+
+    @Test("a bus failure keeps its HardwareError and errno through the retries, and through a second wrapping")
+    func errnoSurvives() throws {
+        let clock = FakeDriverClock()
+        var thrown: SensorError?
+        do {
+            _ = try BusRetry.run(retries: 2, clock: clock.clock, device: "ADS1115 0x48 on /dev/i2c-1") { () throws -> Int in
+                throw HardwareError(.transferFailed, "SMBus read failed: Input/output error", errno: EIO)
+            }
+        } catch {
+            thrown = error
+        }
+        let error = try #require(thrown)
+        #expect(error.code == .busFailure)
+        #expect(error.errno == EIO)
+        #expect(error.cause?.code == .transferFailed)
+        #expect(error.message.contains("Input/output error"))
+        #expect(SensorError(.lineFailure, "outer", cause: error).errno == EIO)
+        #expect(SensorError(.notReady, "no cause").errno == nil)
+    }
 }

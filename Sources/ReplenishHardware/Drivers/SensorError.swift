@@ -22,11 +22,18 @@ public struct SensorError: Error, Sendable, Equatable, CustomStringConvertible {
     public var code: Code
     /// What happened, for the journal and `replenishd probe`.
     public var message: String
+    /// The line or bus failure behind it, when there was one: its code and errno survive the
+    /// wrapping (the message already says it in words).
+    public var cause: HardwareError?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
         self.code = code
         self.message = message
+        self.cause = (cause as? HardwareError) ?? (cause as? SensorError)?.cause
     }
+
+    /// The errno of the system call that failed, when one did.
+    public var errno: Int32? { cause?.errno }
 
     public var description: String { "\(code.rawValue): \(message)" }
 }

@@ -75,7 +75,7 @@ public final class HX711Source: RawValueSource {
             }
         } catch {
             try? clockLine.write(false)  // never leave PD_SCK high: that powers the chip down
-            throw SensorError(.lineFailure, "HX711 clock \(settings.clockLine) / data \(settings.dataLine): \(error)")
+            throw SensorError(.lineFailure, "HX711 clock \(settings.clockLine) / data \(settings.dataLine): \(error)", cause: error)
         }
         // The measured phase includes the two GPIO calls, so it bounds the real one from above.
         guard longestHigh < HX711Protocol.maximumHighNanoseconds else {
@@ -97,7 +97,7 @@ public final class HX711Source: RawValueSource {
         } catch let error as SensorError {
             throw error
         } catch {
-            throw SensorError(.lineFailure, "HX711 data \(settings.dataLine): \(error)")
+            throw SensorError(.lineFailure, "HX711 data \(settings.dataLine): \(error)", cause: error)
         }
     }
 }

@@ -88,7 +88,7 @@ public final class SwitchLadderSource: SensorSource {
             do {
                 wet.append(try line.read())
             } catch {
-                throw SensorError(.lineFailure, "float switch \(floatSwitch.line): \(error)")
+                throw SensorError(.lineFailure, "float switch \(floatSwitch.line): \(error)", cause: error)
             }
         }
         return SwitchLadder.verdict(switches: settings.switches, wet: wet)

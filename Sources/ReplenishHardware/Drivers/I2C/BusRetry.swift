@@ -19,7 +19,7 @@ enum BusRetry {
         }
         let code = (lastError as? SensorError)?.code ?? .busFailure
         let cause = (lastError as? SensorError)?.message ?? lastError.map { "\($0)" } ?? "unknown error"
-        throw SensorError(code, "\(device): \(cause) (after \(attempts) attempt\(attempts == 1 ? "" : "s"))")
+        throw SensorError(code, "\(device): \(cause) (after \(attempts) attempt\(attempts == 1 ? "" : "s"))", cause: lastError)
     }
 }
 
