@@ -27,7 +27,7 @@ let package = Package(
 
         .target(name: "ReplenishCore"),
         .target(name: "ReplenishHardware", dependencies: ["ReplenishCore", "CGPIOD", "CLinuxShims"]),
-        .target(name: "ReplenishStore", dependencies: ["CSQLite3"]),
+        .target(name: "ReplenishStore", dependencies: ["ReplenishCore", "CSQLite3"]),
         .target(name: "ReplenishMQTT", dependencies: [
             "CMosquitto", .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,8 +1,8 @@
 import FoundationEssentials
 
 /// What the device keeps between runs beside the outbox: each slot's ledger and replenishment
-/// policy, the open accounting day, the tally of evicted reports not yet announced, and the
-/// commands already answered. How each part is stored (the keys of the state database's
+/// policy, the open accounting day and the commands already answered (the outbox keeps its own
+/// tally of evicted reports). How each part is stored (the keys of the state database's
 /// `slot_state` and `agent_value` tables, and their JSON) is decided here and only here: the
 /// daemon writes and reads the book through `encoded…` and `decode`, and `replenishd status`
 /// reads it the same way.
@@ -10,15 +10,12 @@ public struct DeviceBook: Sendable, Equatable {
     public var ledgers: [String: SlotLedger] = [:]
     public var policies: [String: ReplenishmentPolicy] = [:]
     public var accounting = DayAccounting()
-    /// Reports evicted from the full outbox and not yet announced in an `outboxEvicted` event.
-    public var eviction: OutboxEviction?
     public var journal = CommandJournal()
 
     public init() {}
 
     /// The `agent_value` keys (`slot_state` is keyed by slot id).
     public enum Key {
-        public static let eviction = "outbox.evicted"
         public static let accounting = "day.accounting"
         public static let journal = "commands.journal"
         public static func policy(_ slot: String) -> String { "policy." + slot }
@@ -54,7 +51,6 @@ public struct DeviceBook: Sendable, Equatable {
             policy.settings = settings
             book.policies[id] = policy
         }
-        book.eviction = read(OutboxEviction?.self, values[Key.eviction], key: Key.eviction) ?? nil
         book.accounting = read(DayAccounting.self, values[Key.accounting], key: Key.accounting) ?? DayAccounting()
         book.journal = read(CommandJournal.self, values[Key.journal], key: Key.journal) ?? CommandJournal()
         return (book, unreadable)
@@ -73,16 +69,11 @@ public struct DeviceBook: Sendable, Equatable {
     }
 
     /// The `agent_value` rows written with every commit: day accounting, the command journal and
-    /// each policy. The eviction tally is written apart (`encoded(eviction:)`), only when it changes.
+    /// each policy.
     public func encodedValues() throws -> [(key: String, blob: [UInt8])] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return try [(Key.accounting, Array(encoder.encode(accounting))), (Key.journal, Array(encoder.encode(journal)))]
             + policies.sorted { $0.key < $1.key }.map { (Key.policy($0.key), Array(try encoder.encode($0.value))) }
-    }
-
-    /// The eviction tally's row (`null` once announced).
-    public static func encoded(eviction: OutboxEviction?) throws -> (key: String, blob: [UInt8]) {
-        (Key.eviction, Array(try JSONEncoder().encode(eviction)))
     }
 }

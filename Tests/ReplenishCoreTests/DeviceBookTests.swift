@@ -10,8 +10,8 @@ struct DeviceBookTests {
     static let device = ReplenishmentSettings(mode: .device, leadTimeDays: 4)
     static let cloud = ReplenishmentSettings(mode: .cloud)
 
-    /// Water used 300 mL a day for three days, a device-mode policy, an open day, an eviction tally
-    /// and one answered command.
+    /// Water used 300 mL a day for three days, a device-mode policy, an open day and one answered
+    /// command.
     static func sample() -> DeviceBook {
         var book = DeviceBook()
         var ledger = SlotLedger()
@@ -22,7 +22,6 @@ struct DeviceBookTests {
         }
         book.ledgers["water"] = ledger
         book.policies["water"] = ReplenishmentPolicy(settings: device)
-        book.eviction = OutboxEviction(reports: 3, firstSeq: 10, lastSeq: 12)
         var ledgers = book.ledgers, policies = book.policies
         _ = book.journal.answer(name: "reportNow", payload: Array(#"{"correlationId": "c-1"}"#.utf8), retained: false,
                                 slots: [water], policies: &policies, ledgers: &ledgers, now: Fixture.noon)
@@ -30,9 +29,7 @@ struct DeviceBookTests {
     }
 
     static func stored(_ book: DeviceBook) throws -> (slots: [String: [UInt8]], values: [String: [UInt8]]) {
-        var values = Dictionary(uniqueKeysWithValues: try book.encodedValues().map { ($0.key, $0.blob) })
-        let eviction = try DeviceBook.encoded(eviction: book.eviction)
-        values[eviction.key] = eviction.blob
+        let values = Dictionary(uniqueKeysWithValues: try book.encodedValues().map { ($0.key, $0.blob) })
         let slots = Dictionary(uniqueKeysWithValues: try book.encodedLedgers(at: Fixture.noon).map { ($0.id, $0.blob) })
         return (slots, values)
     }
@@ -41,7 +38,7 @@ struct DeviceBookTests {
     func roundTrip() throws {
         let book = Self.sample()
         let stored = try Self.stored(book)
-        #expect(Set(stored.values.keys) == ["day.accounting", "commands.journal", "policy.water", "outbox.evicted"])
+        #expect(Set(stored.values.keys) == ["day.accounting", "commands.journal", "policy.water"])
         #expect(Set(stored.slots.keys) == ["water"])
         let back = DeviceBook.decode(slots: [("water", Self.device)], slotStates: stored.slots, values: stored.values)
         #expect(back.unreadable.isEmpty)
@@ -91,13 +88,5 @@ struct DeviceBookTests {
         let written = try JSONDecoder().decode(SlotLedger.self, from: Data(blob))
         #expect(written.consumedSinceLastReport == 0)
         #expect(book.ledgers["water"]?.consumedSinceLastReport == consumed)
-    }
-
-    @Test("the eviction tally is written as null once announced")
-    func evictionAnnounced() throws {
-        let row = try DeviceBook.encoded(eviction: nil)
-        #expect(row.key == "outbox.evicted")
-        let back = DeviceBook.decode(slots: [], slotStates: [:], values: [row.key: row.blob])
-        #expect(back.book.eviction == nil && back.unreadable.isEmpty)
     }
 }

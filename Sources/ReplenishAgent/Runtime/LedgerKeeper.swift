@@ -24,7 +24,7 @@ enum LedgerInput: Sendable {
 ///
 /// It consumes one input at a time, so a report never races a reading.
 final class LedgerKeeper: Sendable {
-    private let config: AgentConfig
+    let config: AgentConfig
     let store: StateStore
     let queue: BlockingQueue
     private let clock: any AgentClock
@@ -56,16 +56,15 @@ final class LedgerKeeper: Sendable {
 
     /// What the keeper holds between inputs.
     struct State {
-        /// Ledgers, policies, day accounting, eviction tally and command journal: what is persisted.
+        /// Where messages are queued with the book's rows; owns the eviction tally and the
+        /// disk-full relief.
+        let outbox: Outbox
+        /// Ledgers, policies, day accounting and command journal: what is persisted.
         var book = DeviceBook()
         /// The book changed since it was last written.
         var dirty = false
         /// Each slot's sensor health as its source last judged it.
         var health: [String: SlotHealth] = [:]
-        /// The store's disk-full reserve was given back and is not restored yet.
-        var reserveReleased = false
-        /// The disk stayed full after that: status reports are being evicted to make room.
-        var diskFull = false
         /// Slots sampled since start. The book is written at the first sample of any slot and again
         /// once every slot has been sampled (not only at the next flush), so `status` is current
         /// from the start: two writes, however many slots.
@@ -74,7 +73,8 @@ final class LedgerKeeper: Sendable {
 
     /// Runs until `inputs` ends, starting from the ledgers persisted in `stored`.
     func run(inputs: AsyncStream<LedgerInput>, stored: StoredState) async {
-        var state = State()
+        var state = State(outbox: Outbox(store: store, limitBytes: config.storage.outboxLimitBytes,
+                                         maxMessageBytes: config.mqtt.maxMessageBytes, tally: Outbox.tally(in: stored.values)))
         let restored = DeviceBook.decode(slots: config.slots.map { ($0.definition.id, $0.replenishment) },
                                          slotStates: stored.slots, values: stored.values)
         state.book = restored.book
@@ -85,8 +85,7 @@ final class LedgerKeeper: Sendable {
         }
         repair(&state, when: "loaded")
 
-        if (try? await queue.run({ [store] in store.ensureReserve() })) != true {
-            state.reserveReleased = true
+        if (try? await queue.run({ [outbox = state.outbox] in outbox.prepare() })) != true {
             logger.warning("no room for the disk-full reserve yet", metadata: ["path": "\(store.reservePath)"])
         }
 
@@ -253,79 +252,47 @@ final class LedgerKeeper: Sendable {
 
     /// Tells the cloud how many status reports the full outbox dropped, once delivery resumes.
     private func announceEviction(state: inout State) async {
-        guard let eviction = state.book.eviction else { return }
-        let event = Outgoing.event(.outboxEvicted(eviction))
-        state.book.eviction = nil
+        guard let eviction = state.outbox.tally else { return }
         do {
-            let seq = try await commit([event], state: &state, reportedAs: nil, at: clock.now(), persistEviction: true)
+            let seq = try await commit([.event(.outboxEvicted(eviction))], state: &state, reportedAs: nil, at: clock.now(),
+                                       clearingTally: true)
             logger.warning("outbox evictions reported", metadata: [
                 "reports": "\(eviction.reports)", "firstSeq": "\(eviction.firstSeq)", "lastSeq": "\(eviction.lastSeq)",
                 "seq": "\(seq)",
             ])
         } catch {
-            state.book.eviction = eviction
             logger.error("eviction event not committed", metadata: ["error": "\(error)"])
         }
     }
 
-
-    /// Writes the ledgers and queues `messages` with fresh seqs, all in one transaction, so after a
-    /// crash at any instant the state and the outbox agree. A status report evicts older ones when
-    /// the outbox is over its bound; the evictions are tallied in the same transaction.
-    /// Returns the last seq issued (0 for none).
-    func commitOnce(_ messages: [Outgoing], state: inout State, reportedAs slots: [SlotStatus]?,
-                            at now: Date, persistEviction: Bool = false) async throws -> UInt64 {
+    /// Writes the book and queues `messages` with fresh seqs, all in one transaction (see `Outbox`),
+    /// then says what the outbox did on the way. Returns the last seq issued (0 for none).
+    func commit(_ messages: [Outgoing], state: inout State, reportedAs slots: [SlotStatus]?, at now: Date,
+                clearingTally: Bool = false) async throws -> UInt64 {
         repair(&state, when: "about to be written")
         // The ledgers as stored; when a report is being built, as they will be once it is committed.
         let ledgers = try state.book.encodedLedgers(
             reported: Dictionary(uniqueKeysWithValues: (slots ?? []).map { ($0.slot, $0.consumedTotal) }), at: now)
         let values = try state.book.encodedValues()
         let header = self.header(at: now)
-        let limit = config.storage.outboxLimitBytes
-        let maxMessageBytes = config.mqtt.maxMessageBytes
-        let tally = state.book.eviction
         let base = config.mqtt.baseTopic
-        let (last, newTally) = try await queue.run { [store] in
-            try store.commit { tx in
-                var last: UInt64 = 0
-                var firstReport: UInt64?
-                for message in messages {
-                    var h = header
-                    h.schema = message.schema
-                    h.seq = try tx.nextSeq()
-                    let payload = try message.encode(h)
-                    // Known before it is queued: a broker drops (or disconnects over) a larger
-                    // message and still, under MQTT 3.1.1, may never say so.
-                    let topic = base + "/" + message.leaf
-                    guard payload.count <= maxMessageBytes else {
-                        throw OversizedMessage(topic: topic, bytes: payload.count, maxBytes: maxMessageBytes)
-                    }
-                    try tx.enqueue(seq: h.seq, topic: topic, kind: MessageKind(message.kind),
-                                   payload: payload, createdAt: now.timeIntervalSince1970)
-                    last = h.seq
-                    if message.kind == .status, firstReport == nil { firstReport = h.seq }
-                }
-                var newTally = tally
-                if let firstReport {
-                    // Every part of the report just built is spared.
-                    let evicted = try tx.evictOldest(kind: .status, toFitBytes: limit, sparingFrom: firstReport)
-                    newTally = OutboxEviction.adding(evicted, to: tally)
-                }
-                if persistEviction || newTally != tally {
-                    let row = try DeviceBook.encoded(eviction: newTally)
-                    try tx.setValue(row.key, row.blob)
-                }
-                for (id, blob) in ledgers { try tx.setSlotState(id, blob) }
-                for (key, blob) in values { try tx.setValue(key, blob) }
-                return (last, newTally)
+        let queued = messages.map { message in
+            Outbox.Message(topic: base + "/" + message.leaf, kind: MessageKind(message.kind)) { seq in
+                var h = header
+                h.schema = message.schema
+                h.seq = seq
+                return try message.encode(h)
             }
         }
-        if let newTally, newTally != tally {
-            logger.warning("outbox full: oldest status reports evicted", metadata: JournalMessageID.outboxEvicting.metadata.merging([
-                "evictedSoFar": "\(newTally.reports)", "limitBytes": "\(limit)",
-            ]) { $1 })
+        let (result, notes) = try await queue.run { [outbox = state.outbox] in
+            var notes: [Outbox.Note] = []
+            let result = Result { try outbox.commit(queued, slotRows: ledgers, values: values,
+                                                    createdAt: now.timeIntervalSince1970, clearingTally: clearingTally,
+                                                    notes: &notes) }
+            return (result, notes)
         }
-        state.book.eviction = newTally
+        for note in notes { log(note) }
+        let last = try result.get()
         state.dirty = false
         if !messages.isEmpty {
             committedSeq(last)
@@ -352,12 +319,4 @@ extension MessageKind {
         case .reply: self = .reply
         }
     }
-}
-
-/// A message larger than `mqtt.max_message_size`: refused before it is queued.
-struct OversizedMessage: Error, CustomStringConvertible {
-    var topic: String
-    var bytes: Int
-    var maxBytes: Int
-    var description: String { "a message for \(topic) of \(bytes) bytes exceeds mqtt.max_message_size (\(maxBytes))" }
 }

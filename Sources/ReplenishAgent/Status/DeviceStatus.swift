@@ -107,7 +107,7 @@ public struct DeviceStatus: Sendable, Encodable {
                             since: runtime?.broker.since, lastError: runtime?.broker.lastError)
         let book = DeviceBook.decode(slots: config.slots.map { ($0.definition.id, $0.replenishment) },
                                      slotStates: stored.slots, values: stored.values).book
-        let eviction = book.eviction
+        let eviction = ReplenishStore.Outbox.tally(in: stored.values)
         let outbox = Outbox(messages: stats.count, bytes: stats.bytes, oldestSeq: stats.oldestSeq,
                             oldestCreatedAt: stats.oldestCreatedAt.map(Date.init(timeIntervalSince1970:)),
                             oldestAgeSeconds: stats.oldestCreatedAt.map { max(0, now.timeIntervalSince1970 - $0) },
