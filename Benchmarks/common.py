@@ -67,7 +67,11 @@ def release_binary(*candidates):
 
 
 def sql(db, query):
-    """One query through the sqlite3 CLI (waiting up to 5 s for a daemon's write lock); its output."""
+    """One query through the sqlite3 CLI (waiting up to 5 s for a daemon's write lock); its output.
+    A database that does not exist yet is not created: the CLI would leave an empty file, which the
+    daemon then refuses as a database whose contents were lost."""
+    if not os.path.exists(db):
+        raise RuntimeError(f"sqlite3 {db}: no such file yet")
     r = subprocess.run(["sqlite3", "-cmd", ".timeout 5000", db, query], capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"sqlite3 {db}: {r.stderr.strip()}")
