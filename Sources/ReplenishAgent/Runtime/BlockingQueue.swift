@@ -16,4 +16,13 @@ final class BlockingQueue: Sendable {
             queue.async { continuation.resume(with: Result { try work() }) }
         }
     }
+
+    /// Runs one blocking call (a client's orderly stop that waits for its network thread) on a
+    /// thread of its own and resumes with its result, so a wait of seconds never holds one of the
+    /// cooperative pool's threads: on a one- or two-core board that is the whole pool.
+    static func offPool<T: Sendable>(_ label: String, _ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue(label: label).async { continuation.resume(returning: work()) }
+        }
+    }
 }

@@ -127,7 +127,9 @@ final class Uplink: Sendable {
     /// the uplink does not, as the next one connects at once.
     func stop(final: Bool) async {
         drainer.stats.withLock { $0.stopping = true }
-        client.stop(final: final ? (topic: availability, payload: Array("offline".utf8), retain: true) : nil)
+        let farewell = final ? (topic: availability, payload: Array("offline".utf8), retain: true) : nil
+        // The client's stop waits (up to seconds) for the final message and its network thread.
+        await BlockingQueue.offPool("replenishd.uplink.stop") { [client] in client.stop(final: farewell) }
         let running = tasks.withLock { $0 }
         if let forwarder = running.last { await forwarder.value }
         drainerFeed.finish()
