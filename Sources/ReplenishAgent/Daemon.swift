@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ReplenishCore
 import ReplenishHardware
+import ReplenishSystemd
 import ServiceLifecycle
 
 /// `replenishd run`: the sources the config asks for, the service, and signal handling.
@@ -63,11 +64,17 @@ public enum Daemon {
         defer { withExtendedLifetime(databaseLock) {} }
         let start = clock.now()
         let (reloads, requestReload) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        StartupSignals.prepareSource(for: SIGHUP)
-        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP)
-        hangup.setEventHandler { requestReload.yield() }
-        hangup.resume()
-        defer { hangup.cancel() }
+        // Every signal the daemon handles, here: SIGHUP reloads and SIGUSR1 toggles debug logging
+        // (Dispatch sources, which take over from StartupSignals' recording handler); SIGTERM and
+        // SIGINT are the service group's graceful shutdown below.
+        let sources = [
+            signalSource(SIGHUP) { requestReload.yield() },
+            signalSource(SIGUSR1) {
+                let level = LogLevelSwitch.shared.toggleDebug()
+                logger.notice("SIGUSR1: log level is now \(level)")
+            },
+        ]
+        defer { for source in sources { source.cancel() } }
         let supervisor = DaemonSupervisor(
             config: config, configPath: configPath, reloadRequests: reloads,
             openSource: { try source(for: $0, simulate: simulate, start: start) },
@@ -81,5 +88,13 @@ public enum Daemon {
             "config": "\(config.configHash)",
         ])
         try await group.run()
+    }
+
+    private static func signalSource(_ signal: Int32, _ handler: @escaping @Sendable () -> Void) -> any DispatchSourceSignal {
+        StartupSignals.prepareSource(for: signal)
+        let source = DispatchSource.makeSignalSource(signal: signal)
+        source.setEventHandler(handler: handler)
+        source.resume()
+        return source
     }
 }

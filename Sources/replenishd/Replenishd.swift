@@ -95,8 +95,6 @@ extension Replenishd {
         func run() async throws {
             bootstrapLogging(level: verbose ? .debug : .info)
             let logger = Logger(label: "replenishd")
-            let toggle = debugToggle(logger: logger)
-            defer { toggle.cancel() }
             let loaded = try file.load(forRun: true)
             try await Daemon.run(config: loaded, configPath: file.config, simulate: simulate, timeScale: timeScale,
                                  timeOrigin: timeOrigin.flatMap { Timestamp.parse($0) }, logger: logger)
@@ -281,16 +279,4 @@ func bootstrapLogging(level: Logger.Level) {
     LoggingSystem.bootstrap { label in
         journalAttached ? JournalLogHandler(label: label) as any LogHandler : ConsoleLogHandler(label: label)
     }
-}
-
-/// SIGUSR1 switches debug logging on and off without a restart.
-func debugToggle(logger: Logger) -> any DispatchSourceSignal {
-    StartupSignals.prepareSource(for: SIGUSR1)
-    let source = DispatchSource.makeSignalSource(signal: SIGUSR1)
-    source.setEventHandler {
-        let level = LogLevelSwitch.shared.toggleDebug()
-        logger.notice("SIGUSR1: log level is now \(level)")
-    }
-    source.resume()
-    return source
 }
