@@ -27,12 +27,12 @@ final class LedgerKeeper: Sendable {
     let config: AgentConfig
     let store: StateStore
     let queue: BlockingQueue
-    private let clock: any AgentClock
-    private let trust: any ClockTrust
+    let clock: any AgentClock
+    let trust: any ClockTrust
     private let calendar: Calendar
     let logger: Logger
-    private let outboxChanged: @Sendable () -> Void
-    private let committedSeq: @Sendable (UInt64) -> Void
+    let outboxChanged: @Sendable () -> Void
+    let committedSeq: @Sendable (UInt64) -> Void
     private let healthChanged: @Sendable (String, SlotHealth) -> Void
     private let liveness: LoopLiveness
 
@@ -71,7 +71,7 @@ final class LedgerKeeper: Sendable {
         var sampled: Set<String> = []
     }
 
-    /// Runs until `inputs` ends, starting from the ledgers persisted in `stored`.
+    /// Runs until `inputs` ends, starting from the book persisted in `stored`.
     func run(inputs: AsyncStream<LedgerInput>, stored: StoredState) async {
         var state = State(outbox: Outbox(store: store, limitBytes: config.storage.outboxLimitBytes,
                                          maxMessageBytes: config.mqtt.maxMessageBytes, tally: Outbox.tally(in: stored.values)))
@@ -84,7 +84,6 @@ final class LedgerKeeper: Sendable {
                          metadata: ["part": "\(part.key)", "error": "\(part.error)"])
         }
         repair(&state, when: "loaded")
-
         if (try? await queue.run({ [outbox = state.outbox] in outbox.prepare() })) != true {
             logger.warning("no room for the disk-full reserve yet", metadata: ["path": "\(store.reservePath)"])
         }
@@ -92,60 +91,60 @@ final class LedgerKeeper: Sendable {
         for await input in inputs {
             liveness.begin("store")
             defer { liveness.end("store") }
-            advanceDay(&state)
-            switch input {
-            case let .observed(slot, at, sample):
-                guard let definition = config.slots.first(where: { $0.definition.id == slot })?.definition else { continue }
-                if state.health[slot, default: .ok] != sample.health { healthChanged(slot, sample.health) }
-                state.health[slot] = sample.health
-                if let transition = sample.transition {
-                    await commitHealth(transition, slot: slot, health: sample.health, at: at, state: &state)
-                }
-                let events = state.book.observe(sample.observations, slot: definition, at: at,
-                                                fallbackDay: DayKey(at, in: calendar), clock: clockStatus)
+            let change = state.book.advanceDay(TimeSample(clock: clock, trust: trust), calendar: calendar)
+            if change != .none {
                 state.dirty = true
-                if !events.isEmpty { await commitEvents(events, state: &state) }
-                if state.sampled.insert(slot).inserted,
-                   state.sampled.count == 1 || state.sampled.count == config.slots.count, state.dirty {
-                    await commitState(&state)
-                }
-
-            case .reportDue(let reason):
-                await commitReport(reason, state: &state)
-
-            case let .command(name, payload, retained):
-                await answer(command: name, payload: payload, retained: retained, state: &state)
-
-            case .deliveryResumed:
-                await announceEviction(state: &state)
-
-            case .flush:
-                if state.dirty { await commitState(&state) }
+                logger.info("accounting day changed", metadata: ["change": "\(change)"])
+            }
+            switch input {
+            case let .observed(slot, at, sample): await observed(slot, at: at, sample, &state)
+            case .reportDue(let reason): await report(reason, &state)
+            case let .command(name, payload, retained): await answer(name, payload, retained: retained, &state)
+            case .deliveryResumed: await announceEviction(&state)
+            case .flush: if state.dirty { await commit([], &state, failed: "ledger flush failed") }
             }
         }
     }
 
-    /// Moves the open day on with trusted time; every ledger follows the same change.
-    private func advanceDay(_ state: inout State) {
-        let change = state.book.advanceDay(TimeSample(clock: clock, trust: trust), calendar: calendar)
-        guard change != .none else { return }
+    /// A slot's sample: its health (a fault or recovery is an event of its own), then its
+    /// observations through the book, whose ledger and policy events are committed together.
+    private func observed(_ slot: String, at: Date, _ sample: SlotSample, _ state: inout State) async {
+        guard let definition = config.slots.first(where: { $0.definition.id == slot })?.definition else { return }
+        if state.health[slot, default: .ok] != sample.health { healthChanged(slot, sample.health) }
+        state.health[slot] = sample.health
+        switch sample.transition {
+        case .fault(let reason):
+            let event = EventMessage.Event.sensorFault(slot: slot, health: sample.health, reason: reason, at: at)
+            if let seq = await commit([.event(event)], &state, failed: "sensor event not committed", ["slot": "\(slot)"]) {
+                logger.error("sensor fault: the slot's ledger stands still", metadata: JournalMessageID.sensorFault.metadata
+                    .merging(["slot": "\(slot)", "reason": "\(reason)", "seq": "\(seq)"]) { $1 })
+            }
+        case .recovered:
+            if let seq = await commit([.event(.sensorRecovered(slot: slot, at: at))], &state,
+                                      failed: "sensor event not committed", ["slot": "\(slot)"]) {
+                logger.notice("sensor recovered", metadata: JournalMessageID.sensorRecovered.metadata
+                    .merging(["slot": "\(slot)", "seq": "\(seq)"]) { $1 })
+            }
+        case nil:
+            break
+        }
+        let events = state.book.observe(sample.observations, slot: definition, at: at,
+                                        fallbackDay: DayKey(at, in: calendar), clock: clockStatus)
         state.dirty = true
-        logger.info("accounting day changed", metadata: ["change": "\(change)"])
+        if !events.isEmpty, let seq = await commit(events.map(Outgoing.event), &state, failed: "events not committed") {
+            logger.info("events queued", metadata: ["count": "\(events.count)", "seq": "\(seq)"])
+        }
+        if state.sampled.insert(slot).inserted, state.sampled.count == 1 || state.sampled.count == config.slots.count,
+           state.dirty {
+            await commit([], &state, failed: "ledger flush failed")
+        }
     }
 
-    /// The header every message of one transaction shares; schema and seq are filled per message.
-    private func header(at now: Date) -> MessageHeader {
-        MessageHeader(schema: "", deviceId: config.device.id, seq: 0, generatedAt: now,
-                      clock: clockStatus, agentVersion: AgentVersion.current, configHash: config.configHash)
-    }
-
-    private var clockStatus: ClockStatus { trust.status }
-
-    /// Builds a status report of every slot, with a reply to the command that asked for it, if any.
-    /// A report larger than `mqtt.max_message_size` goes out in parts; one that cannot be encoded at
-    /// all is logged and answered `rejected`, and the ledgers are written all the same, so it never
+    /// A status report of every slot, with the reply to the command that asked for it, if any. A
+    /// report larger than `mqtt.max_message_size` goes out in parts; one that cannot be encoded at
+    /// all is logged and answered `rejected`, and the book is written all the same, so it never
     /// holds back the reports after it.
-    private func commitReport(_ reason: ReportReason, reply: CommandOutcome.Reply? = nil, state: inout State) async {
+    private func report(_ reason: ReportReason, reply: CommandOutcome.Reply? = nil, _ state: inout State) async {
         let now = clock.now()
         let slots = state.book.statuses(config.slots.map(\.definition), health: state.health, now: now, clock: clockStatus)
         let groups: [[SlotStatus]]
@@ -158,73 +157,24 @@ final class LedgerKeeper: Sendable {
             ])
             var refused = reply
             refused?.error = "the status report could not be built: \(error)"
-            do {
-                _ = try await commit(refused.map { [.reply($0)] } ?? [], state: &state, reportedAs: nil, at: now)
-            } catch {
-                logger.error("reply not committed", metadata: ["error": "\(error)"])
-            }
+            await commit(refused.map { [.reply($0)] } ?? [], &state, at: now, failed: "reply not committed")
             return
         }
-        let messages = Outgoing.report(groups, reason: reason)
-        do {
-            let seq = try await commit(messages + (reply.map { [.reply($0)] } ?? []), state: &state,
-                                       reportedAs: slots, at: now)
+        let messages = Outgoing.report(groups, reason: reason) + (reply.map { [.reply($0)] } ?? [])
+        if let seq = await commit(messages, &state, reporting: slots, at: now,
+                                  failed: "status report not committed; its consumption goes into the next one",
+                                  ["reason": "\(reason.rawValue)"]) {
             state.book.markReported(slots, at: now)
             logger.info("status report queued", metadata: [
                 "seq": "\(seq)", "reason": "\(reason.rawValue)", "parts": "\(groups.count)",
             ])
-        } catch {
-            logger.error("status report not committed; its consumption goes into the next one",
-                         metadata: ["reason": "\(reason.rawValue)", "error": "\(error)"])
-        }
-    }
-
-    private func commitEvents(_ events: [EventMessage.Event], state: inout State) async {
-        let messages = events.map(Outgoing.event)
-        do {
-            let seq = try await commit(messages, state: &state, reportedAs: nil, at: clock.now())
-            logger.info("events queued", metadata: ["count": "\(events.count)", "seq": "\(seq)"])
-        } catch {
-            logger.error("events not committed", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// A sensor fault or recovery, as an event, once per transition.
-    private func commitHealth(_ transition: HealthTransition, slot: String, health: SlotHealth, at: Date,
-                              state: inout State) async {
-        let event: EventMessage.Event = switch transition {
-        case .fault(let reason): .sensorFault(slot: slot, health: health, reason: reason, at: at)
-        case .recovered: .sensorRecovered(slot: slot, at: at)
-        }
-        let message = Outgoing.event(event)
-        do {
-            let seq = try await commit([message], state: &state, reportedAs: nil, at: clock.now())
-            switch transition {
-            case .fault(let reason):
-                logger.error("sensor fault: the slot's ledger stands still", metadata: JournalMessageID.sensorFault.metadata.merging([
-                    "slot": "\(slot)", "reason": "\(reason)", "seq": "\(seq)",
-                ]) { $1 })
-            case .recovered:
-                logger.notice("sensor recovered", metadata: JournalMessageID.sensorRecovered.metadata
-                    .merging(["slot": "\(slot)", "seq": "\(seq)"]) { $1 })
-            }
-        } catch {
-            logger.error("sensor event not committed", metadata: ["slot": "\(slot)", "error": "\(error)"])
-        }
-    }
-
-    private func commitState(_ state: inout State) async {
-        do {
-            _ = try await commit([], state: &state, reportedAs: nil, at: clock.now())
-        } catch {
-            logger.error("ledger flush failed", metadata: ["error": "\(error)"])
         }
     }
 
     /// Answers a message on `{base}/commands/{name}` (see `CommandJournal.answer`): its reply, and
     /// the events its effects raised, committed with the state it changed; `reportNow` also builds
     /// a report, committed with the reply.
-    private func answer(command name: String, payload: [UInt8], retained: Bool, state: inout State) async {
+    private func answer(_ name: String, _ payload: [UInt8], retained: Bool, _ state: inout State) async {
         let now = clock.now()
         let outcome = state.book.answer(command: name, payload: payload, retained: retained,
                                         slots: config.slots.map(\.definition), now: now)
@@ -233,90 +183,21 @@ final class LedgerKeeper: Sendable {
             "correlationId": "\(outcome.reply?.correlationId ?? "-")", "retained": "\(retained)",
             "bytes": "\(payload.count)",
         ]
-        if outcome.isWarning {
-            logger.warning("\(outcome.note)", metadata: metadata)
-        } else {
-            logger.info("\(outcome.note)", metadata: metadata)
-        }
-        if outcome.buildsReport {
-            await commitReport(.command, reply: outcome.reply, state: &state)
-            return
-        }
+        logger.log(level: outcome.isWarning ? .warning : .info, "\(outcome.note)", metadata: metadata)
+        if outcome.buildsReport { return await report(.command, reply: outcome.reply, &state) }
         let messages = (outcome.reply.map { [Outgoing.reply($0)] } ?? []) + outcome.events.map(Outgoing.event)
-        do {
-            _ = try await commit(messages, state: &state, reportedAs: nil, at: now)
-        } catch {
-            logger.error("command answer not committed", metadata: ["error": "\(error)"])
-        }
+        await commit(messages, &state, at: now, failed: "command answer not committed")
     }
 
     /// Tells the cloud how many status reports the full outbox dropped, once delivery resumes.
-    private func announceEviction(state: inout State) async {
+    private func announceEviction(_ state: inout State) async {
         guard let eviction = state.outbox.tally else { return }
-        do {
-            let seq = try await commit([.event(.outboxEvicted(eviction))], state: &state, reportedAs: nil, at: clock.now(),
-                                       clearingTally: true)
+        if let seq = await commit([.event(.outboxEvicted(eviction))], &state, clearingTally: true,
+                                  failed: "eviction event not committed") {
             logger.warning("outbox evictions reported", metadata: [
                 "reports": "\(eviction.reports)", "firstSeq": "\(eviction.firstSeq)", "lastSeq": "\(eviction.lastSeq)",
                 "seq": "\(seq)",
             ])
-        } catch {
-            logger.error("eviction event not committed", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// Writes the book and queues `messages` with fresh seqs, all in one transaction (see `Outbox`),
-    /// then says what the outbox did on the way. Returns the last seq issued (0 for none).
-    func commit(_ messages: [Outgoing], state: inout State, reportedAs slots: [SlotStatus]?, at now: Date,
-                clearingTally: Bool = false) async throws -> UInt64 {
-        repair(&state, when: "about to be written")
-        // The ledgers as stored; when a report is being built, as they will be once it is committed.
-        let ledgers = try state.book.encodedLedgers(
-            reported: Dictionary(uniqueKeysWithValues: (slots ?? []).map { ($0.slot, $0.consumedTotal) }), at: now)
-        let values = try state.book.encodedValues()
-        let header = self.header(at: now)
-        let base = config.mqtt.baseTopic
-        let queued = messages.map { message in
-            Outbox.Message(topic: base + "/" + message.leaf, kind: MessageKind(message.kind)) { seq in
-                var h = header
-                h.schema = message.schema
-                h.seq = seq
-                return try message.encode(h)
-            }
-        }
-        let (result, notes) = try await queue.run { [outbox = state.outbox] in
-            var notes: [Outbox.Note] = []
-            let result = Result { try outbox.commit(queued, slotRows: ledgers, values: values,
-                                                    createdAt: now.timeIntervalSince1970, clearingTally: clearingTally,
-                                                    notes: &notes) }
-            return (result, notes)
-        }
-        for note in notes { log(note) }
-        let last = try result.get()
-        state.dirty = false
-        if !messages.isEmpty {
-            committedSeq(last)
-            outboxChanged()
-        }
-        return last
-    }
-
-    /// Repairs ledger and policy values no bounded input could have produced (see `StateRepair`),
-    /// logging each repair: such a value must never be written or reported.
-    private func repair(_ state: inout State, when: String) {
-        for (slot, problem) in state.book.repair(config.slots.map(\.definition)) {
-            logger.error("impossible slot state repaired", metadata: ["slot": "\(slot)", "state": "\(when)", "problem": "\(problem)"])
-        }
-    }
-}
-
-extension MessageKind {
-    /// The outbox's kind of a message the book produced.
-    init(_ kind: Outgoing.Kind) {
-        switch kind {
-        case .status: self = .status
-        case .event: self = .event
-        case .reply: self = .reply
         }
     }
 }
