@@ -41,7 +41,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "replenishd", dependencies: [
-            "ReplenishAgent", "ReplenishSystemd",
+            "ReplenishAgent", "ReplenishHardware", "ReplenishSystemd",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -38,11 +38,11 @@ public enum Probe {
         }
     }
 
-    /// Reads one source once, through the same pipeline as the daemon (`SlotSampler`, `SlotPipeline`):
+    /// Reads one source once, through the same pipeline as the daemon (`SlotPipeline`):
     /// the raw value, then what the ledger would see. Keep one sampler per slot across reads (a
     /// median or a delta needs the reads before).
     public static func read(_ slot: SlotConfig, _ opened: Result<any SensorSource, any Error>,
-                            sampler: inout SlotSampler, at now: Date, monotonic: Double) -> Line {
+                            sampler: inout SlotPipeline, at now: Date, monotonic: Double) -> Line {
         let id = slot.definition.id
         let driver = slot.source.driver.rawValue
         let source: any SensorSource
@@ -52,7 +52,7 @@ public enum Probe {
         case .success(let opened):
             source = opened
         }
-        let read = SlotSampler.read(source, at: now)
+        let read = SlotPipeline.read(source, at: now)
         var raw: String?
         switch read {
         case .failure(let error):

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import ReplenishAgent
 import ReplenishCore
+import ReplenishHardware
 import ReplenishSystemd
 
 @main
@@ -175,7 +176,7 @@ extension Replenishd {
             let opened = try ReplenishAgent.Probe.open(loaded, slot: slot)
             defer { for case (_, .success(let source)) in opened { source.stop() } }
             var failed = false
-            var samplers = opened.map { SlotSampler(source: $0.0.source, definition: $0.0.definition) }
+            var samplers = opened.map { SlotPipeline(source: $0.0.source, definition: $0.0.definition) }
             let started = ContinuousClock.now
             repeat {
                 for (index, (slotConfig, source)) in opened.enumerated() {

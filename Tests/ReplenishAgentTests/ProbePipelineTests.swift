@@ -25,7 +25,7 @@ struct ProbePipelineTests {
     @Test("a raw value is shown calibrated, as the ledger sees it, beside the raw reading")
     func calibrated() throws {
         let slot = try Self.slot()
-        var sampler = SlotSampler(source: slot.source, definition: slot.definition)
+        var sampler = SlotPipeline(source: slot.source, definition: slot.definition)
         let source = ScriptedRawSource(slot: slot.definition.id, script: [1.0, 1e9, nil])
         let line = Probe.read(slot, .success(source), sampler: &sampler, at: Date(), monotonic: 0)
         #expect(line.ok)

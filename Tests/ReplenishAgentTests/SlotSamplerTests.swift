@@ -20,11 +20,11 @@ struct SlotSamplerTests {
     func sameAsPipeline() throws {
         let filters: [SensorFilter] = [.calibrate(points: [CalibrationPoint(raw: 0, value: 0), CalibrationPoint(raw: 2, value: 1800)]),
                                        .plausibility(PlausibilityLimits(minValue: 0, maxValue: 5000))]
-        var sampler = SlotSampler(source: SourceConfig(driver: .ads1115, filters: filters,
+        var sampler = SlotPipeline(source: SourceConfig(driver: .ads1115, filters: filters,
                                                        health: HealthSettings(faultAfter: 2, recoverAfter: 1)),
                                   definition: Self.water)
         var pipeline = try SlotPipeline(filters: filters, faultAfter: 2, recoverAfter: 1, bounds: Self.water)
-        let reads: [Result<SlotSampler.SourceRead, any Error>] = [
+        let reads: [Result<SourceRead, any Error>] = [
             .success(.raw(1.0)), .success(.raw(5.0)), .failure(BusDown()), .success(.raw(1.5)),
             .success(.observations([.replaced(nil)])), .success(.raw(9.0)),
         ]
@@ -45,7 +45,7 @@ struct SlotSamplerTests {
     @Test("a value the filters let through but the slot cannot hold is nonsense: kept from the ledger, and it faults the slot")
     func slotBounds() {
         // No plausibility filter: only the slot's own bounds stand between a broken ADC and the ledger.
-        var sampler = SlotSampler(source: SourceConfig(driver: .ads1115, filters: [], health: HealthSettings(faultAfter: 2, recoverAfter: 1)),
+        var sampler = SlotPipeline(source: SourceConfig(driver: .ads1115, filters: [], health: HealthSettings(faultAfter: 2, recoverAfter: 1)),
                                   definition: Self.water)
         #expect(sampler.take(.success(.raw(900)), monotonic: 0).observations == [.level(900)])
         let first = sampler.take(.success(.raw(1e308)), monotonic: 1)

@@ -1,3 +1,4 @@
+import ReplenishCore
 import ReplenishHardware
 
 /// Opens the hardware behind a slot's `source:`: the GPIO lines (libgpiod) or the I2C device
@@ -72,5 +73,17 @@ enum HardwareSources {
         if text.hasPrefix("/") { return .path(text) }
         if text.hasPrefix("gpiochip"), UInt(text.dropFirst("gpiochip".count)) != nil { return .name(text) }
         return .label(text)
+    }
+}
+
+extension SlotPipeline {
+    /// A slot's pipeline as its config builds it: the daemon and `probe` keep one per slot and
+    /// hand it each read. `definition` gives the bounds every observation must keep; nil checks none.
+    public init(source: SourceConfig, definition: SlotDefinition? = nil) {
+        // The decoder built this chain already, so it cannot fail here.
+        let chain = (try? FilterChain(source.filters)) ?? (try! FilterChain([]))
+        self.init(chain: chain, tracker: SensorHealthTracker(faultAfter: source.health.faultAfter,
+                                                             recoverAfter: source.health.recoverAfter),
+                  bounds: definition)
     }
 }

@@ -154,12 +154,12 @@ public final class ReplenishService: Service, Sendable {
         // A bus transfer or a bit-banged read blocks: each source gets its own thread.
         let reader = BlockingQueue(label: "replenishd.source.\(source.slot)")
         guard let config = config.slots.first(where: { $0.definition.id == source.slot }) else { return }
-        var sampler = SlotSampler(source: config.source, definition: config.definition)
+        var sampler = SlotPipeline(source: config.source, definition: config.definition)
         let loop = "sensor \(source.slot)"
         while !Task.isCancelled {
             let now = clock.now()
             let sourceTime = origin.wall.addingTimeInterval(clock.monotonic() - origin.monotonic)
-            let read = (try? await liveness.step(loop) { try await reader.run { SlotSampler.read(source, at: sourceTime) } })
+            let read = (try? await liveness.step(loop) { try await reader.run { SlotPipeline.read(source, at: sourceTime) } })
                 ?? .failure(AgentError(.unreadable, "read abandoned"))
             if case .failure(let error) = read {
                 logger.warning("sensor read failed", metadata: ["slot": "\(source.slot)", "error": "\(error)"])
