@@ -72,6 +72,11 @@ public final class Outbox: Sendable {
     /// Evictions not yet announced.
     public var tally: OutboxEviction? { state.withLock { $0.tally } }
 
+    /// The tally's row in `tx` (`null` once announced); `tally(in:)` reads it back.
+    private static func write(_ tally: OutboxEviction?, in tx: inout StoreTransaction) throws {
+        try tx.setValue(tallyKey, Array(try JSONEncoder().encode(tally)))
+    }
+
     /// Makes the disk-full reserve; false when there is no room for it yet (it is retried after
     /// every commit).
     public func prepare() -> Bool {
@@ -138,7 +143,7 @@ public final class Outbox: Sendable {
                 newTally = OutboxEviction.adding(evicted, to: tally)
             }
             if clearingTally || newTally != tally {
-                try tx.setValue(Self.tallyKey, Array(try JSONEncoder().encode(newTally)))
+                try Self.write(newTally, in: &tx)
             }
             for (id, blob) in slotRows { try tx.setSlotState(id, blob) }
             for (key, blob) in values { try tx.setValue(key, blob) }
@@ -202,7 +207,7 @@ public final class Outbox: Sendable {
                 step = try store.commit { tx in
                     let evicted = try tx.evictOldest(kind: .status, toFitBytes: max(target, bytes - Self.evictionChunkBytes))
                     let newTally = OutboxEviction.adding(evicted, to: tally)
-                    if newTally != tally { try tx.setValue(Self.tallyKey, Array(try JSONEncoder().encode(newTally))) }
+                    if newTally != tally { try Self.write(newTally, in: &tx) }
                     return (evicted, newTally)
                 }
                 store.checkpoint()
