@@ -14,7 +14,8 @@ rm -rf "$root" "$work"/replenishd_*.deb && mkdir -p "$root/DEBIAN" "$work/comple
 
 stripped="$work/replenishd"
 strip --strip-unneeded -o "$stripped" "$binary"
-if ldd "$stripped" | grep -q 'libswift'; then
+linkage=$(ldd "$stripped")
+if grep -q 'libswift' <<< "$linkage"; then
     echo "build-deb: the binary links the Swift runtime dynamically; build with --static-swift-stdlib" >&2
     exit 1
 fi

@@ -63,9 +63,9 @@ linkage=$(ldd "$binary")
 if grep -q libswift <<< "$linkage"; then fail "the binary links the Swift runtime: $(grep libswift <<< "$linkage")"; fi
 # Every library the binary links comes from a package in Depends, so a new link dependency
 # cannot ship undeclared.
-depends=$(field Depends | tr ',' '\n' | awk '{print $1}') linked=
+depends=$(field Depends | tr ',' '\n' | awk '{print $1}') linked= cache=$(ldconfig -p)
 for lib in $(objdump -p "$binary" | awk '$1 == "NEEDED" {print $2}'); do
-    path=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')
+    path=$(awk -v l="$lib" '$1 == l {print $NF; exit}' <<< "$cache")
     [ -n "$path" ] || fail "$lib: not found by ldconfig"
     package=$(dpkg -S "$path" 2>/dev/null || dpkg -S "$(readlink -f "$path")") || fail "$lib: no package owns $path"
     package=${package%%:*}
