@@ -51,8 +51,8 @@ let package = Package(
         .target(name: "ReplenishTestSupport", dependencies: ["ReplenishCore", "ReplenishMQTT"],
                 path: "Tests/ReplenishTestSupport"),
 
-        .testTarget(name: "ReplenishCoreTests", dependencies: ["ReplenishCore"]),
-        .testTarget(name: "ReplenishHardwareTests", dependencies: ["ReplenishHardware"]),
+        .testTarget(name: "ReplenishCoreTests", dependencies: ["ReplenishCore", "ReplenishTestSupport"]),
+        .testTarget(name: "ReplenishHardwareTests", dependencies: ["ReplenishHardware", "ReplenishTestSupport"]),
         .testTarget(name: "ReplenishStoreTests", dependencies: ["ReplenishStore"]),
         .testTarget(name: "ReplenishMQTTTests", dependencies: ["ReplenishMQTT", "ReplenishTestSupport"]),
         .testTarget(name: "ReplenishSystemdTests", dependencies: ["ReplenishSystemd", "ReplenishTestSupport"]),

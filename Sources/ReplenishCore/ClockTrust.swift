@@ -13,8 +13,6 @@ extension ClockTrust {
 
 extension ClockStatus {
     public init(synchronized: Bool) { self = synchronized ? .synchronized : .unsynchronized }
-
-    public var isSynchronized: Bool { self == .synchronized }
 }
 
 /// A trust that never changes: `FixedClockTrust(true)` for a board whose config declares an RTC

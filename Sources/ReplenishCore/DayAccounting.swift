@@ -32,12 +32,6 @@ public enum DayChange: Sendable, Equatable {
     /// days (zero) the monotonic clock vouches for. `whole` says whether `days[0]` was a whole day
     /// (began at a day boundary this process saw, no jump or re-key in it). `newDay` opens.
     case closed(days: [DayKey], whole: Bool, newDay: DayKey)
-
-    /// How many days closed.
-    public var closedCount: Int {
-        if case .closed(let days, _, _) = self { return days.count }
-        return 0
-    }
 }
 
 /// Decides the open accounting day from time samples, so that no wall-clock jump invents or erases
@@ -104,9 +98,6 @@ public struct DayAccounting: Sendable, Codable, Equatable {
         tolerance = try c.decodeIfPresent(Double.self, forKey: .tolerance) ?? Self.defaultTolerance
         anchor = nil
     }
-
-    /// Whether this process has had trusted time (so days close on the monotonic clock).
-    public var hasTrustedReference: Bool { anchor != nil }
 
     /// Takes one sample; returns what happened to the open day.
     public mutating func advance(_ sample: TimeSample, calendar: Calendar) -> DayChange {
@@ -179,12 +170,5 @@ public struct DayAccounting: Sendable, Codable, Equatable {
         openDayTrusted = true
         closedDayCount += days.count
         return .closed(days: days, whole: whole, newDay: target)
-    }
-}
-
-extension DayAccounting {
-    /// Samples `clock` and `trust` now and advances; the call the agent makes before every ledger update.
-    public mutating func advance(clock: any AgentClock, trust: any ClockTrust, calendar: Calendar) -> DayChange {
-        advance(TimeSample(clock: clock, trust: trust), calendar: calendar)
     }
 }

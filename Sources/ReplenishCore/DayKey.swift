@@ -18,11 +18,6 @@ public struct DayKey: Sendable, Hashable, Comparable, Codable, CustomStringConve
         self.init(year: c.year!, month: c.month!, day: c.day!)
     }
 
-    /// Local midnight at the start of this day.
-    public func start(in calendar: Calendar) -> Date {
-        calendar.date(from: DateComponents(year: year, month: month, day: day))!
-    }
-
     /// The following calendar day (handles month and year ends, DST-safe: it goes through the calendar).
     public func next(in calendar: Calendar) -> DayKey {
         let noon = calendar.date(from: DateComponents(year: year, month: month, day: day, hour: 12))!

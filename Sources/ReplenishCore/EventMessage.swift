@@ -28,10 +28,6 @@ public struct EventMessage: Sendable, Equatable, Encodable {
         self.event = event
     }
 
-    public init(header: MessageHeader, event: LedgerEvent) {
-        self.init(header: header, event: .ledger(event))
-    }
-
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: JSONKey.self)
         try header.encode(into: &c)

@@ -13,12 +13,11 @@ public enum LedgerEvent: Sendable, Equatable {
 /// `consumedTotal` is a meter reading: it only ever grows, so a report that is lost or
 /// evicted loses no consumption; the cloud takes differences.
 ///
-/// Days: consumption goes to the open day; `closedDays` holds closed days in the order they closed
-/// (`daily` is both). With a `DayAccounting` driving it (`apply(_:definition:day:)` and `apply(_:)`), a day
+/// Days: consumption goes to the open day; `closedDays` holds closed days in the order they closed.
+/// With a `DayAccounting` driving it (`apply(_:definition:day:)` and `apply(_:)`), a day
 /// closes only on trusted time, so a wall-clock jump never invents or erases a day; labels of
 /// closed days may then be out of calendar order (after a back jump), and the forecast never does
-/// calendar arithmetic across them. `apply(_:definition:calendar:)` is the older, wall-clock-only
-/// path: the day of each reading's own date (a reading dated before the open day counts in the open day).
+/// calendar arithmetic across them.
 public struct SlotLedger: Sendable, Codable, Equatable {
     /// What is left, in the unit; nil while unknown (a usage sensor's stock is stored elsewhere).
     public internal(set) var remaining: Double?
@@ -47,13 +46,6 @@ public struct SlotLedger: Sendable, Codable, Equatable {
 
     /// Days of history kept for aggregation and forecasting, the open day included.
     public static let retainedDays = 62
-
-    /// The days kept, oldest first: the closed days in closing order, then the open day (whole when
-    /// the ledger saw it from its start). Their consumption adds up to `consumedTotal` until days age out.
-    public var daily: [DayTotal] {
-        guard let openDay else { return closedDays }
-        return closedDays + [DayTotal(day: openDay, consumed: openConsumed, whole: openSeenFromStart)]
-    }
 
     public struct DayTotal: Sendable, Codable, Equatable {
         public var day: DayKey
@@ -91,27 +83,6 @@ public struct SlotLedger: Sendable, Codable, Equatable {
     public mutating func apply(_ reading: Reading, definition: SlotDefinition, day: DayKey) -> [LedgerEvent] {
         guard definition.implausibility(of: reading.observation) == nil else { return [] }
         follow(openDay: day)
-        return record(reading, definition: definition)
-    }
-
-    /// Applies one reading on the day of its own date in `calendar` (wall clock only, no accounting):
-    /// a later day closes the open day and the quiet days between; an earlier one counts in the open day.
-    public mutating func apply(_ reading: Reading, definition: SlotDefinition, calendar: Calendar) -> [LedgerEvent] {
-        guard definition.implausibility(of: reading.observation) == nil else { return [] }
-        let day = DayKey(reading.at, in: calendar)
-        if let open = openDay {
-            if open < day {
-                var days = [open]
-                var next = open.next(in: calendar)
-                while next < day, days.count <= Self.retainedDays {
-                    days.append(next)
-                    next = next.next(in: calendar)
-                }
-                apply(.closed(days: days, whole: true, newDay: day))
-            }
-        } else {
-            follow(openDay: day)
-        }
         return record(reading, definition: definition)
     }
 
@@ -230,15 +201,6 @@ public struct SlotLedger: Sendable, Codable, Equatable {
         return refill > report ? refill : nil
     }
 
-    /// Consumption on one day: the open day's so far, or the last closed day with that label (0 when none).
-    public func consumed(on day: DayKey) -> Double {
-        if day == openDay { return openConsumed }
-        return closedDays.last(where: { $0.day == day })?.consumed ?? 0
-    }
-
-    /// Closed-day consumption plus the open day's: equals `consumedTotal` while no day has aged out.
-    public var dailyConsumedTotal: Double { closedDays.reduce(openConsumed) { $0 + $1.consumed } }
-
     // MARK: Forecast
 
     /// Mean consumption per day over the last `window` closed days, never the open one; days that
@@ -254,33 +216,6 @@ public struct SlotLedger: Sendable, Codable, Equatable {
         guard clock == .synchronized, let remaining else { return nil }
         if remaining <= 0 { return now }
         guard let rate = averageDailyConsumption(window: window) else { return nil }
-        return Self.runOut(remaining: remaining, rate: rate, from: now)
-    }
-
-    /// Wall-clock-only form: as if the day of `now` were the open day (the open day and the quiet days
-    /// up to yesterday count as closed). For ledgers fed by `apply(_:definition:calendar:)`.
-    public func averageDailyConsumption(asOf now: Date, window: Int, calendar: Calendar) -> Double? {
-        guard window > 0 else { return nil }
-        var days = closedDays
-        let today = DayKey(now, in: calendar)
-        if let open = openDay, open < today {
-            days.append(DayTotal(day: open, consumed: openConsumed, whole: openSeenFromStart))
-            var day = open.next(in: calendar)
-            var quiet = 0
-            while day < today, quiet < window {
-                days.append(DayTotal(day: day, consumed: 0))
-                day = day.next(in: calendar)
-                quiet += 1
-            }
-        }
-        return Self.average(of: days, window: window)
-    }
-
-    /// Wall-clock-only form of the run-out forecast (see `averageDailyConsumption(asOf:window:calendar:)`).
-    public func expectedRunOut(asOf now: Date, window: Int, calendar: Calendar) -> Date? {
-        guard let remaining else { return nil }
-        if remaining <= 0 { return now }
-        guard let rate = averageDailyConsumption(asOf: now, window: window, calendar: calendar) else { return nil }
         return Self.runOut(remaining: remaining, rate: rate, from: now)
     }
 

@@ -35,15 +35,6 @@ public struct SlotStatus: Sendable, Equatable {
                   runOut: ledger.expectedRunOut(asOf: now, window: definition.forecastWindowDays, clock: clock))
     }
 
-    /// Builds the status of a slot from its ledger at `now`, with days taken from the wall clock
-    /// (for ledgers fed by `SlotLedger.apply(_:definition:calendar:)`).
-    public init(definition: SlotDefinition, ledger: SlotLedger, health: SlotHealth, now: Date, calendar: Calendar) {
-        self.init(definition: definition, ledger: ledger, health: health, now: now,
-                  average: ledger.averageDailyConsumption(asOf: now, window: definition.forecastWindowDays,
-                                                          calendar: calendar),
-                  runOut: ledger.expectedRunOut(asOf: now, window: definition.forecastWindowDays, calendar: calendar))
-    }
-
     private init(definition: SlotDefinition, ledger: SlotLedger, health: SlotHealth, now: Date,
                  average: Double?, runOut: Date?) {
         slot = definition.id

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ReplenishCore
+import ReplenishTestSupport
 
 /// Wall clock, monotonic clock and trust, moved by hand, feeding one `DayAccounting`.
 struct TimeSim {
@@ -168,13 +169,21 @@ struct DayAccountingTests {
     func persistedForm() throws {
         var sim = TimeSim(wall: Fixture.noon, synchronized: true)
         _ = sim.sample()
-        #expect(sim.accounting.hasTrustedReference)
         let data = try JSONEncoder().encode(sim.accounting)
         let back = try JSONDecoder().decode(DayAccounting.self, from: data)
         #expect(back.openDay == day(2026, 5, 4))
         #expect(back.openDayTrusted)
-        #expect(!back.hasTrustedReference)
         #expect(try JSONDecoder().decode(DayAccounting.self, from: Data("{}".utf8)) == DayAccounting())
+        // The monotonic reference: with it, untrusted time a day later closes the day on the
+        // monotonic clock (holdover); the decoded accounting has none, so the same sample closes nothing.
+        var restored = sim
+        restored.accounting = back
+        sim.synchronized = false
+        restored.synchronized = false
+        sim.pass(86_400)
+        restored.pass(86_400)
+        #expect(sim.sample() == .closed(days: [day(2026, 5, 4)], whole: false, newDay: day(2026, 5, 5)))
+        #expect(restored.sample() == .none)
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ReplenishCore
+import ReplenishTestSupport
 
 @Suite("Local days: DayKey and daily aggregation across midnight and DST (Europe/Berlin)")
 struct DayBoundaryTests {

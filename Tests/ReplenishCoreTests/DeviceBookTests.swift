@@ -1,6 +1,7 @@
 import Foundation
 @testable import ReplenishCore
 import Testing
+import ReplenishTestSupport
 
 /// The book's stored form (`DeviceBook.decode` / `encoded…`), without SQLite: what the daemon
 /// writes is what it and `replenishd status` read back.

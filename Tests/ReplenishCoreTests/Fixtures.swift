@@ -1,5 +1,6 @@
 import Foundation
 @testable import ReplenishCore
+import ReplenishTestSupport
 
 /// The slot measurement, not Foundation's unit type of the same name.
 typealias Measurement = ReplenishCore.Measurement

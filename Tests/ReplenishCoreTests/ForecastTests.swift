@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ReplenishCore
+import ReplenishTestSupport
 
 @Suite("Daily average and run-out forecast")
 struct ForecastTests {

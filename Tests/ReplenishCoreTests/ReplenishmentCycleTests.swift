@@ -1,6 +1,7 @@
 import Foundation
 @testable import ReplenishCore
 import Testing
+import ReplenishTestSupport
 
 /// The whole cycle with a real ledger and its forecast: a slot used every day, a simulated cloud
 /// that places, cancels once, places again and ships, and the refill the delivery brings.

@@ -1,6 +1,7 @@
 import Foundation
 @testable import ReplenishCore
 import Testing
+import ReplenishTestSupport
 
 @Suite("status reports split by message size")
 struct ReportPartsTests {

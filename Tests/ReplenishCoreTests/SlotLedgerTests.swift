@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ReplenishCore
+import ReplenishTestSupport
 
 @Suite("Slot ledger: consumption per sensor kind")
 struct SlotLedgerTests {

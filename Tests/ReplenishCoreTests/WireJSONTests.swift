@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ReplenishCore
+import ReplenishTestSupport
 
 /// Decodes a payload the way the cloud would: plain JSON, no Swift types.
 func jsonObject(_ bytes: [UInt8]) throws -> [String: Any] {
@@ -213,7 +214,7 @@ struct WireJSONTests {
     func refilledEvent() throws {
         let at = Fixture.utc(2026, 5, 12, 6, 15)
         let message = EventMessage(header: header(EventMessage.schema, seq: 7),
-                                   event: .refilled(slot: "water-tank", from: 120.4444, to: 980, at: at))
+                                   event: .ledger(.refilled(slot: "water-tank", from: 120.4444, to: 980, at: at)))
         let json = try jsonObject(message.json())
         #expect(Set(json.keys) == Self.headerKeys.union(["event", "slot", "at", "fromQuantity", "toQuantity"]))
         #expect(json["schema"] as? String == "replenish.event/1")
@@ -229,7 +230,7 @@ struct WireJSONTests {
     func replacedEvent() throws {
         let at = Fixture.utc(2026, 5, 12, 6, 15)
         let message = EventMessage(header: header(EventMessage.schema, seq: 8),
-                                   event: .replaced(slot: "filter", quantity: 1000, at: at))
+                                   event: .ledger(.replaced(slot: "filter", quantity: 1000, at: at)))
         let json = try jsonObject(message.json())
         #expect(Set(json.keys) == Self.headerKeys.union(["event", "slot", "at", "quantity"]))
         #expect(json["event"] as? String == "replaced")
@@ -243,7 +244,7 @@ struct WireJSONTests {
     func encodingStyle() throws {
         let text = String(decoding: try StatusReport(header: header(), reason: .command, slots: []).json(), as: UTF8.self)
         #expect(text == #"{"agentVersion":"0.1.0","clock":"synchronized","configHash":"sha256:abc","deviceId":"cm-0042","generatedAt":"2026-05-12T07:00:00Z","messageId":"cm-0042-41","reason":"command","schema":"replenish.status/1","seq":41,"slots":[]}"#)
-        #expect(String(decoding: try EventMessage(header: header(EventMessage.schema), event: .replaced(slot: "a", quantity: 1, at: now)).json(), as: UTF8.self)
+        #expect(String(decoding: try EventMessage(header: header(EventMessage.schema), event: .ledger(.replaced(slot: "a", quantity: 1, at: now))).json(), as: UTF8.self)
             .contains(#""schema":"replenish.event/1""#))
     }
 }
@@ -269,7 +270,7 @@ struct LedgerToWireTests {
         let event = try #require(h.apply(.level(995.5), at: Fixture.utc(2026, 5, 12, 6, 5)).first)
         let header = MessageHeader(schema: EventMessage.schema, deviceId: "cm-1", seq: 3, generatedAt: Fixture.utc(2026, 5, 12, 6, 5),
                                    clock: .unsynchronized, agentVersion: "0.1.0", configHash: "h")
-        let json = try jsonObject(EventMessage(header: header, event: event).json())
+        let json = try jsonObject(EventMessage(header: header, event: .ledger(event)).json())
         #expect(json["event"] as? String == "refilled")
         #expect(json["fromQuantity"] as? Double == 210.25)
         #expect(json["toQuantity"] as? Double == 995.5)

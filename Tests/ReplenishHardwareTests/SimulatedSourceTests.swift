@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ReplenishCore
 @testable import ReplenishHardware
+import ReplenishTestSupport
 
 @Suite("Simulated source")
 struct SimulatedSourceTests {

@@ -28,11 +28,6 @@ public final class I2CBus: Sendable {
         close(fd)
     }
 
-    /// A device at a 7-bit address on this bus.
-    public func device(address: UInt16) throws -> I2CDevice {
-        try I2CDevice(bus: self, address: address)
-    }
-
     func transfer<T>(address: UInt16, _ body: (Int32) throws -> T) throws -> T {
         try selected.withLock { selected in
             if selected != address {
