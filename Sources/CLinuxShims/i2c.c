@@ -46,11 +46,6 @@ int32_t rpl_i2c_smbus_read_word_data(int fd, uint8_t command) {
     return data.word;
 }
 
-int rpl_i2c_smbus_write_byte_data(int fd, uint8_t command, uint8_t value) {
-    union i2c_smbus_data data = {.byte = value};
-    return smbus_access(fd, I2C_SMBUS_WRITE, command, I2C_SMBUS_BYTE_DATA, &data);
-}
-
 int rpl_i2c_smbus_write_word_data(int fd, uint8_t command, uint16_t value) {
     union i2c_smbus_data data = {.word = value};
     return smbus_access(fd, I2C_SMBUS_WRITE, command, I2C_SMBUS_WORD_DATA, &data);

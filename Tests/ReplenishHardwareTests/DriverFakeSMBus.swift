@@ -7,7 +7,6 @@ final class FakeSMBus: SMBusDevice {
     enum Transfer: Equatable {
         case readByte(UInt8)
         case readWord(UInt8)
-        case writeByte(UInt8, UInt8)
         case writeWord(UInt8, UInt16)
     }
 
@@ -49,10 +48,6 @@ final class FakeSMBus: SMBusDevice {
             if queue.count > 1 { queue.removeFirst(); s.words[register] = queue }
             return first
         }
-    }
-
-    func writeByte(register: UInt8, value: UInt8) throws {
-        try transfer(.writeByte(register, value)) { _ in }
     }
 
     func writeWord(register: UInt8, value: UInt16) throws {

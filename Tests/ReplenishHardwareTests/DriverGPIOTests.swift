@@ -69,7 +69,12 @@ struct DriverGPIOTests {
         tracker.settle(at: 9_020_000 * 1000 + 50_000_000)
         #expect(tracker.takeObservations() == [.replaced(250)])
         #expect(tracker.takeObservations().isEmpty)
-        #expect(tracker.present == true)
+        // Present now: a further rising edge changes nothing (from absent or unknown it would be an insertion).
+        var again = EdgeScript()
+        again.rise(20_000_000)
+        tracker.feed(again.events)
+        tracker.settle(at: 30_000_000_000)
+        #expect(tracker.takeObservations().isEmpty)
     }
 
     @Test("a slot that starts absent reports nothing until a cartridge goes in")
@@ -114,11 +119,27 @@ struct DriverGPIOTests {
         let source = PresenceSource(slot: "toner", sampleIntervalSeconds: 60, settings: Self.presence,
                                     events: line, level: FakeInputLine(true), clock: clock.clock,
                                     stopLatencySeconds: 0.01)
-        #expect(source.present == nil)
         try source.start()
         #expect(eventually { line.remainingBatches == 0 && line.waits.withLock { $0 } >= 2 })
         #expect(try source.sample(at: Date()) == [.replaced(250)])
         #expect(try source.sample(at: Date()).isEmpty)
+        source.stop()
+    }
+
+    @Test("the presence source learns the switch's state in start(), not when it is made")
+    func presenceSourceReadsAtStart() throws {
+        var script = EdgeScript()
+        script.rise(5_000_000)
+        let line = RecordedEventLine(batches: [script.events])
+        let level = FakeInputLine(false)
+        let clock = FakeDriverClock()
+        clock.advance(60_000_000_000)
+        let source = PresenceSource(slot: "toner", sampleIntervalSeconds: 60, settings: Self.presence,
+                                    events: line, level: level, clock: clock.clock, stopLatencySeconds: 0.01)
+        level.set(true)  // seated after the source was made: start() must see it
+        try source.start()
+        #expect(eventually { line.remainingBatches == 0 && line.waits.withLock { $0 } >= 2 })
+        #expect(try source.sample(at: Date()).isEmpty)  // a rise of a seated cartridge is no insertion
         source.stop()
     }
 

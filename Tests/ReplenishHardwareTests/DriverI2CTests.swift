@@ -103,20 +103,16 @@ struct DriverI2CTests {
 
     // MARK: MAX17048
 
-    @Test("MAX17048: SOC and VCELL byte-swapped from SMBus words, percent and volts")
+    @Test("MAX17048: SOC byte-swapped from the SMBus word, in percent")
     func maxCell() throws {
         let bus = FakeSMBus(words: [
             0x04: [smbus(0x6380)],  // 99 + 128/256 %
-            0x02: [smbus(0xC350)],  // 50000 × 78.125 µV = 3.90625 V
-            0x08: [smbus(0x0012)],
         ])
         let source = MAX17048Source(slot: "battery", sampleIntervalSeconds: 60, settings: .init(bus: 2),
                                     device: bus, clock: FakeDriverClock().clock)
-        let cell = try source.readCell()
-        #expect(cell.percent == 99.5)
-        #expect(cell.volts == 3.90625)
-        #expect(try source.readVersion() == 0x0012)
+        #expect(try source.readRaw() == 99.5)
         #expect(try source.sample(at: Date()) == [.level(99.5)])
+        #expect(bus.log == [.readWord(0x04), .readWord(0x04)])
         #expect(MAX17048Registers.percent(soc: 0x0001) == 1.0 / 256)
     }
 

@@ -113,7 +113,6 @@ int rpl_i2c_set_address(int fd, uint16_t address);
 int rpl_i2c_smbus_read_byte_data(int fd, uint8_t command);
 /// SMBus "read word data": returns the word (0...65535, low byte first on the wire) or -1.
 int32_t rpl_i2c_smbus_read_word_data(int fd, uint8_t command);
-int rpl_i2c_smbus_write_byte_data(int fd, uint8_t command, uint8_t value);
 int rpl_i2c_smbus_write_word_data(int fd, uint8_t command, uint16_t value);
 
 // MARK: - Device access (for error messages)

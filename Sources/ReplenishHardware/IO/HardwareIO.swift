@@ -48,6 +48,5 @@ extension GPIOEventInput {
 public protocol SMBusDevice: Sendable {
     func readByte(register: UInt8) throws -> UInt8
     func readWord(register: UInt8) throws -> UInt16
-    func writeByte(register: UInt8, value: UInt8) throws
     func writeWord(register: UInt8, value: UInt16) throws
 }

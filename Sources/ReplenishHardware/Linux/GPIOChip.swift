@@ -33,9 +33,6 @@ public final class GPIOChip: @unchecked Sendable {
         rpl_gpio_chip_close(handle)
     }
 
-    /// The libgpiod major version the shim was built against (1 for 1.6, 2 for 2.x), for logs and `probe`.
-    public static var libgpiodAPIVersion: Int { Int(rpl_gpio_api_major()) }
-
     /// "gpiochip0 [pinctrl-bcm2835]", as in messages and `gpiodetect`.
     public var displayName: String { "\(name) [\(label)]" }
 

@@ -103,12 +103,6 @@ public final class I2CDevice: SMBusDevice {
         }
     }
 
-    public func writeByte(register: UInt8, value: UInt8) throws {
-        try bus.transfer(address: address) { fd in
-            _ = try SystemCall.retryingInterrupts({ rpl_i2c_smbus_write_byte_data(fd, register, value) }, error: failure("write to", register))
-        }
-    }
-
     public func writeWord(register: UInt8, value: UInt16) throws {
         try bus.transfer(address: address) { fd in
             _ = try SystemCall.retryingInterrupts({ rpl_i2c_smbus_write_word_data(fd, register, value) }, error: failure("write to", register))

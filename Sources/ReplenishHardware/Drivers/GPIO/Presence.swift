@@ -41,9 +41,6 @@ public struct PresenceTracker: Sendable, Equatable {
         quantity = settings.quantityOnInsert
     }
 
-    /// The debounced state; nil while unknown.
-    public var present: Bool? { debouncer.level }
-
     public mutating func feed(_ events: [GPIOEdgeEvent]) {
         for event in events {
             if debouncer.feed(event) == .rose { insertions += 1 }
@@ -122,9 +119,6 @@ public final class PresenceSource: SensorSource {
     }
 
     public func stop() { thread.stop() }
-
-    /// Whether the consumable is in place (debounced); nil before `start()`.
-    public var present: Bool? { watch.state.withLock { $0.tracker.present } }
 
     public func sample(at now: Date) throws -> [Observation] {
         let monotonic = clock.now()

@@ -57,9 +57,6 @@ public final class PulseCounterSource: SensorSource {
     /// Stops and joins the event thread; pulses counted so far stay readable by `sample(at:)`.
     public func stop() { thread.stop() }
 
-    /// Pulses confirmed since the source started.
-    public var totalPulses: UInt64 { tally.state.withLock { $0.counter.pulses } }
-
     /// The pulses since the previous sample as consumption; nothing when there were none.
     /// Throws (keeping the count for the next sample) when the event wait failed since the last call.
     public func sample(at now: Date) throws -> [Observation] {

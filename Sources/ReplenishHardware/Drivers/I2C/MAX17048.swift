@@ -29,20 +29,14 @@ public struct MAX17048Settings: Sendable, Equatable {
 /// The MAX17048's registers and their units, without I/O. Addresses and LSB weights are from
 /// the MAX17048/MAX17049 datasheet (19-6171), table 2 "Register Summary".
 public enum MAX17048Registers {
-    public static let vcell: UInt8 = 0x02
     public static let soc: UInt8 = 0x04
-    public static let version: UInt8 = 0x08
 
     /// SOC: high byte whole percent, low byte 1/256 %. May read above 100 right after a reset.
     public static func percent(soc: UInt16) -> Double { Double(soc) / 256 }
-
-    /// VCELL: 78.125 µV per LSB of the 16-bit register (the MAX17043's "12 bits at 1.25 mV" in
-    /// the upper bits is the same scale: 1.25 mV / 16).
-    public static func volts(vcell: UInt16) -> Double { Double(vcell) * 78.125e-6 }
 }
 
 /// A `max17048` slot: `readRaw()` returns the state of charge in percent (fit for a `Percentage`
-/// slot without calibration); `readCell()` adds the cell voltage for `replenishd probe`.
+/// slot without calibration).
 public final class MAX17048Source: RawValueSource {
     public let slot: String
     public let sampleIntervalSeconds: Double
@@ -64,22 +58,6 @@ public final class MAX17048Source: RawValueSource {
 
     public func readRaw() throws -> Double {
         try BusRetry.run(retries: settings.retries, clock: clock, device: name) { try readPercent() }
-    }
-
-    /// State of charge (%) and cell voltage (V).
-    public func readCell() throws -> (percent: Double, volts: Double) {
-        try BusRetry.run(retries: settings.retries, clock: clock, device: name) {
-            let percent = try readPercent()
-            let vcell = WireOrder.bigEndianRegister(fromSMBusWord: try device.readWord(register: MAX17048Registers.vcell))
-            return (percent, MAX17048Registers.volts(vcell: vcell))
-        }
-    }
-
-    /// The VERSION register (0x001x for MAX17048/9), for probe to tell the chip is there.
-    public func readVersion() throws -> UInt16 {
-        try BusRetry.run(retries: settings.retries, clock: clock, device: name) {
-            WireOrder.bigEndianRegister(fromSMBusWord: try device.readWord(register: MAX17048Registers.version))
-        }
     }
 
     private func readPercent() throws -> Double {
