@@ -47,13 +47,14 @@ let package = Package(
         ]),
 
         // What only tests use: the throwaway PKI (shells out to openssl), the manual clocks, a
-        // socket standing in for systemd's notify socket or the journal's.
-        .target(name: "ReplenishTestSupport", dependencies: ["ReplenishCore", "ReplenishMQTT"],
+        // socket standing in for systemd's notify socket or the journal's, the wall-clock-only
+        // ledger path, a database file read on a connection of its own.
+        .target(name: "ReplenishTestSupport", dependencies: ["ReplenishCore", "ReplenishMQTT", "CSQLite3"],
                 path: "Tests/ReplenishTestSupport"),
 
         .testTarget(name: "ReplenishCoreTests", dependencies: ["ReplenishCore", "ReplenishTestSupport"]),
         .testTarget(name: "ReplenishHardwareTests", dependencies: ["ReplenishHardware", "ReplenishTestSupport"]),
-        .testTarget(name: "ReplenishStoreTests", dependencies: ["ReplenishStore"]),
+        .testTarget(name: "ReplenishStoreTests", dependencies: ["ReplenishStore", "ReplenishTestSupport"]),
         .testTarget(name: "ReplenishMQTTTests", dependencies: ["ReplenishMQTT", "ReplenishTestSupport"]),
         .testTarget(name: "ReplenishSystemdTests", dependencies: ["ReplenishSystemd", "ReplenishTestSupport"]),
         .testTarget(name: "ReplenishAgentTests", dependencies: ["ReplenishAgent", "ReplenishTestSupport"]),

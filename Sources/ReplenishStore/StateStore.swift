@@ -48,11 +48,6 @@ public final class StateStore: Sendable {
         self.connection = Mutex(db)
     }
 
-    /// The device id the database records; nil when none is (yet).
-    public func recordedDeviceID() throws(StoreError) -> String? {
-        try connection.withLock { db throws(StoreError) in try Schema.recordedDevice(db) }
-    }
-
     /// Raises the seq counter so the next seq issued is at least `first`; a lower value changes
     /// nothing. For a fresh start (`replenishd reset`) that must not reuse seqs the cloud has seen.
     public func continueSeqs(from first: UInt64) throws {
@@ -139,14 +134,9 @@ public final class StateStore: Sendable {
         }
     }
 
-    /// Deletes the message with `seq` once the broker has acknowledged it; nothing happens when
-    /// it is already gone, so a repeated PUBACK is harmless.
-    public func acknowledge(seq: UInt64) throws {
-        try acknowledge(seqs: [seq])
-    }
-
     /// Deletes the messages with `seqs`, acknowledged by the broker, in one transaction: one
-    /// write of the log for a batch of PUBACKs instead of one each. Seqs already gone are skipped.
+    /// write of the log for a batch of PUBACKs instead of one each. Seqs already gone (a repeated
+    /// PUBACK) are skipped.
     public func acknowledge(seqs: [UInt64]) throws {
         guard !seqs.isEmpty else { return }
         try commit { tx in
@@ -174,11 +164,6 @@ public final class StateStore: Sendable {
             }
             return stats
         }
-    }
-
-    /// The result of `PRAGMA integrity_check`: "ok", or SQLite's list of problems, one per line.
-    public func integrityCheck() throws(StoreError) -> String {
-        try pragma("integrity_check").joined(separator: "\n")
     }
 
     /// The rows of `PRAGMA name`, as text.

@@ -47,13 +47,6 @@ public struct StoreTransaction: ~Copyable {
             [.text(id), .blob(blob)], operation: "store state of slot \"\(id)\"")
     }
 
-    /// Forgets a slot's state, e.g. after the slot was removed from the configuration.
-    public mutating func removeSlotState(_ id: String) throws(StoreError) {
-        try db.execute(
-            "DELETE FROM slot_state WHERE slot_id = ?1", [.text(id)],
-            operation: "remove state of slot \"\(id)\"")
-    }
-
     /// Stores other agent state under `key`, replacing what was there.
     public mutating func setValue(_ key: String, _ blob: [UInt8]) throws(StoreError) {
         try db.execute(

@@ -50,7 +50,7 @@ struct DatabaseResetTests {
         #expect(try copy.outboxStats().count == 7)
 
         let fresh = try StateStore(path: path, deviceID: "reset-02")
-        #expect(try fresh.recordedDeviceID() == "reset-02")
+        #expect(try DatabaseFile.inspect(path: path)?.deviceID == "reset-02")
         #expect(try fresh.pending(limit: 10).isEmpty)
         let next = try fresh.commit { tx in try tx.nextSeq() }
         #expect(next == 8)

@@ -3,6 +3,7 @@ import Glibc
 @testable import ReplenishAgent
 import ReplenishStore
 import Testing
+import ReplenishTestSupport
 
 @Suite("a full state disk, through the running service", .serialized,
        .enabled(if: getuid() == 0, "mounting a small tmpfs needs root"))
@@ -44,7 +45,8 @@ struct DiskFullDeliveryTests {
             try await waitUntil("reports committed despite the full disk") { h.service.lastCommittedSeq > before + 6 }
             produced = h.service.lastCommittedSeq
         }
-        #expect(try StateStore(path: mountPoint + "/state.db", readOnly: true).integrityCheck() == "ok")
+        _ = try StateStore(path: mountPoint + "/state.db", readOnly: true)
+        #expect(try SQLiteFile.integrityCheck(path: mountPoint + "/state.db") == "ok")
 
         // Space and broker return: what was committed and not evicted arrives.
         for round in 1...2 { unlink("\(mountPoint)/filler-\(round)") }

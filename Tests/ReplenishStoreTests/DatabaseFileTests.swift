@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ReplenishStore
+import ReplenishTestSupport
 
 @Suite("database file")
 struct DatabaseFileTests {
@@ -14,7 +15,7 @@ struct DatabaseFileTests {
             #expect(try store.pragma("wal_autocheckpoint") == ["64"])
             #expect(try store.pragma("journal_size_limit") == ["262144"])
             #expect(try store.pragma("user_version") == ["\(Schema.currentVersion)"])
-            #expect(try store.integrityCheck() == "ok")
+            #expect(try SQLiteFile.integrityCheck(path: store.path) == "ok")
         }
     }
 
@@ -31,7 +32,7 @@ struct DatabaseFileTests {
             try writer.enqueueOne()
             #expect(try reader.pending(limit: 10).map(\.seq) == [1, 2])
             #expect(try reader.outboxStats().count == 2)
-            #expect(try reader.integrityCheck() == "ok")
+            #expect(try SQLiteFile.integrityCheck(path: reader.path) == "ok")
 
             let refusedCommit = #expect(throws: StoreError.self) {
                 try reader.commit { transaction in try transaction.setValue("x", [1]) }
@@ -40,7 +41,7 @@ struct DatabaseFileTests {
             #expect(refusedCommit?.message.contains(path) == true)
             #expect(refusedCommit?.message.contains("commit") == true)
 
-            let refusedAcknowledge = #expect(throws: StoreError.self) { try reader.acknowledge(seq: 1) }
+            let refusedAcknowledge = #expect(throws: StoreError.self) { try reader.acknowledge(seqs: [1]) }
             #expect(refusedAcknowledge?.code == .readOnly)
             #expect(try writer.pending(limit: 10).count == 2)
         }

@@ -114,7 +114,7 @@ struct DatabaseRefusalTests {
             let path = directory + "/state.db"
             _ = FileManager.default.createFile(atPath: path + ".new", contents: Data())
             let store = try StateStore(path: path, deviceID: "dev-a")
-            #expect(try store.recordedDeviceID() == "dev-a")
+            #expect(try DatabaseFile.inspect(path: path)?.deviceID == "dev-a")
             #expect(try store.enqueueOne() == 1)
             #expect(!FileManager.default.fileExists(atPath: path + ".new"))
         }
@@ -160,7 +160,7 @@ struct DeviceIdentityTests {
             #expect(try StateStore(path: path, readOnly: true).loadState().lastSeq == 41)
             do {
                 let store = try StateStore(path: path, deviceID: "dev-a")
-                #expect(try store.recordedDeviceID() == "dev-a")
+                #expect(try DatabaseFile.inspect(path: path)?.deviceID == "dev-a")
                 #expect(try store.pragma("user_version") == ["\(Schema.currentVersion)"])
                 #expect(try store.enqueueOne() == 42)
             }

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 @testable import ReplenishStore
 import Testing
+import ReplenishTestSupport
 
 /// A real small file system (tmpfs), so SQLite meets a real ENOSPC. Mounting needs root, which
 /// `make test` has in CI and on the board image builders.
@@ -58,7 +59,7 @@ struct DiskFullTests {
         #expect(!evicted.isEmpty)
         try store.enqueueOne(payload: [UInt8](repeating: 9, count: 2000))
         #expect(try store.outboxStats().count == queued - evicted.count + 1)
-        #expect(try store.integrityCheck() == "ok")
+        #expect(try SQLiteFile.integrityCheck(path: store.path) == "ok")
 
         // No room for the reserve until space returns.
         fs.fill(name: "filler-2")

@@ -41,10 +41,10 @@ struct OutboxTests {
     func acknowledge() throws {
         try withStore { store, _ in
             for _ in 1...3 { try store.enqueueOne() }
-            try store.acknowledge(seq: 2)
+            try store.acknowledge(seqs: [2])
             #expect(try store.pending(limit: 10).map(\.seq) == [1, 3])
-            try store.acknowledge(seq: 2)
-            try store.acknowledge(seq: 99)
+            try store.acknowledge(seqs: [2])
+            try store.acknowledge(seqs: [99])
             #expect(try store.pending(limit: 10).map(\.seq) == [1, 3])
         }
     }
@@ -69,7 +69,7 @@ struct OutboxTests {
             try store.enqueueOne(payload: [UInt8](repeating: 1, count: 20), createdAt: 50)  // clock stepped back
             try store.enqueueOne(payload: [], createdAt: 200)
             #expect(try store.outboxStats() == OutboxStats(count: 3, bytes: 30, oldestCreatedAt: 100, oldestSeq: 1))
-            try store.acknowledge(seq: 1)
+            try store.acknowledge(seqs: [1])
             #expect(try store.outboxStats() == OutboxStats(count: 2, bytes: 20, oldestCreatedAt: 50, oldestSeq: 2))
         }
     }

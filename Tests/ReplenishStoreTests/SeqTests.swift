@@ -63,8 +63,8 @@ struct SeqTests {
         try withStore { store, path in
             try store.enqueueOne()
             try store.enqueueOne()
-            try store.acknowledge(seq: 1)
-            try store.acknowledge(seq: 2)
+            try store.acknowledge(seqs: [1])
+            try store.acknowledge(seqs: [2])
             #expect(try store.outboxStats().count == 0)
             #expect(try store.enqueueOne() == 3)
             #expect(try StateStore(path: path).enqueueOne() == 4)

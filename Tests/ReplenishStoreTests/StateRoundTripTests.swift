@@ -27,14 +27,16 @@ struct StateRoundTripTests {
         }
     }
 
-    @Test("a removed slot is no longer loaded")
+    @Test("a slot whose row is gone is no longer loaded")
     func removeSlotState() throws {
-        try withStore { store, _ in
+        try withStore { store, path in
             try store.commit { transaction in
                 try transaction.setSlotState("coffee", [1])
                 try transaction.setSlotState("tea", [2])
             }
-            try store.commit { transaction in try transaction.removeSlotState("tea") }
+            // The daemon never deletes a slot's row; a second connection does, as a person with sqlite3 could.
+            let other = try SQLiteConnection(path: path, readOnly: false, busyTimeoutMilliseconds: 1000)
+            try other.execute("DELETE FROM slot_state WHERE slot_id = 'tea'", operation: "test: remove a slot")
             #expect(try store.loadState().slots == ["coffee": [1]])
         }
     }

@@ -1,6 +1,7 @@
 import CSQLite3
 import Testing
 @testable import ReplenishStore
+import ReplenishTestSupport
 
 @Suite("errors")
 struct StoreErrorTests {
@@ -45,7 +46,7 @@ struct StoreErrorTests {
 
             _ = try store.pragma("max_page_count = 1000000")
             #expect(try store.enqueueOne(payload: [UInt8](repeating: 7, count: 64 * 1024)) == 2)
-            #expect(try store.integrityCheck() == "ok")
+            #expect(try SQLiteFile.integrityCheck(path: store.path) == "ok")
         }
     }
 
