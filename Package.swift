@@ -49,7 +49,9 @@ let package = Package(
         // What only tests use: the throwaway PKI (shells out to openssl), the manual clocks, a
         // socket standing in for systemd's notify socket or the journal's, the wall-clock-only
         // ledger path, a database file read on a connection of its own.
-        .target(name: "ReplenishTestSupport", dependencies: ["ReplenishCore", "ReplenishMQTT", "CSQLite3"],
+        .target(name: "ReplenishTestSupport", dependencies: [
+                    "ReplenishCore", "ReplenishMQTT", "CSQLite3", .product(name: "Logging", package: "swift-log"),
+                ],
                 path: "Tests/ReplenishTestSupport"),
 
         .testTarget(name: "ReplenishCoreTests", dependencies: ["ReplenishCore", "ReplenishTestSupport"]),

@@ -5,29 +5,11 @@ import Synchronization
 import Glibc
 #endif
 
-/// A private mosquitto broker on a free loopback port, for tests and the demo.
+/// A private mosquitto broker on a free loopback port, for the demo (and, with the listener
+/// options tests add, for the tests).
 public final class LocalBroker: Sendable {
-    /// A TLS listener instead of plaintext: the broker's certificate and, with
-    /// `requireCertificate`, mutual TLS (the client certificate's CN becomes the username).
-    public struct TLSListener: Sendable, Equatable {
-        /// CA certificates the broker trusts for client certificates.
-        public var caFile: String
-        public var certFile: String
-        public var keyFile: String
-        public var requireCertificate: Bool
-
-        public init(caFile: String, certFile: String, keyFile: String, requireCertificate: Bool = true) {
-            self.caFile = caFile
-            self.certFile = certFile
-            self.keyFile = keyFile
-            self.requireCertificate = requireCertificate
-        }
-    }
-
     public let host = "127.0.0.1"
     public let port: Int
-    public let tls: TLSListener?
-    public var url: String { "\(tls == nil ? "mqtt" : "mqtts")://\(host):\(port)" }
 
     private let directory: URL
     private let logger: Logger?
@@ -42,14 +24,13 @@ public final class LocalBroker: Sendable {
     private var outputFile: URL { directory.appendingPathComponent("mosquitto.out") }
     private var configFile: URL { directory.appendingPathComponent("mosquitto.conf") }
 
-    /// Starts mosquitto on a free 127.0.0.1 port and returns once it accepts connections.
-    /// With `persistence`, sessions and queued messages survive `restart()` (written on a clean stop),
-    /// as they do on a production broker.
-    /// With `tls`, the listener speaks TLS 1.2 or later only.
-    public static func start(persistence: Bool = false, tls: TLSListener? = nil, logger: Logger? = nil) throws -> LocalBroker {
+    /// Starts mosquitto on a free 127.0.0.1 port, plaintext and anonymous, and returns once it
+    /// accepts connections. `configuration` is appended to mosquitto.conf after the listener's
+    /// line and the logging, so listener options in it (TLS files) apply to the listener.
+    public static func start(configuration: String = "", logger: Logger? = nil) throws -> LocalBroker {
         var lastError: MQTTError?
         for _ in 0..<maxPortAttempts {
-            let broker = try LocalBroker(port: try freeLoopbackPort(), persistence: persistence, tls: tls, logger: logger)
+            let broker = try LocalBroker(port: try freeLoopbackPort(), configuration: configuration, logger: logger)
             do {
                 try broker.launch()
                 return broker
@@ -61,9 +42,8 @@ public final class LocalBroker: Sendable {
         throw lastError ?? MQTTError(code: .broker, message: "no free port for mosquitto")
     }
 
-    private init(port: Int, persistence: Bool, tls: TLSListener?, logger: Logger?) throws {
+    private init(port: Int, configuration: String, logger: Logger?) throws {
         self.port = port
-        self.tls = tls
         self.logger = logger
         let base = FileManager.default.temporaryDirectory
             .appendingPathComponent("replenish-broker-\(getpid())-\(port)-\(UInt32.random(in: 0...UInt32.max))")
@@ -76,9 +56,6 @@ public final class LocalBroker: Sendable {
         var config = """
             listener \(port) 127.0.0.1
             allow_anonymous true
-            persistence \(persistence)
-            persistence_location \(base.path)/
-            autosave_interval 0
             log_dest file \(logFile.path)
             log_type error
             log_type warning
@@ -87,20 +64,9 @@ public final class LocalBroker: Sendable {
             connection_messages true
 
             """
-        if let tls {
-            // Listener options follow their `listener` line in mosquitto.conf.
-            config += """
-                cafile \(tls.caFile)
-                certfile \(tls.certFile)
-                keyfile \(tls.keyFile)
-                tls_version tlsv1.2
-                require_certificate \(tls.requireCertificate)
-                use_identity_as_username \(tls.requireCertificate)
-
-                """
-        }
+        config += configuration
         // As root mosquitto would switch to the `mosquitto` user, which cannot write our temp dir.
-        if getuid() == 0 { config += "user root\n" }
+        if getuid() == 0 { config += "\nuser root\n" }
         do {
             try config.write(to: configFile, atomically: true, encoding: .utf8)
         } catch {
@@ -115,9 +81,9 @@ public final class LocalBroker: Sendable {
 
     /// SIGTERM, wait for exit (bounded), then SIGKILL if needed. Idempotent.
     public func stop() {
+        signal(SIGTERM)
+        signal(SIGCONT)  // a stopped (SIGSTOP) broker handles its SIGTERM once thawed
         guard let pid = process.withLock({ p -> pid_t? in defer { p = nil }; return p }) else { return }
-        kill(pid, SIGTERM)
-        kill(pid, SIGCONT)  // a paused broker handles its SIGTERM once thawed
         if Self.waitForExit(pid, seconds: Self.stopDeadline) == nil {
             logger?.warning("mosquitto ignored SIGTERM; killing", metadata: ["pid": "\(pid)", "port": "\(port)"])
             kill(pid, SIGKILL)
@@ -127,24 +93,14 @@ public final class LocalBroker: Sendable {
         logger?.debug("broker stopped", metadata: ["port": "\(port)", "pid": "\(pid)"])
     }
 
-    /// Freezes the broker (SIGSTOP): connections stay up and nothing is answered, as with a hung
-    /// broker or a dead path that drops packets without a reset. `resume` thaws it.
-    public func pause() {
-        if let pid = process.withLock({ $0 }) { kill(pid, SIGSTOP) }
+    /// Sends `signal` to the running mosquitto, if one runs.
+    public func signal(_ signal: Int32) {
+        if let pid = process.withLock({ $0 }) { kill(pid, signal) }
     }
 
-    /// Thaws a paused broker (SIGCONT).
-    public func resume() {
-        if let pid = process.withLock({ $0 }) { kill(pid, SIGCONT) }
-    }
-
-    /// Starts the broker again on the same port (for outage tests) and waits until it accepts.
-    public func restart() throws {
-        stop()
-        try launch()
-    }
-
-    private func launch() throws {
+    /// Runs mosquitto with this broker's configuration and waits until it accepts connections;
+    /// after `stop()`, again on the same port.
+    public func launch() throws {
         let executable = try Self.mosquittoExecutable()
         // The log is appended to across restarts; only lines written by this run count.
         let logStart = (try? FileManager.default.attributesOfItem(atPath: logFile.path)[.size] as? Int) ?? 0

@@ -2,6 +2,7 @@ import Foundation
 import ReplenishMQTT
 import ReplenishStore
 import Testing
+import ReplenishTestSupport
 
 /// The real executable, as systemd would run it.
 @Suite("the replenishd process", .serialized)
@@ -29,7 +30,7 @@ struct DaemonProcessTests {
     @Test("after SIGKILL and a restart no committed report is lost and seq continues without repeating")
     func sigkillLosesNothing() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try LocalBroker.start(persistence: true)
+        let broker = try TestBroker.start(persistence: true)
         defer { broker.stop() }
         let database = directory.path("state.db")
         let configPath = directory.path("replenishd.yaml")

@@ -17,7 +17,7 @@ struct DeliveryTests {
     /// A running service on a manual clock, and what the test needs to drive it.
     struct Harness {
         let directory: TemporaryDirectory
-        let broker: LocalBroker
+        let broker: TestBroker
         let config: AgentConfig
         let clock: ManualClock
         let service: ReplenishService
@@ -33,7 +33,7 @@ struct DeliveryTests {
              stallLimit: Double? = nil, adjust: (inout AgentConfig) -> Void = { _ in }) async throws {
             directory = try TemporaryDirectory()
             let pki = tls ? try TestPKI.shared() : nil
-            broker = try LocalBroker.start(persistence: true, tls: pki?.listener())
+            broker = try TestBroker.start(persistence: true, tls: pki?.listener())
             var config = try ConfigLoader.parse(
                 testConfig(deviceID: device, broker: broker, database: directory.path("state.db"), tls: pki),
                 fileName: "test.yaml")

@@ -4,6 +4,7 @@ import ReplenishCore
 import ReplenishMQTT
 import ReplenishStore
 import Testing
+import ReplenishTestSupport
 
 /// Issue 13's command bugs, reproduced through a real mosquitto (and the real binary where the bug
 /// needed restarts): a command can no longer poison the reports, invent consumption, or run twice.
@@ -125,7 +126,7 @@ struct HostileCommandDeliveryTests {
     @Test("through the real binary: after hostile quantities and a restart, reports and replies go on and no use is invented")
     func hostileAcrossRestart() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try LocalBroker.start(persistence: true)
+        let broker = try TestBroker.start(persistence: true)
         defer { broker.stop() }
         let base = "replenish/v1/poison-test"
         let configPath = directory.path("replenishd.yaml")
@@ -164,7 +165,7 @@ struct HostileCommandDeliveryTests {
     @Test("a retained command never runs: one rejected reply across starts and reloads, and clearing it is no command")
     func retainedCommand() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try LocalBroker.start(persistence: true)
+        let broker = try TestBroker.start(persistence: true)
         defer { broker.stop() }
         let base = "replenish/v1/retain-test"
         let configPath = directory.path("replenishd.yaml")

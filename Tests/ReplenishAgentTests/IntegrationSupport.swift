@@ -67,7 +67,7 @@ final class Subscriber: Sendable {
 
     private let probeTopic: String
 
-    init(broker: LocalBroker, base: String, clientID: String = "test-subscriber-\(UUID().uuidString.prefix(8))",
+    init(broker: TestBroker, base: String, clientID: String = "test-subscriber-\(UUID().uuidString.prefix(8))",
          tls: MQTTTLSOptions? = nil) throws {
         let filter = base + "/#"
         probeTopic = base + "/test-probe"
@@ -146,7 +146,7 @@ func replenishdExecutable() throws -> String {
 }
 
 /// A test config for the daemon.
-func testConfig(deviceID: String, broker: LocalBroker, database: String, every: String = "1h",
+func testConfig(deviceID: String, broker: TestBroker, database: String, every: String = "1h",
                 extraSlots: String = "", tls: TestPKI? = nil) -> String {
     let tlsKeys = tls.map { "\n  ca_file: \($0.caFile)\n  cert_file: \($0.clientCert)\n  key_file: \($0.clientKey)" } ?? ""
     return """

@@ -1,6 +1,7 @@
 import Foundation
 import ReplenishMQTT
 import Testing
+import ReplenishTestSupport
 
 /// `replenishd reload`, the unit's ExecReload= (issue 14: `kill -HUP` made `systemctl reload`
 /// succeed for a refused config, and before the daemon had acted).
@@ -9,7 +10,7 @@ struct ReloadCommandTests {
     @Test("reload answers for the daemon: applied, unchanged, refused (78) or no daemon (69)")
     func answers() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try LocalBroker.start()
+        let broker = try TestBroker.start()
         defer { broker.stop() }
         let config = directory.path("replenishd.yaml")
         func write(every: String) throws {

@@ -34,7 +34,7 @@ struct ReloadTests {
 
     struct Running {
         let directory: TemporaryDirectory
-        let broker: LocalBroker
+        let broker: TestBroker
         let subscriber: Subscriber
         let notify: NotificationListener
         let configPath: String
@@ -42,7 +42,7 @@ struct ReloadTests {
 
         init(device: String) async throws {
             directory = try TemporaryDirectory()
-            broker = try LocalBroker.start(persistence: false)
+            broker = try TestBroker.start(persistence: false)
             configPath = directory.path("replenishd.yaml")
             try testConfig(deviceID: device, broker: broker, database: directory.path("state.db"), every: "1h")
                 .write(toFile: configPath, atomically: true, encoding: .utf8)

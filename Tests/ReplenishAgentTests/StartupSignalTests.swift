@@ -1,6 +1,7 @@
 import Foundation
 import ReplenishMQTT
 import Testing
+import ReplenishTestSupport
 
 /// Signals in the first milliseconds of `run` (issue 13): before its handlers existed, SIGTERM,
 /// SIGHUP or SIGUSR1 killed it by their default action.
@@ -29,13 +30,13 @@ struct StartupSignalTests {
 
     struct Setup {
         let directory: TemporaryDirectory
-        let broker: LocalBroker
+        let broker: TestBroker
         let subscriber: Subscriber
         let config: String
 
         init(device: String) async throws {
             directory = try TemporaryDirectory()
-            broker = try LocalBroker.start()
+            broker = try TestBroker.start()
             config = directory.path("replenishd.yaml")
             try testConfig(deviceID: device, broker: broker, database: directory.path("state.db"))
                 .write(toFile: config, atomically: true, encoding: .utf8)
@@ -85,7 +86,7 @@ struct StartupSignalTests {
     func timeScaleRange(scale: String) throws {
         let directory = try TemporaryDirectory()
         let config = directory.path("replenishd.yaml")
-        let broker = try LocalBroker.start()
+        let broker = try TestBroker.start()
         defer { broker.stop() }
         try testConfig(deviceID: "scale", broker: broker, database: directory.path("state.db"))
             .write(toFile: config, atomically: true, encoding: .utf8)

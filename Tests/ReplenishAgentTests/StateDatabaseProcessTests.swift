@@ -4,6 +4,7 @@ import ReplenishMQTT
 import ReplenishStore
 import Synchronization
 import Testing
+import ReplenishTestSupport
 
 /// The state database as the real executable meets it: a file that existed and is no longer a
 /// database of this device is refused with exit 78 and what to do, `reset` is the explicit new
@@ -12,7 +13,7 @@ import Testing
 struct StateDatabaseProcessTests {
     /// A config for `deviceID` on the database in `directory`, against a broker nobody listens on
     /// unless one is given: these refusals come before any connection.
-    static func config(_ directory: TemporaryDirectory, deviceID: String = "db-test", broker: LocalBroker? = nil) throws -> String {
+    static func config(_ directory: TemporaryDirectory, deviceID: String = "db-test", broker: TestBroker? = nil) throws -> String {
         let path = directory.path("\(deviceID).yaml")
         let url = broker?.url ?? "mqtt://127.0.0.1:9"
         try """
@@ -126,7 +127,7 @@ struct StateDatabaseProcessTests {
     @Test("reset keeps the refused file as a copy, and run then starts afresh and reports")
     func resetThenRun() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try LocalBroker.start()
+        let broker = try TestBroker.start()
         defer { broker.stop() }
         let config = try Self.config(directory, broker: broker)
         let database = directory.path("state.db")

@@ -2,6 +2,7 @@ import Foundation
 @testable import ReplenishAgent
 import ReplenishMQTT
 import Testing
+import ReplenishTestSupport
 
 /// `replenishd status` beside a daemon that has just started (issue 14, item 6): the first
 /// reading of each slot is written at once, not at the next flush (1 h in this config), so status
@@ -11,7 +12,7 @@ struct StatusAtStartTests {
     @Test("status shows each slot's level soon after a start, long before the first flush")
     func currentAtStart() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try LocalBroker.start()
+        let broker = try TestBroker.start()
         defer { broker.stop() }
         let configPath = directory.path("replenishd.yaml")
         try testConfig(deviceID: "fresh-start", broker: broker, database: directory.path("state.db"))

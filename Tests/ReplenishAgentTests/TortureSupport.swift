@@ -132,7 +132,7 @@ func ranges(_ seqs: [UInt64]) -> String {
 /// so that a flapping broker is found again within a fraction of a second. Without `refills` the
 /// slots are only used up (slowly enough not to run dry within a month): no events, so every seq
 /// is a status report and a test can count exactly how many it should see.
-func tortureConfig(deviceID: String, broker: LocalBroker, database: String, every: String, refills: Bool = true) -> String {
+func tortureConfig(deviceID: String, broker: TestBroker, database: String, every: String, refills: Bool = true) -> String {
     let water = refills ? "daily_consumption: 900\n      uses_per_day: 6\n      refill: below 10%"
         : "daily_consumption: 50\n      uses_per_day: 6\n      refill: never"
     let pods = refills ? "daily_consumption: 5\n      uses_per_day: 5"
@@ -305,7 +305,7 @@ struct ManualClockRun {
     static let loops = 4
 
     let directory: TemporaryDirectory
-    let broker: LocalBroker
+    let broker: TestBroker
     let config: AgentConfig
     let clock: ManualClock
     let service: ReplenishService
@@ -315,7 +315,7 @@ struct ManualClockRun {
 
     init(device: String) async throws {
         directory = try TemporaryDirectory()
-        broker = try LocalBroker.start(persistence: true)
+        broker = try TestBroker.start(persistence: true)
         config = try ConfigLoader.parse(
             tortureConfig(deviceID: device, broker: broker, database: directory.path("state.db"), every: "1h", refills: false),
             fileName: "torture.yaml")

@@ -186,7 +186,7 @@ struct TortureTests {
         let kills = 20
         let device = "sigkill-test"
         let directory = try TemporaryDirectory()
-        let broker = try LocalBroker.start(persistence: true)
+        let broker = try TestBroker.start(persistence: true)
         defer { broker.stop() }
         let database = directory.path("state.db")
         let configPath = directory.path("replenishd.yaml")

@@ -3,6 +3,7 @@ import Logging
 import ReplenishMQTT
 import Testing
 @testable import ReplenishAgent
+import ReplenishTestSupport
 
 /// The uplink a reload keeps: what the broker delivers between two generations is not lost.
 @Suite("uplink across generations", .serialized)
@@ -10,7 +11,7 @@ struct UplinkTests {
     @Test("a command that arrives while no generation listens goes to the next one")
     func commandBetweenGenerations() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try LocalBroker.start(persistence: false)
+        let broker = try TestBroker.start(persistence: false)
         defer { broker.stop() }
         let config = try ConfigLoader.parse(
             testConfig(deviceID: "uplink-1", broker: broker, database: directory.path("state.db")), fileName: "cfg.yaml")

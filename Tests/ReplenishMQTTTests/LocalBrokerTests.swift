@@ -4,12 +4,13 @@ import Glibc
 #endif
 import Testing
 @testable import ReplenishMQTT
+import ReplenishTestSupport
 
-@Suite("LocalBroker")
+@Suite("TestBroker")
 struct LocalBrokerTests {
     @Test("accepts connections on its port, restarts on the same port, stop is idempotent")
     func lifecycle() throws {
-        let broker = try LocalBroker.start(logger: testLogger)
+        let broker = try TestBroker.start(logger: testLogger)
         #expect(broker.url == "mqtt://127.0.0.1:\(broker.port)")
         #expect(LocalBroker.acceptsConnections(port: broker.port))
         broker.stop()
@@ -22,14 +23,14 @@ struct LocalBrokerTests {
 
     @Test("two brokers get different ports")
     func distinctPorts() throws {
-        let first = try LocalBroker.start(logger: testLogger)
-        let second = try LocalBroker.start(logger: testLogger)
+        let first = try TestBroker.start(logger: testLogger)
+        let second = try TestBroker.start(logger: testLogger)
         #expect(first.port != second.port)
     }
 
     @Test("restart throws with the broker's log when its port has been taken meanwhile")
     func restartOnTakenPort() throws {
-        let broker = try LocalBroker.start(logger: testLogger)
+        let broker = try TestBroker.start(logger: testLogger)
         broker.stop()
         let blocker = try #require(listeningSocket(port: broker.port))
         defer { close(blocker) }

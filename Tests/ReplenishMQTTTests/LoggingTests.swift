@@ -2,6 +2,7 @@ import Logging
 import Synchronization
 import Testing
 @testable import ReplenishMQTT
+import ReplenishTestSupport
 
 /// Collects every log line with its metadata; tests can wait for a line to appear.
 final class CapturedLog: Sendable {
@@ -85,7 +86,7 @@ struct CapturingLogHandler: LogHandler {
 struct MQTTClientLoggingTests {
     @Test("the password never appears in the log, even at trace level with libmosquitto's own log")
     func passwordNeverLogged() async throws {
-        let broker = try LocalBroker.start(logger: testLogger)
+        let broker = try TestBroker.start(logger: testLogger)
         let captured = CapturedLog()
         let password = "pw-\(UInt64.random(in: 0...UInt64.max))"
         let options = MQTTClientOptions(

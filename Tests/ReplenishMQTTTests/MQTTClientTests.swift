@@ -1,12 +1,13 @@
 import Foundation
 import Testing
 @testable import ReplenishMQTT
+import ReplenishTestSupport
 
 @Suite("MQTTClient against a real mosquitto")
 struct MQTTClientTests {
     @Test("QoS 1 publish yields .published with the same connection and message id; a subscriber gets the payload")
     func publishAcknowledgedAndDelivered() async throws {
-        let broker = try LocalBroker.start(logger: testLogger)
+        let broker = try TestBroker.start(logger: testLogger)
         let topic = uniqueTopic("ack")
         let (subscriber, inbox) = try await startConnected(broker, id: "sub-ack")
         try await subscribeConfirmed(subscriber, inbox, to: topic)
@@ -27,7 +28,7 @@ struct MQTTClientTests {
 
     @Test("200 messages published in a row arrive at a subscriber in order, each acknowledged")
     func manyMessagesInOrder() async throws {
-        let broker = try LocalBroker.start(logger: testLogger)
+        let broker = try TestBroker.start(logger: testLogger)
         let topic = uniqueTopic("order")
         let (subscriber, inbox) = try await startConnected(broker, id: "sub-order")
         try await subscribeConfirmed(subscriber, inbox, to: topic)
@@ -57,7 +58,7 @@ struct MQTTClientTests {
 
     @Test("a client started before the broker is up connects once the broker starts")
     func connectsWhenBrokerComesUp() async throws {
-        let broker = try LocalBroker.start(logger: testLogger)
+        let broker = try TestBroker.start(logger: testLogger)
         broker.stop()
         let client = try makeClient(broker, id: "early")
         let events = EventRecorder.recording(client)
@@ -72,7 +73,7 @@ struct MQTTClientTests {
 
     @Test("broker restart: .disconnected, then .connected with a higher generation, subscriptions restored; publish while down throws notConnected")
     func reconnectsAfterBrokerRestart() async throws {
-        let broker = try LocalBroker.start(logger: testLogger)
+        let broker = try TestBroker.start(logger: testLogger)
         let topic = uniqueTopic("restart")
         let (subscriber, inbox) = try await startConnected(broker, id: "sub-restart")
         try await subscribeConfirmed(subscriber, inbox, to: topic)
@@ -106,7 +107,7 @@ struct MQTTClientTests {
 
     @Test("the will is published when the connection dies without DISCONNECT, and the client reconnects")
     func willOnUncleanDisconnect() async throws {
-        let broker = try LocalBroker.start(logger: testLogger)
+        let broker = try TestBroker.start(logger: testLogger)
         let willTopic = uniqueTopic("availability")
         let (observer, inbox) = try await startConnected(broker, id: "observer")
         try await subscribeConfirmed(observer, inbox, to: willTopic)
@@ -126,7 +127,7 @@ struct MQTTClientTests {
 
     @Test("stop(final:) delivers a retained final message that a later subscriber receives as retained; no will on clean stop")
     func finalMessageOnCleanStop() async throws {
-        let broker = try LocalBroker.start(logger: testLogger)
+        let broker = try TestBroker.start(logger: testLogger)
         let topic = uniqueTopic("availability")
         let (observer, inbox) = try await startConnected(broker, id: "observer-final")
         try await subscribeConfirmed(observer, inbox, to: topic)
@@ -162,7 +163,7 @@ struct MQTTClientTests {
     @Test("payloads round-trip byte for byte", arguments: ["empty", "all byte values with NULs", "256 KiB"])
     func payloadRoundTrip(name: String) async throws {
         let payload = try #require(Self.payloads[name])
-        let broker = try LocalBroker.start(logger: testLogger)
+        let broker = try TestBroker.start(logger: testLogger)
         let topic = uniqueTopic("bytes")
         let (client, events) = try await startConnected(broker, id: "bytes")
         try await subscribeConfirmed(client, events, to: topic)
@@ -206,7 +207,7 @@ struct MQTTClientTests {
 struct MQTTClientDeliveryTests {
     @Test("a message unacknowledged when its connection dies is not re-sent by libmosquitto on the next connection")
     func noLibraryRedeliveryAcrossConnections() async throws {
-        let broker = try LocalBroker.start(logger: testLogger)
+        let broker = try TestBroker.start(logger: testLogger)
         let topic = uniqueTopic("lost")
         let (subscriber, inbox) = try await startConnected(broker, id: "sub-lost")
         try await subscribeConfirmed(subscriber, inbox, to: topic)
@@ -236,7 +237,7 @@ struct MQTTClientDeliveryTests {
 
     @Test("publishes from many tasks at once are all acknowledged with distinct message ids")
     func concurrentPublishers() async throws {
-        let broker = try LocalBroker.start(logger: testLogger)
+        let broker = try TestBroker.start(logger: testLogger)
         let (client, events) = try await startConnected(broker, id: "concurrent")
         let topic = uniqueTopic("concurrent")
 

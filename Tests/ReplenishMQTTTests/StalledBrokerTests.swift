@@ -2,13 +2,14 @@ import Foundation
 import Synchronization
 import Testing
 @testable import ReplenishMQTT
+import ReplenishTestSupport
 
 /// A broker that keeps the connection open but stops answering (hung, or SIGSTOPped).
 @Suite("a stalled broker", .serialized)
 struct StalledBrokerTests {
     @Test("is logged as no answer within 1.5 × keepalive, with the keepalive; the client reconnects once it answers again")
     func stalledBrokerNamed() async throws {
-        let broker = try LocalBroker.start(logger: testLogger)
+        let broker = try TestBroker.start(logger: testLogger)
         defer { broker.stop() }
         let log = CapturedLog()
         // 5 s is both libmosquitto's and the config's minimum keepalive.

@@ -10,7 +10,7 @@ import ReplenishTestSupport
 
 @Suite("MQTT over TLS against a real mosquitto")
 struct TLSTests {
-    private func tlsClient(_ broker: LocalBroker, id: String, host: String? = nil, port: Int? = nil,
+    private func tlsClient(_ broker: TestBroker, id: String, host: String? = nil, port: Int? = nil,
                            tls: MQTTTLSOptions, logger: Logger = testLogger) throws -> (MQTTClient, EventRecorder) {
         let options = MQTTClientOptions(host: host ?? broker.host, port: port ?? broker.port, clientID: id,
                                         reconnectDelayMin: 0.05, reconnectDelayMax: 0.2, tls: tls)
@@ -38,7 +38,7 @@ struct TLSTests {
     @Test("mutual TLS: QoS 1 publish is acknowledged and a TLS subscriber receives it")
     func mutualTLSDelivers() async throws {
         let pki = try TestPKI.shared()
-        let broker = try LocalBroker.start(tls: pki.listener(), logger: testLogger)
+        let broker = try TestBroker.start(tls: pki.listener(), logger: testLogger)
         #expect(broker.url.hasPrefix("mqtts://"))
         let topic = uniqueTopic("tls")
         let (subscriber, inbox) = try tlsClient(broker, id: "tls-sub", tls: pki.clientTLS())
@@ -60,7 +60,7 @@ struct TLSTests {
     @Test("a broker certificate from an unknown CA is refused with OpenSSL's reason, and the client keeps retrying")
     func wrongCARefused() async throws {
         let pki = try TestPKI.shared()
-        let broker = try LocalBroker.start(tls: pki.listener(), logger: testLogger)
+        let broker = try TestBroker.start(tls: pki.listener(), logger: testLogger)
         let log = CapturedLog()
         let (client, events) = try tlsClient(broker, id: "tls-wrong-ca", tls: pki.clientTLS(caFile: pki.unrelatedCAFile),
                                              logger: log.logger)
@@ -91,7 +91,7 @@ struct TLSTests {
           arguments: badServerCertificates)
     func verificationReasonOncePerAttempt(_ bad: BadServerCertificate) async throws {
         let pki = try TestPKI.shared()
-        let broker = try LocalBroker.start(tls: pki.listener(serverCert: bad.certificate(pki)), logger: testLogger)
+        let broker = try TestBroker.start(tls: pki.listener(serverCert: bad.certificate(pki)), logger: testLogger)
         let log = CapturedLog()
         let (client, events) = try tlsClient(broker, id: "tls-\(bad.label)", tls: pki.clientTLS(caFile: bad.trusting(pki)),
                                              logger: log.logger)
@@ -107,7 +107,7 @@ struct TLSTests {
     @Test("an expired client certificate is refused by the broker; the client says so and does not connect")
     func expiredClientCertificateRefused() async throws {
         let pki = try TestPKI.shared()
-        let broker = try LocalBroker.start(tls: pki.listener(), logger: testLogger)
+        let broker = try TestBroker.start(tls: pki.listener(), logger: testLogger)
         let log = CapturedLog()
         let (client, events) = try tlsClient(broker, id: "tls-expired", tls: pki.clientTLS(certFile: pki.expiredClientCert),
                                              logger: log.logger)
@@ -121,7 +121,7 @@ struct TLSTests {
     func hostnameMismatchRefused() async throws {
         let pki = try TestPKI.shared()
         let listener = pki.listener(serverCert: pki.otherHostCert, serverKey: pki.otherHostKey)
-        let broker = try LocalBroker.start(tls: listener, logger: testLogger)
+        let broker = try TestBroker.start(tls: listener, logger: testLogger)
         let log = CapturedLog()
         let (client, events) = try tlsClient(broker, id: "tls-mismatch", tls: pki.clientTLS(), logger: log.logger)
         await expectRefused(client, events, log, reason: "host name verification failed")

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 @testable import ReplenishMQTT
+import ReplenishTestSupport
 
 /// Test logger; `REPLENISH_TEST_LOG=debug` shows the clients' and brokers' logs.
 let testLogger: Logger = {
@@ -15,7 +16,7 @@ func uniqueTopic(_ name: String) -> String {
 }
 
 func makeClient(
-    _ broker: LocalBroker,
+    _ broker: TestBroker,
     id: String,
     will: MQTTWill? = nil,
     keepAlive: Int = 60
@@ -30,7 +31,7 @@ func makeClient(
 }
 
 /// Starts a client and waits for its first `.connected`.
-func startConnected(_ broker: LocalBroker, id: String, will: MQTTWill? = nil) async throws -> (MQTTClient, EventRecorder) {
+func startConnected(_ broker: TestBroker, id: String, will: MQTTWill? = nil) async throws -> (MQTTClient, EventRecorder) {
     let client = try makeClient(broker, id: id, will: will)
     let recorder = EventRecorder.recording(client)
     client.start()

@@ -36,8 +36,8 @@ public struct TestPKI: Sendable {
     public var unrelatedCAFile: String { path("unrelated-ca.crt") }
 
     /// The broker listener for mutual TLS with this PKI.
-    public func listener(requireCertificate: Bool = true, serverCert: String? = nil, serverKey: String? = nil) -> LocalBroker.TLSListener {
-        LocalBroker.TLSListener(caFile: caFile, certFile: serverCert ?? self.serverCert, keyFile: serverKey ?? self.serverKey,
+    public func listener(requireCertificate: Bool = true, serverCert: String? = nil, serverKey: String? = nil) -> TestBroker.TLSListener {
+        TestBroker.TLSListener(caFile: caFile, certFile: serverCert ?? self.serverCert, keyFile: serverKey ?? self.serverKey,
                                 requireCertificate: requireCertificate)
     }
 

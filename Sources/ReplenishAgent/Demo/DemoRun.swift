@@ -50,16 +50,16 @@ public struct DemoRun: Sendable {
             config.slots[pick].replenishment.safetyMarginDays = 1
         }
 
+        let logger = Logger(label: "replenishd.demo")
         var broker: LocalBroker?
         if let url = options.broker {
             config.mqtt.url = try DemoRun.brokerURL(url)
         } else {
-            broker = try LocalBroker.start()
+            broker = try LocalBroker.start(logger: logger)
             config.mqtt.url = BrokerURL(tls: false, host: broker!.host, port: broker!.port)
         }
         defer { broker?.stop() }
 
-        let logger = Logger(label: "replenishd.demo")
         let listener = try MQTTClient(
             options: MQTTClientOptions(host: config.mqtt.url.host, port: config.mqtt.url.port,
                                        clientID: "replenishd-demo-listener-\(getpid())"),

@@ -1,0 +1,98 @@
+import Foundation
+import Glibc
+import Logging
+import ReplenishMQTT
+
+/// A `LocalBroker` as tests need it: a TLS listener or persistence on request, restarts on the
+/// same port, and freezing (SIGSTOP) for a hung broker.
+public final class TestBroker: Sendable {
+    /// A TLS listener instead of plaintext: the broker's certificate and, with
+    /// `requireCertificate`, mutual TLS (the client certificate's CN becomes the username).
+    public struct TLSListener: Sendable, Equatable {
+        /// CA certificates the broker trusts for client certificates.
+        public var caFile: String
+        public var certFile: String
+        public var keyFile: String
+        public var requireCertificate: Bool
+
+        public init(caFile: String, certFile: String, keyFile: String, requireCertificate: Bool = true) {
+            self.caFile = caFile
+            self.certFile = certFile
+            self.keyFile = keyFile
+            self.requireCertificate = requireCertificate
+        }
+
+        /// Listener options: they follow the `listener` line in mosquitto.conf. TLS 1.2 or later only.
+        var configuration: String {
+            """
+            cafile \(caFile)
+            certfile \(certFile)
+            keyfile \(keyFile)
+            tls_version tlsv1.2
+            require_certificate \(requireCertificate)
+            use_identity_as_username \(requireCertificate)
+
+            """
+        }
+    }
+
+    public let broker: LocalBroker
+    public let tls: TLSListener?
+    /// Where a persistent broker keeps sessions and queued messages; nil without persistence.
+    private let persistenceDirectory: String?
+
+    public var host: String { broker.host }
+    public var port: Int { broker.port }
+    public var url: String { "\(tls == nil ? "mqtt" : "mqtts")://\(host):\(port)" }
+
+    /// Starts the broker. With `persistence`, sessions and queued messages survive `restart()`
+    /// (written on a clean stop), as they do on a production broker.
+    public static func start(persistence: Bool = false, tls: TLSListener? = nil, logger: Logger? = nil) throws -> TestBroker {
+        var configuration = tls?.configuration ?? ""
+        var directory: String?
+        if persistence {
+            let path = FileManager.default.temporaryDirectory
+                .appendingPathComponent("replenish-broker-store-\(UUID().uuidString.prefix(8))").path
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            configuration += "persistence true\npersistence_location \(path)/\nautosave_interval 0\n"
+            directory = path
+        }
+        do {
+            let broker = try LocalBroker.start(configuration: configuration, logger: logger)
+            return TestBroker(broker: broker, tls: tls, persistenceDirectory: directory)
+        } catch {
+            if let directory { try? FileManager.default.removeItem(atPath: directory) }
+            throw error
+        }
+    }
+
+    private init(broker: LocalBroker, tls: TLSListener?, persistenceDirectory: String?) {
+        self.broker = broker
+        self.tls = tls
+        self.persistenceDirectory = persistenceDirectory
+    }
+
+    deinit {
+        broker.stop()
+        if let persistenceDirectory { try? FileManager.default.removeItem(atPath: persistenceDirectory) }
+    }
+
+    /// Stops the broker (idempotent).
+    public func stop() { broker.stop() }
+
+    /// Starts the broker again on the same port (for outage tests) and waits until it accepts.
+    public func restart() throws {
+        broker.stop()
+        try broker.launch()
+    }
+
+    /// Freezes the broker (SIGSTOP): connections stay up and nothing is answered, as with a hung
+    /// broker or a dead path that drops packets without a reset. `resume` thaws it.
+    public func pause() { broker.signal(SIGSTOP) }
+
+    /// Thaws a paused broker (SIGCONT).
+    public func resume() { broker.signal(SIGCONT) }
+
+    /// The last lines of the broker's log and output.
+    public func logTail(lines: Int = 20) -> String { broker.logTail(lines: lines) }
+}
