@@ -49,15 +49,6 @@ public struct SlotPipeline: Sendable {
         yieldsUsage = chain.filters.contains { if case .delta = $0 { true } else { false } }
     }
 
-    /// Checks the filters (`FilterChain(_:)`); health starts `ok`.
-    public init(filters: [SensorFilter], faultAfter: Int = 3, recoverAfter: Int = 3,
-                bounds: SlotDefinition? = nil) throws(FilterChainError) {
-        self.init(chain: try FilterChain(filters),
-                  tracker: SensorHealthTracker(faultAfter: faultAfter, recoverAfter: recoverAfter), bounds: bounds)
-    }
-
-    public var health: SlotHealth { tracker.health }
-
     /// Reads `source` once, blocking: call it on the source's own thread. A raw-value driver is
     /// read raw, for the filters; any other is sampled.
     public static func read(_ source: any SensorSource, at time: Date) -> Result<SourceRead, any Error> {
@@ -65,11 +56,6 @@ public struct SlotPipeline: Sendable {
             if let raw = source as? any RawValueSource { return .raw(try raw.readRaw(), unit: raw.rawUnit) }
             return .observations(try source.sample(at: time))
         }
-    }
-
-    /// Reads `source` and takes the read: one call per sample where reading may block the caller.
-    public mutating func sample(_ source: any SensorSource, at time: Date, monotonic: Double) -> SlotSample {
-        take(Self.read(source, at: time), monotonic: monotonic)
     }
 
     /// Judges one read taken at `monotonic` seconds: filters, slot bounds, then health.

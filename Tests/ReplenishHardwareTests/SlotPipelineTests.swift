@@ -168,10 +168,9 @@ struct SlotPipelineTests {
 
     @Test("each read becomes one sample", arguments: cases)
     func table(_ c: Case) throws {
-        var pipeline = try SlotPipeline(filters: c.filters, faultAfter: c.faultAfter, recoverAfter: c.recoverAfter, bounds: c.bounds)
+        var pipeline = try Self.pipeline(c)
         for (index, step) in c.steps.enumerated() {
-            Self.check(pipeline.take(step.0.read, monotonic: Double(index)), against: step, index)
-            #expect(pipeline.health == step.2, "step \(index)")
+            Self.check(pipeline.take(step.0.read, monotonic: Double(index)), against: step, index)  // health included
         }
     }
 
@@ -184,11 +183,16 @@ struct SlotPipelineTests {
         // A driver is one kind or the other; a case that mixes them is only for `take`.
         guard raws || seen else { return }
         let source: any SensorSource = raws ? PlaybackRawSource(steps) : PlaybackSource(steps)
-        var pipeline = try SlotPipeline(filters: c.filters, faultAfter: c.faultAfter, recoverAfter: c.recoverAfter, bounds: c.bounds)
+        var pipeline = try Self.pipeline(c)
         for (index, step) in c.steps.enumerated() {
             let at = Date(timeIntervalSince1970: Double(index))
-            Self.check(pipeline.sample(source, at: at, monotonic: Double(index)), against: step, index)
+            Self.check(pipeline.take(SlotPipeline.read(source, at: at), monotonic: Double(index)), against: step, index)
         }
+    }
+
+    static func pipeline(_ c: Case) throws(FilterChainError) -> SlotPipeline {
+        SlotPipeline(chain: try FilterChain(c.filters),
+                     tracker: SensorHealthTracker(faultAfter: c.faultAfter, recoverAfter: c.recoverAfter), bounds: c.bounds)
     }
 
     static func check(_ sample: SlotSample, against step: (PipelineStep, [Observation], SlotHealth, ExpectedTransition?), _ index: Int) {
@@ -219,8 +223,8 @@ struct SlotPipelineTests {
         #expect("\(error)".contains("no answer from 0x48"))
     }
 
-    @Test("a filter list the chain refuses is refused by the pipeline")
+    @Test("a filter list the chain refuses throws, so no pipeline is built on it")
     func refusedFilters() {
-        #expect(throws: FilterChainError.self) { try SlotPipeline(filters: [.median(window: 0)]) }
+        #expect(throws: FilterChainError.self) { try FilterChain([.median(window: 0)]) }
     }
 }
