@@ -26,9 +26,4 @@ public struct ReportSchedule: Sendable, Equatable {
         return calendar.nextDate(after: date, matching: components, matchingPolicy: .nextTime,
                                  repeatedTimePolicy: .first, direction: .forward)!
     }
-
-    /// The next periodic report after the previous one at `last`; nil when no period is set.
-    public func nextPeriodic(after last: Date) -> Date? {
-        everySeconds.map { last.addingTimeInterval($0) }
-    }
 }

@@ -19,11 +19,6 @@ public struct ServiceNotifier: Sendable {
         watchdogInterval = Self.watchdogInterval(environment, pid: getpid())
     }
 
-    public init(socketPath: String?, watchdogInterval: Double? = nil) {
-        self.socketPath = socketPath
-        self.watchdogInterval = watchdogInterval
-    }
-
     /// `READY=1`: configuration, database and sensors are up.
     @discardableResult
     public func ready(status: String? = nil) -> Bool {

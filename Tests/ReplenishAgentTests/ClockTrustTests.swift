@@ -193,6 +193,22 @@ struct ClockTrustSchedulerTests {
         #expect(ClockFixture.berlin.component(.year, from: last.wall) == 2029)
     }
 
+    @Test("report.every: a periodic report every period of monotonic time from the start; none without a period",
+          arguments: [Double?.some(6 * 3600), nil])
+    func periodic(every: Double?) async throws {
+        let rig = Rig(start: ClockFixture.local(2026, 5, 4), trusted: true, every: every)
+        try await rig.run(2 * Rig.day + Rig.hour)
+        await rig.stop()
+        let periods = rig.log.all.filter { $0.reason == .periodic }.map { ($0.mono - rig.startMono) / (6 * Rig.hour) }
+        guard every != nil else {
+            #expect(periods.isEmpty)
+            return
+        }
+        // 6, 12, ... 48 h; none fall on the 03:00 daily reports, which would cover them.
+        #expect(periods.map { $0.rounded() } == [1, 2, 3, 4, 5, 6, 7, 8])
+        #expect(periods.allSatisfy { abs($0 - $0.rounded()) < 1e-9 })
+    }
+
     @Test("never synchronized (1970): a daily report every 24 h of monotonic time")
     func neverSynchronized() async throws {
         let rig = Rig(start: Date(timeIntervalSince1970: 0), trusted: false)

@@ -38,7 +38,8 @@ struct WatchdogTests {
     func readyStatusWatchdog() async throws {
         let socket = try NotificationListener()
         let h = try await DeliveryTests.Harness(
-            device: "notify-test", notifier: ServiceNotifier(socketPath: socket.path, watchdogInterval: 0.2))
+            device: "notify-test",
+            notifier: ServiceNotifier(environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "200000"]))
         let first = try #require(await socket.next(within: 20))
         #expect(first.hasPrefix("READY=1\nSTATUS="), "\(first)")
         #expect(await socket.next(where: { $0 == "WATCHDOG=1" }, within: 10) != nil)
@@ -55,7 +56,8 @@ struct WatchdogTests {
         let gated = GatedSource(slot: "water")
         let h = try await DeliveryTests.Harness(
             device: "watchdog-test", replacing: [gated],
-            notifier: ServiceNotifier(socketPath: socket.path, watchdogInterval: 0.2), stallLimit: 0.5)
+            notifier: ServiceNotifier(environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "200000"]),
+            stallLimit: 0.5)
         #expect(await socket.next(where: { $0 == "WATCHDOG=1" }, within: 20) != nil)
 
         try await waitUntil("every loop asleep") { h.clock.sleeperCount == h.loops }

@@ -190,14 +190,6 @@ struct ReportScheduleTests {
         #expect(days.last == DayKey(year: 2026, month: 12, day: 31))
     }
 
-    @Test("nextPeriodic adds the period, or is nil without one", arguments: [
-        (Double?.some(3600), Fixture.noon, Date?.some(Fixture.noon.addingTimeInterval(3600))),
-        (Double?.none, Fixture.noon, Date?.none),
-    ])
-    func nextPeriodic(_ every: Double?, last: Date, expected: Date?) {
-        let schedule = ReportSchedule(dailyAt: TimeOfDay(hour: 3, minute: 0)!, everySeconds: every)
-        #expect(schedule.nextPeriodic(after: last) == expected)
-    }
 }
 
 @Suite("Time of day")

@@ -8,7 +8,7 @@ struct ServiceNotifierTests {
     @Test("ready, status, watchdog, reloading and stopping reach the notification socket as systemd expects")
     func messagesArrive() throws {
         let socket = try NotificationListener()
-        let notifier = ServiceNotifier(socketPath: socket.path)
+        let notifier = ServiceNotifier(environment: ["NOTIFY_SOCKET": socket.path])
 
         #expect(notifier.ready(status: "broker connecting\noutbox 0"))
         #expect(socket.receive() == "READY=1\nSTATUS=broker connecting outbox 0")
@@ -33,7 +33,7 @@ struct ServiceNotifierTests {
     func outsideSystemd() {
         #expect(ServiceNotifier(environment: [:]).ready() == false)
         #expect(ServiceNotifier(environment: ["NOTIFY_SOCKET": "relative"]).ready() == false)
-        #expect(ServiceNotifier(socketPath: "/nonexistent/notify").watchdog() == false)
+        #expect(ServiceNotifier(environment: ["NOTIFY_SOCKET": "/nonexistent/notify"]).watchdog() == false)
     }
 
     @Test("WATCHDOG_USEC applies to this process only", arguments: [
