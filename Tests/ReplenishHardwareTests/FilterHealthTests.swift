@@ -85,9 +85,12 @@ struct FilterHealthTests {
         #expect(Self.feed("bbbggsg").health.last == .ok)
     }
 
-    @Test("a slot restored as fault after a restart recovers with one event")
-    func restoredFault() {
-        var tracker = SensorHealthTracker(health: .fault)
+    @Test("a faulted slot recovers with one event")
+    func recoversOnce() {
+        var tracker = SensorHealthTracker()
+        let bad = SampleVerdict.implausible(reason: "no answer")
+        #expect([bad, bad, bad].compactMap { tracker.record($0) } == [.fault(reason: "no answer")])
+        #expect(tracker.health == .fault)
         let events = [SampleVerdict.plausible, .plausible, .plausible, .plausible].compactMap { tracker.record($0) }
         #expect(events == [.recovered])
     }

@@ -22,11 +22,11 @@ public struct SensorHealthTracker: Sendable, Equatable {
     public private(set) var consecutiveBad = 0
     public private(set) var consecutiveGood = 0
 
-    /// `health` is where the slot starts (restored state after a restart); counts are clamped to 1.
-    public init(faultAfter: Int = 3, recoverAfter: Int = 3, health: SlotHealth = .ok) {
+    /// A slot starts `ok`; counts are clamped to 1.
+    public init(faultAfter: Int = 3, recoverAfter: Int = 3) {
         self.faultAfter = max(1, faultAfter)
         self.recoverAfter = max(1, recoverAfter)
-        self.health = health
+        self.health = .ok
     }
 
     /// Feeds one sample's verdict; `settling` samples count neither way.
