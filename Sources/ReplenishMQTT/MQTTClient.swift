@@ -50,13 +50,6 @@ public final class MQTTClient: Sendable {
         networkLoop.stop(final: final)
     }
 
-    /// Test hook: kills the TCP connection without a DISCONNECT, as a network failure would, then
-    /// optionally publishes (QoS 1) into the dead connection and returns that message id.
-    @discardableResult
-    func dropConnectionUncleanly(thenPublish message: (topic: String, payload: [UInt8])? = nil) -> Int32? {
-        networkLoop.dropConnectionUncleanly(thenPublish: message)
-    }
-
     private static func validate(_ options: MQTTClientOptions) throws(MQTTError) {
         func invalid(_ message: String) -> MQTTError { MQTTError(code: .invalidArgument, message: message) }
         guard !options.host.isEmpty else { throw invalid("host is empty") }

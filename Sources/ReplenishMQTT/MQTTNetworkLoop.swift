@@ -162,20 +162,6 @@ final class MQTTNetworkLoop: Sendable {
         logger.info("MQTT client stopped", metadata: metadata)
     }
 
-    /// Test hook: drops the TCP connection without DISCONNECT, as a network failure would, and
-    /// then (optionally) publishes into the dead connection. Returns that message's id, if any.
-    func dropConnectionUncleanly(thenPublish message: (topic: String, payload: [UInt8])? = nil) -> Int32? {
-        state.withLock { s in
-            guard s.socketOpen, let handle = s.handle else { return nil }
-            handle.shutdownSocket()
-            guard let message else { return nil }
-            // Either accepted or (if this thread lost the race) MOSQ_ERR_NO_CONN: queued in the handle both ways.
-            let (rc, mid) = handle.publishResult(topic: message.topic, payload: message.payload, qos: 1, retain: false)
-            let queued = rc == MosquittoLibrary.success || rc == Int32(MOSQ_ERR_NO_CONN.rawValue)
-            return queued ? mid : nil
-        }
-    }
-
     // MARK: - The network thread
 
     private var isStopping: Bool { state.withLock { $0.stopping } }

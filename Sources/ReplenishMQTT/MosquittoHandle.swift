@@ -164,13 +164,6 @@ final class MosquittoHandle: @unchecked Sendable {
         mosquitto_disconnect(raw)
     }
 
-    /// Ends the TCP connection without a DISCONNECT, as a dying network would (the broker then
-    /// publishes the will). Used by tests. The socket stays open until the handle is destroyed.
-    func shutdownSocket() {
-        let fd = mosquitto_socket(raw)
-        if fd >= 0 { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
-    }
-
     private func check(_ rc: Int32, _ what: String, code: MQTTError.Code = .invalidArgument) throws(MQTTError) {
         guard rc == MosquittoLibrary.success else {
             throw MQTTError(code: code, message: what, mosquittoResult: rc)

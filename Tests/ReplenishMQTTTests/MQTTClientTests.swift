@@ -112,9 +112,11 @@ struct MQTTClientTests {
         let (observer, inbox) = try await startConnected(broker, id: "observer")
         try await subscribeConfirmed(observer, inbox, to: willTopic)
         let will = MQTTWill(topic: willTopic, payload: Array("offline".utf8), qos: 1, retain: true)
-        let (device, events) = try await startConnected(broker, id: "device-will", will: will)
+        let proxy = try TCPProxy(to: broker.port)
+        defer { proxy.close() }
+        let (device, events) = try await startConnected(broker, id: "device-will", will: will, port: proxy.port)
 
-        device.dropConnectionUncleanly()
+        proxy.cut()  // the connection dies without DISCONNECT
 
         let delivered = await inbox.next(where: MQTTEvent.isMessage(on: willTopic))
         #expect(delivered?.messagePayload == Array("offline".utf8))
@@ -211,9 +213,14 @@ struct MQTTClientDeliveryTests {
         let topic = uniqueTopic("lost")
         let (subscriber, inbox) = try await startConnected(broker, id: "sub-lost")
         try await subscribeConfirmed(subscriber, inbox, to: topic)
-        let (publisher, events) = try await startConnected(broker, id: "pub-lost")
+        let proxy = try TCPProxy(to: broker.port)
+        defer { proxy.close() }
+        let (publisher, events) = try await startConnected(broker, id: "pub-lost", port: proxy.port)
 
-        let lostID = publisher.dropConnectionUncleanly(thenPublish: (topic: topic, payload: Array("lost".utf8)))
+        // Published into a connection that loses it, then dies: never acknowledged.
+        proxy.dropToTarget()
+        let lostID: Int32? = try publisher.publish(topic: topic, payload: Array("lost".utf8), qos: 1, retain: false).messageID
+        proxy.cut()
 
         // Up to the reconnect, the lost message is never acknowledged.
         var seen: [MQTTEvent] = []

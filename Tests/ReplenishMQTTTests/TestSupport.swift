@@ -15,15 +15,17 @@ func uniqueTopic(_ name: String) -> String {
     "test/\(name)/\(UInt64.random(in: 0...UInt64.max))"
 }
 
+/// A client of `broker`, or of whatever listens on `port` (a `TCPProxy` in front of the broker).
 func makeClient(
     _ broker: TestBroker,
     id: String,
     will: MQTTWill? = nil,
-    keepAlive: Int = 60
+    keepAlive: Int = 60,
+    port: Int? = nil
 ) throws -> MQTTClient {
     try MQTTClient(
         options: MQTTClientOptions(
-            host: broker.host, port: broker.port, clientID: id, keepAliveSeconds: keepAlive, will: will,
+            host: broker.host, port: port ?? broker.port, clientID: id, keepAliveSeconds: keepAlive, will: will,
             reconnectDelayMin: 0.05, reconnectDelayMax: 0.5
         ),
         logger: testLogger
@@ -31,8 +33,8 @@ func makeClient(
 }
 
 /// Starts a client and waits for its first `.connected`.
-func startConnected(_ broker: TestBroker, id: String, will: MQTTWill? = nil) async throws -> (MQTTClient, EventRecorder) {
-    let client = try makeClient(broker, id: id, will: will)
+func startConnected(_ broker: TestBroker, id: String, will: MQTTWill? = nil, port: Int? = nil) async throws -> (MQTTClient, EventRecorder) {
+    let client = try makeClient(broker, id: id, will: will, port: port)
     let recorder = EventRecorder.recording(client)
     client.start()
     try #require(await recorder.next { $0.isConnected } != nil, "client \(id) did not connect")
