@@ -38,6 +38,7 @@ extension DeviceBook {
     public mutating func advanceDay(_ sample: TimeSample, calendar: Calendar) -> DayChange {
         let change = accounting.advance(sample, calendar: calendar)
         if change != .none {
+            unsaved = true
             for id in ledgers.keys { ledgers[id]?.apply(change) }
         }
         return change

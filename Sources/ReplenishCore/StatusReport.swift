@@ -91,6 +91,15 @@ public enum SlotHealth: String, Sendable, Codable {
     case fault
 }
 
+/// A change of a slot's health that the agent reports once, as a `sensorFault` or
+/// `sensorRecovered` event.
+public enum HealthTransition: Sendable, Equatable {
+    /// The slot turned `fault`; the reason is the last bad sample's or read error's.
+    case fault(reason: String)
+    /// A faulted slot is `ok` again.
+    case recovered
+}
+
 /// `replenish.status/1`: every slot, at least once a day; in parts when one message would exceed
 /// the broker's size limit.
 public struct StatusReport: Sendable, Equatable, Encodable {

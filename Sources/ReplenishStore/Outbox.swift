@@ -22,6 +22,16 @@ public final class Outbox: Sendable {
             self.kind = kind
             self.encode = encode
         }
+
+        /// A message the book produced, on `{base}/{leaf}`, with `header` (schema and seq filled in).
+        public init(_ message: Outgoing, base: String, header: MessageHeader) {
+            self.init(topic: base + "/" + message.leaf, kind: MessageKind(message.kind)) { seq in
+                var header = header
+                header.schema = message.schema
+                header.seq = seq
+                return try message.encode(header)
+            }
+        }
     }
 
     /// What a commit did besides queueing, for the journal.
