@@ -51,7 +51,7 @@ public struct SlotPipeline: Sendable {
 
     /// Checks the filters (`FilterChain(_:)`); health starts `ok`.
     public init(filters: [SensorFilter], faultAfter: Int = 3, recoverAfter: Int = 3,
-                bounds: SlotDefinition? = nil) throws(FilterChainError) {
+                bounds: SlotDefinition? = nil) throws(HardwareError) {
         self.init(chain: try FilterChain(filters),
                   tracker: SensorHealthTracker(faultAfter: faultAfter, recoverAfter: recoverAfter), bounds: bounds)
     }

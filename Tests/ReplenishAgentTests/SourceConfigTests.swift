@@ -80,7 +80,9 @@ struct SourceConfigTests {
          "cfg.yaml:17:7: slots[0].source.line: unknown key 'line' (expected one of: driver, sample_every, health, filters, bus, address, retries)"),
     ])
     func mistakes(source: String, expected: String) {
-        #expect(throws: ConfigError.self) { try ConfigLoader.parse(slotConfig(source), fileName: "cfg.yaml") }
+        #expect { try ConfigLoader.parse(slotConfig(source), fileName: "cfg.yaml") } throws: {
+            ($0 as? AgentError)?.code == .configRejected
+        }
         do {
             _ = try ConfigLoader.parse(slotConfig(source), fileName: "cfg.yaml")
         } catch {

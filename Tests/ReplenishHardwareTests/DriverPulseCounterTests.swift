@@ -175,7 +175,7 @@ struct DriverPulseCounterTests {
         source.start()
         defer { source.stop() }
         #expect(eventually { source.totalPulses == 1 })
-        #expect(throws: SensorError.self) { try source.sample(at: Date()) }
+        #expect { try source.sample(at: Date()) } throws: { ($0 as? HardwareError)?.code == .lineFailure }
         #expect(try source.sample(at: Date()) == [.consumed(1)])
     }
 

@@ -87,8 +87,9 @@ extension ConfigReader {
         do {
             _ = try FilterChain(filters)
         } catch {
-            let failing = items.indices.contains(error.index - 1) ? items[error.index - 1] : node
-            report(error.message, at: failing, path.appending(index: max(0, error.index - 1)))
+            let index = error.filterIndex ?? 0
+            let failing = items.indices.contains(index - 1) ? items[index - 1] : node
+            report(error.message, at: failing, path.appending(index: max(0, index - 1)))
             return nil
         }
         return filters
