@@ -60,7 +60,9 @@ public enum Daemon {
         let trust: (any ClockTrust)? = clock is ScaledClock ? FixedClockTrust(true) : nil
         // Refuses an empty, damaged, foreign or other device's database, or one another daemon
         // runs on, before anything starts; the lock is kept until exit, across reloads.
-        let databaseLock = try StateDatabase.openForDaemon(config: config, configPath: configPath)
+        let databaseLock = try await BlockingQueue.offPool("replenishd.database.open") {
+            Result { try StateDatabase.openForDaemon(config: config, configPath: configPath) }
+        }.get()
         defer { withExtendedLifetime(databaseLock) {} }
         let start = clock.now()
         let (reloads, requestReload) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))

@@ -144,7 +144,7 @@ public final class DaemonSupervisor: Service, Sendable {
         uplink.withLock { $0 = nil }
         // Replaced by a reload: the next connection follows at once, so no `offline`.
         if let current { await current.stop(final: false) }
-        let fresh = try Uplink(config: config, previous: current, liveness: liveness, logger: logger)
+        let fresh = try await Uplink.open(config: config, previous: current, liveness: liveness, logger: logger)
         fresh.start()
         uplink.withLock { $0 = fresh }
         return fresh

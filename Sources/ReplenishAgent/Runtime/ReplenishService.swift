@@ -79,7 +79,8 @@ public final class ReplenishService: Service, Sendable {
     /// and the broker connection are the caller's and outlive this run; without, they are opened
     /// here and closed at the end. Cancellation stops it the same orderly way.
     func run(uplink shared: Uplink?) async throws {
-        let uplink = try shared ?? Uplink(config: config, liveness: liveness, logger: logger)
+        let uplink: Uplink
+        if let shared { uplink = shared } else { uplink = try await Uplink.open(config: config, liveness: liveness, logger: logger) }
         let store = uplink.store, queue = uplink.queue
         let stored = try await queue.run { try store.loadState() }
         logger.info("state loaded", metadata: [

@@ -64,6 +64,14 @@ final class Uplink: Sendable {
         (drainerInputs, drainerFeed) = AsyncStream.makeStream(of: DrainerInput.self)
     }
 
+    /// `init` off the cooperative pool: opening the database checks it and reads key files.
+    static func open(config: AgentConfig, previous: Uplink? = nil, liveness: LoopLiveness,
+                     logger: Logger) async throws -> Uplink {
+        try await BlockingQueue.offPool("replenishd.uplink.open") {
+            Result { try Uplink(config: config, previous: previous, liveness: liveness, logger: logger) }
+        }.get()
+    }
+
     /// True when a generation running `config` can use this uplink as it is.
     func serves(_ config: AgentConfig) -> Bool {
         config.mqtt == mqtt && config.storage.path == storagePath && config.device.id == deviceID
