@@ -1,10 +1,10 @@
-import Dispatch
 import Foundation
 import Logging
 import ReplenishCore
 import ReplenishHardware
 import ReplenishSystemd
 import ServiceLifecycle
+import UnixSignals
 
 /// `replenishd run`: the sources the config asks for, the service, and signal handling.
 public enum Daemon {
@@ -60,27 +60,24 @@ public enum Daemon {
         let trust: (any ClockTrust)? = clock is ScaledClock ? FixedClockTrust(true) : nil
         // Refuses an empty, damaged, foreign or other device's database, or one another daemon
         // runs on, before anything starts; the lock is kept until exit, across reloads.
-        let databaseLock = try StateDatabase.openForDaemon(config: config, configPath: configPath)
+        let databaseLock = try await BlockingQueue.offPool("replenishd.database.open") {
+            Result { try StateDatabase.openForDaemon(config: config, configPath: configPath) }
+        }.get()
         defer { withExtendedLifetime(databaseLock) {} }
         let start = clock.now()
         let (reloads, requestReload) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        // Every signal the daemon handles, here: SIGHUP reloads and SIGUSR1 toggles debug logging
-        // (Dispatch sources, which take over from StartupSignals' recording handler); SIGTERM and
-        // SIGINT are the service group's graceful shutdown below.
-        let sources = [
-            signalSource(SIGHUP) { requestReload.yield() },
-            signalSource(SIGUSR1) {
-                let level = LogLevelSwitch.shared.toggleDebug()
-                logger.notice("SIGUSR1: log level is now \(level)")
-            },
-        ]
-        defer { for source in sources { source.cancel() } }
+        // Every signal the daemon handles, here: SIGTERM and SIGINT are the service group's
+        // graceful shutdown, SIGHUP and SIGUSR1 the signal service's. Their sources exist before
+        // the supervisor starts and replays what arrived while starting (see `StartupSignals`).
+        for signal in [SIGHUP, SIGUSR1] { StartupSignals.prepareSource(for: signal) }
+        let signals = SignalService(signals: await UnixSignalsSequence(trapping: .sighup, .sigusr1),
+                                    reload: requestReload, logger: logger)
         let supervisor = DaemonSupervisor(
             config: config, configPath: configPath, reloadRequests: reloads,
             openSource: { try source(for: $0, simulate: simulate, start: start) },
             clock: clock, trust: trust, logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: supervisor)],
+            services: [.init(service: signals), .init(service: supervisor)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.info("replenishd starting", metadata: [
@@ -89,12 +86,23 @@ public enum Daemon {
         ])
         try await group.run()
     }
+}
 
-    private static func signalSource(_ signal: Int32, _ handler: @escaping @Sendable () -> Void) -> any DispatchSourceSignal {
-        StartupSignals.prepareSource(for: signal)
-        let source = DispatchSource.makeSignalSource(signal: signal)
-        source.setEventHandler(handler: handler)
-        source.resume()
-        return source
+/// SIGHUP asks the supervisor for a reload; SIGUSR1 toggles debug logging. Stops with the group,
+/// after the supervisor (a SIGHUP during shutdown is not a reload).
+struct SignalService: Service {
+    let signals: UnixSignalsSequence
+    let reload: AsyncStream<Void>.Continuation
+    let logger: Logger
+
+    func run() async {
+        for await signal in signals.cancelOnGracefulShutdown() {
+            if signal == .sighup {
+                reload.yield()
+            } else if signal == .sigusr1 {
+                let level = LogLevelSwitch.shared.toggleDebug()
+                logger.notice("SIGUSR1: log level is now \(level)")
+            }
+        }
     }
 }

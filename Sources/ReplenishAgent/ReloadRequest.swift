@@ -13,8 +13,8 @@ public enum ReloadRequest {
         case unchanged(configHash: String)
     }
 
-    /// Throws `ConfigError` for a config `check` refuses, `AgentError(.unavailable)` when no daemon
-    /// runs on the config's database, `AgentError(.unreadable)` when it did not take
+    /// Throws `AgentError(.configRejected)` for a config `check` refuses, `AgentError(.unavailable)`
+    /// when no daemon runs on the config's database, `AgentError(.unreadable)` when it did not take
     /// the new configuration within `timeout` seconds (the journal says why).
     public static func run(configPath: String, timeout: Double = 30) async throws -> Outcome {
         let config = try ConfigLoader.loadForRun(path: configPath)
@@ -23,7 +23,7 @@ public enum ReloadRequest {
         }
         if running.configHash == config.configHash { return .unchanged(configHash: config.configHash) }
         guard kill(running.pid, SIGHUP) == 0 else {
-            throw AgentError(.unavailable, "cannot signal replenishd (pid \(running.pid)): \(String(cString: strerror(errno)))")
+            throw AgentError(.unavailable, "cannot signal replenishd (pid \(running.pid))", failedWith: errno)
         }
         let deadline = ContinuousClock.now + .seconds(timeout)
         while ContinuousClock.now < deadline {

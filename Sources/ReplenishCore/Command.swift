@@ -66,23 +66,6 @@ public struct CommandRequest: Sendable, Equatable {
     }
 }
 
-/// Why a command was refused; answered on `{base}/replies` and logged.
-public struct CommandRejection: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The request's correlationId when one could be read.
-    public var correlationId: String?
-    /// The command name as received (cut to a printable, bounded form).
-    public var command: String
-    public var reason: String
-
-    public init(correlationId: String?, command: String, reason: String) {
-        self.correlationId = correlationId
-        self.command = command
-        self.reason = reason
-    }
-
-    public var description: String { "\(command) rejected: \(reason)" }
-}
-
 /// Strict decoding of command payloads: bounded size, a JSON object, known fields of the right types.
 ///
 /// Strict on purpose, also for the order commands: Amazon's SNS notifications carry fields to be
@@ -114,10 +97,10 @@ public enum CommandDecoder {
     /// Decodes the command named by the last topic level from its payload. `knownSlots` nil accepts
     /// any slot id; otherwise a `slot` outside it is refused.
     public static func decode(name rawName: String, payload: [UInt8],
-                              knownSlots: Set<String>? = nil) -> Result<CommandRequest, CommandRejection> {
+                              knownSlots: Set<String>? = nil) -> Result<CommandRequest, CoreError> {
         let shownName = printable(rawName, limit: 64)
-        func reject(_ reason: String, _ correlationId: String? = nil) -> Result<CommandRequest, CommandRejection> {
-            .failure(CommandRejection(correlationId: correlationId, command: shownName, reason: reason))
+        func reject(_ reason: String, _ correlationId: String? = nil) -> Result<CommandRequest, CoreError> {
+            .failure(.commandRejected(correlationId: correlationId, command: shownName, reason: reason))
         }
         guard payload.count <= maxPayloadBytes else {
             return reject("payload of \(payload.count) bytes exceeds the limit of \(maxPayloadBytes)")

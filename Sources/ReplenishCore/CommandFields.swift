@@ -1,16 +1,12 @@
 import Foundation
 
-/// A field of a command payload that is missing or wrong, with the reason to answer.
-struct CommandFieldError: Error {
-    var reason: String
-}
-
-/// Reads the typed fields of one command payload, each with a precise reason when it is wrong.
+/// Reads the typed fields of one command payload, each with a precise reason (`.invalidField`)
+/// when it is wrong.
 struct CommandFields {
     let object: [String: JSONValue]
     let knownSlots: Set<String>?
 
-    func command(_ name: CommandName) throws(CommandFieldError) -> Command {
+    func command(_ name: CommandName) throws(CoreError) -> Command {
         switch name {
         case .reportNow:
             return .reportNow
@@ -36,76 +32,81 @@ struct CommandFields {
             let onHand = try nonNegative("totalQuantityOnHand")
             let remaining = try nonNegative("remainingQuantityInUnit")
             guard onHand != nil || remaining != nil else {
-                throw CommandFieldError(reason: "inventoryAdjust needs totalQuantityOnHand or remainingQuantityInUnit")
+                throw .invalidField("inventoryAdjust needs totalQuantityOnHand or remainingQuantityInUnit")
             }
             return .inventoryAdjust(slot: slot, onHand: onHand, remaining: remaining)
         }
     }
 
-    private func slot(required: Bool = true) throws(CommandFieldError) -> String? {
+    private func slot(required: Bool = true) throws(CoreError) -> String? {
         guard let value = object["slot"] else {
-            if required { throw CommandFieldError(reason: "missing slot") }
+            if required { throw .invalidField("missing slot") }
             return nil
         }
         guard case .string(let slot) = value, isPrintable(slot, maxBytes: CommandDecoder.maxNameBytes) else {
-            throw CommandFieldError(reason: "slot must be 1 to \(CommandDecoder.maxNameBytes) bytes of printable text")
+            throw .invalidField("slot must be 1 to \(CommandDecoder.maxNameBytes) bytes of printable text")
         }
         if let knownSlots, !knownSlots.contains(slot) {
-            throw CommandFieldError(reason: "unknown slot '\(CommandDecoder.printable(slot, limit: 64))' (known: \(knownSlots.sorted().joined(separator: ", ")))")
+            throw .invalidField("unknown slot '\(CommandDecoder.printable(slot, limit: 64))' (known: \(knownSlots.sorted().joined(separator: ", ")))")
         }
         return slot
     }
 
-    private func slot() throws(CommandFieldError) -> String { try slot(required: true)! }
+    private func slot() throws(CoreError) -> String { try slot(required: true)! }
 
-    private func orderId() throws(CommandFieldError) -> String {
-        guard let value = object["orderId"] else { throw CommandFieldError(reason: "missing orderId") }
+    private func orderId() throws(CoreError) -> String {
+        guard let value = object["orderId"] else { throw .invalidField("missing orderId") }
         guard case .string(let id) = value, isPrintable(id, maxBytes: CommandDecoder.maxOrderIdBytes) else {
-            throw CommandFieldError(reason: "orderId must be 1 to \(CommandDecoder.maxOrderIdBytes) bytes of printable text")
+            throw .invalidField("orderId must be 1 to \(CommandDecoder.maxOrderIdBytes) bytes of printable text")
         }
         return id
     }
 
-    private func text(_ key: String) throws(CommandFieldError) -> String? {
+    private func text(_ key: String) throws(CoreError) -> String? {
         guard let value = object[key] else { return nil }
         guard case .string(let text) = value, isPrintable(text, maxBytes: CommandDecoder.maxNameBytes) else {
-            throw CommandFieldError(reason: "\(key) must be 1 to \(CommandDecoder.maxNameBytes) bytes of printable text")
+            throw .invalidField("\(key) must be 1 to \(CommandDecoder.maxNameBytes) bytes of printable text")
         }
         return text
     }
 
-    private func positive(_ key: String, required: Bool) throws(CommandFieldError) -> Double? {
+    private func positive(_ key: String, required: Bool) throws(CoreError) -> Double? {
         guard let value = object[key] else {
-            if required { throw CommandFieldError(reason: "missing \(key)") }
+            if required { throw .invalidField("missing \(key)") }
             return nil
         }
         guard case .number(let number) = value, number > 0, number <= QuantityBounds.maximum else {
-            throw CommandFieldError(reason: "\(key) must be a positive number of at most \(QuantityBounds.shown(QuantityBounds.maximum))")
+            throw .invalidField("\(key) must be a positive number of at most \(QuantityBounds.shown(QuantityBounds.maximum))")
         }
         return number
     }
 
-    private func nonNegative(_ key: String) throws(CommandFieldError) -> Double? {
+    private func nonNegative(_ key: String) throws(CoreError) -> Double? {
         guard let value = object[key] else { return nil }
         guard case .number(let number) = value, number >= 0, number <= QuantityBounds.maximum else {
-            throw CommandFieldError(reason: "\(key) must be a number from 0 to \(QuantityBounds.shown(QuantityBounds.maximum))")
+            throw .invalidField("\(key) must be a number from 0 to \(QuantityBounds.shown(QuantityBounds.maximum))")
         }
         return number
     }
 
-    private func date(_ key: String) throws(CommandFieldError) -> Date? {
+    private func date(_ key: String) throws(CoreError) -> Date? {
         guard let value = object[key] else { return nil }
         guard case .string(let text) = value, let date = Timestamp.parse(text) else {
-            throw CommandFieldError(reason: "\(key) must be an ISO 8601 date-time such as 2026-11-29T10:00:00Z")
+            throw .invalidField("\(key) must be an ISO 8601 date-time such as 2026-11-29T10:00:00Z")
         }
         return date
     }
 
-    private func bool(_ key: String) throws(CommandFieldError) -> Bool {
-        guard let value = object[key] else { throw CommandFieldError(reason: "missing \(key)") }
+    private func bool(_ key: String) throws(CoreError) -> Bool {
+        guard let value = object[key] else { throw .invalidField("missing \(key)") }
         guard case .bool(let flag) = value else {
-            throw CommandFieldError(reason: "\(key) must be true or false")
+            throw .invalidField("\(key) must be true or false")
         }
         return flag
     }
+}
+
+extension CoreError {
+    /// A field of a command payload that is missing or wrong, with the reason to answer.
+    static func invalidField(_ reason: String) -> CoreError { CoreError(.invalidField, reason: reason) }
 }

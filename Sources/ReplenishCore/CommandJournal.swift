@@ -76,7 +76,7 @@ extension CommandJournal {
         let request: CommandRequest
         switch decoded {
         case .failure(let rejection):
-            return CommandOutcome(reply: .init(correlationId: rejection.correlationId, command: rejection.command,
+            return CommandOutcome(reply: .init(correlationId: rejection.correlationId, command: rejection.command ?? name,
                                                error: rejection.reason),
                                   note: "command rejected: \(rejection.reason)", isWarning: true)
         case .success(let accepted):
@@ -108,12 +108,12 @@ extension CommandJournal {
     }
 
     private mutating func answerRetained(name: String, payload: [UInt8],
-                                         decoded: Result<CommandRequest, CommandRejection>) -> CommandOutcome {
+                                         decoded: Result<CommandRequest, CoreError>) -> CommandOutcome {
         let correlationId: String?
         let command: String
         switch decoded {
         case .success(let request): (correlationId, command) = (request.correlationId, request.name.rawValue)
-        case .failure(let rejection): (correlationId, command) = (rejection.correlationId, rejection.command)
+        case .failure(let rejection): (correlationId, command) = (rejection.correlationId, rejection.command ?? name)
         }
         guard let correlationId else {
             return CommandOutcome(note: "retained command ignored; it has no readable correlationId, so it is not answered",

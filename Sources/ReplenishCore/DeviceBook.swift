@@ -11,6 +11,13 @@ public struct DeviceBook: Sendable, Equatable {
     public var policies: [String: ReplenishmentPolicy] = [:]
     public var accounting = DayAccounting()
     public var journal = CommandJournal()
+    /// Each slot's sensor health as its source last judged it (not stored: a start re-reads it).
+    public var health: [String: SlotHealth] = [:]
+    /// The book changed since it was last written.
+    public var unsaved = false
+    /// Slots sampled since the start: the book is written at the first sample of any slot and
+    /// again once every slot has been sampled, so `status` is current from the start.
+    public var sampled: Set<String> = []
 
     public init() {}
 

@@ -15,15 +15,9 @@ public enum JSONValue: Sendable, Equatable {
     /// Deepest nesting of arrays and objects accepted.
     public static let maxDepth = 32
 
-    /// Why a document was refused, with the byte offset where it went wrong.
-    public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
-        public var reason: String
-        public var offset: Int
-        public var description: String { "\(reason) at byte \(offset)" }
-    }
-
-    /// Parses one JSON document (RFC 8259) from UTF-8 bytes.
-    public static func parse(_ bytes: [UInt8]) throws(ParseError) -> JSONValue {
+    /// Parses one JSON document (RFC 8259) from UTF-8 bytes; a refused one throws `.invalidJSON`
+    /// with the byte offset where it went wrong.
+    public static func parse(_ bytes: [UInt8]) throws(CoreError) -> JSONValue {
         var parser = Parser(bytes: bytes)
         parser.skipSpace()
         let value = try parser.value(depth: 0)
@@ -39,7 +33,7 @@ private struct Parser {
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
-    func error(_ reason: String) -> JSONValue.ParseError { .init(reason: reason, offset: index) }
+    func error(_ reason: String) -> CoreError { .init(.invalidJSON, reason: reason, offset: index) }
 
     var current: UInt8? { index < bytes.count ? bytes[index] : nil }
 
@@ -47,7 +41,7 @@ private struct Parser {
         while let byte = current, byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { index += 1 }
     }
 
-    mutating func expect(_ literal: String, _ value: JSONValue) throws(JSONValue.ParseError) -> JSONValue {
+    mutating func expect(_ literal: String, _ value: JSONValue) throws(CoreError) -> JSONValue {
         for byte in literal.utf8 {
             guard current == byte else { throw error("invalid literal") }
             index += 1
@@ -55,7 +49,7 @@ private struct Parser {
         return value
     }
 
-    mutating func value(depth: Int) throws(JSONValue.ParseError) -> JSONValue {
+    mutating func value(depth: Int) throws(CoreError) -> JSONValue {
         guard let byte = current else { throw error("unexpected end of input") }
         switch byte {
         case UInt8(ascii: "{"): return try object(depth: depth + 1)
@@ -69,7 +63,7 @@ private struct Parser {
         }
     }
 
-    mutating func object(depth: Int) throws(JSONValue.ParseError) -> JSONValue {
+    mutating func object(depth: Int) throws(CoreError) -> JSONValue {
         guard depth <= JSONValue.maxDepth else { throw error("nested deeper than \(JSONValue.maxDepth) levels") }
         index += 1
         var members: [String: JSONValue] = [:]
@@ -86,7 +80,7 @@ private struct Parser {
             skipSpace()
             let member = try value(depth: depth)
             guard members.updateValue(member, forKey: key) == nil else {
-                throw JSONValue.ParseError(reason: "duplicate key '\(Self.shown(key))'", offset: keyOffset)
+                throw CoreError(.invalidJSON, reason: "duplicate key '\(Self.shown(key))'", offset: keyOffset)
             }
             skipSpace()
             switch current {
@@ -97,7 +91,7 @@ private struct Parser {
         }
     }
 
-    mutating func array(depth: Int) throws(JSONValue.ParseError) -> JSONValue {
+    mutating func array(depth: Int) throws(CoreError) -> JSONValue {
         guard depth <= JSONValue.maxDepth else { throw error("nested deeper than \(JSONValue.maxDepth) levels") }
         index += 1
         var elements: [JSONValue] = []
@@ -116,7 +110,7 @@ private struct Parser {
     }
 
     /// A number per the JSON grammar (no `+`, no leading zeros, no `inf`/`nan`), finite as a Double.
-    mutating func number() throws(JSONValue.ParseError) -> Double {
+    mutating func number() throws(CoreError) -> Double {
         let start = index
         func digits() -> Int {
             let from = index
@@ -140,12 +134,12 @@ private struct Parser {
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         guard let number = Double(text), number.isFinite else {
-            throw JSONValue.ParseError(reason: "number \(Self.shown(text)) is out of range", offset: start)
+            throw CoreError(.invalidJSON, reason: "number \(Self.shown(text)) is out of range", offset: start)
         }
         return number
     }
 
-    mutating func string() throws(JSONValue.ParseError) -> String {
+    mutating func string() throws(CoreError) -> String {
         index += 1  // the opening quote
         var scalars = String.UnicodeScalarView()
         var runStart = index
@@ -174,7 +168,7 @@ private struct Parser {
         }
     }
 
-    mutating func escape() throws(JSONValue.ParseError) -> Unicode.Scalar {
+    mutating func escape() throws(CoreError) -> Unicode.Scalar {
         guard let byte = current else { throw error("unterminated string") }
         index += 1
         switch byte {
@@ -204,7 +198,7 @@ private struct Parser {
         }
     }
 
-    mutating func hex4() throws(JSONValue.ParseError) -> UInt32 {
+    mutating func hex4() throws(CoreError) -> UInt32 {
         var value: UInt32 = 0
         for _ in 0..<4 {
             guard let byte = current else { throw error("unterminated string") }

@@ -11,12 +11,3 @@ public enum PolicyEvent: Sendable, Equatable {
     /// The level crossed the low threshold downward (once per crossing, in both modes).
     case lowSupply(level: Double, threshold: Double)
 }
-
-/// Why the policy refused a command; the agent answers it as a rejected reply.
-public struct PolicyRejection: Error, Sendable, Equatable, CustomStringConvertible {
-    public var reason: String
-
-    public init(reason: String) { self.reason = reason }
-
-    public var description: String { reason }
-}

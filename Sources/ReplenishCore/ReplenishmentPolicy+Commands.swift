@@ -4,7 +4,7 @@ import Foundation
 /// orders nor deduplicates them): a repeated order id is answered ok with no second effect, and a
 /// notification that arrives before the one it follows is taken for what it implies.
 extension ReplenishmentPolicy {
-    public typealias CommandResult = Result<[PolicyEvent], PolicyRejection>
+    public typealias CommandResult = Result<[PolicyEvent], CoreError>
 
     /// Applies a decoded command addressed to this slot, whose full quantity is `capacity`: every
     /// quantity is checked against the slot's bounds (`QuantityBounds`) before it changes anything.
@@ -13,10 +13,10 @@ extension ReplenishmentPolicy {
         let onHandLimit = QuantityBounds.maximumOnHand(capacity: capacity)
         switch command {
         case .reportNow:
-            return .failure(PolicyRejection(reason: "reportNow is not a replenishment command"))
+            return .failure(.policyRejected("reportNow is not a replenishment command"))
         case let .orderPlaced(_, orderId, quantity, unit, asin, estimatedDelivery):
             if let quantity, quantity > onHandLimit {
-                return .failure(PolicyRejection(reason: "quantity \(QuantityBounds.shown(quantity)) exceeds the most this slot may have on hand (\(QuantityBounds.shown(onHandLimit)), \(QuantityBounds.shown(QuantityBounds.onHandCapacities)) × its capacity)"))
+                return .failure(.policyRejected("quantity \(QuantityBounds.shown(quantity)) exceeds the most this slot may have on hand (\(QuantityBounds.shown(onHandLimit)), \(QuantityBounds.shown(QuantityBounds.onHandCapacities)) × its capacity)"))
             }
             return orderPlaced(orderId: orderId, quantity: quantity, unit: unit, asin: asin,
                                estimatedDelivery: estimatedDelivery, now: now)
@@ -24,7 +24,7 @@ extension ReplenishmentPolicy {
             // The shipment joins what is on hand: the sum is bounded, not only the one quantity.
             if orders[orderId]?.status != .shipped, orders[orderId]?.status != .delivered,
                totalQuantityOnHand + quantity > onHandLimit {
-                return .failure(PolicyRejection(reason: "shipping \(QuantityBounds.shown(quantity)) would bring totalQuantityOnHand to \(QuantityBounds.shown(totalQuantityOnHand + quantity)), above the most this slot may have on hand (\(QuantityBounds.shown(onHandLimit)), \(QuantityBounds.shown(QuantityBounds.onHandCapacities)) × its capacity)"))
+                return .failure(.policyRejected("shipping \(QuantityBounds.shown(quantity)) would bring totalQuantityOnHand to \(QuantityBounds.shown(totalQuantityOnHand + quantity)), above the most this slot may have on hand (\(QuantityBounds.shown(onHandLimit)), \(QuantityBounds.shown(QuantityBounds.onHandCapacities)) × its capacity)"))
             }
             return orderShipped(orderId: orderId, quantity: quantity, estimatedDelivery: estimatedDelivery, now: now)
         case let .orderCancelled(_, orderId):
@@ -37,10 +37,10 @@ extension ReplenishmentPolicy {
             return subscriptionChanged(subscribed: subscribed, now: now)
         case let .inventoryAdjust(_, onHand, remaining):
             if let remaining, remaining > capacity {
-                return .failure(PolicyRejection(reason: "remainingQuantityInUnit \(QuantityBounds.shown(remaining)) exceeds the slot's capacity (\(QuantityBounds.shown(capacity))); expected 0 to \(QuantityBounds.shown(capacity))"))
+                return .failure(.policyRejected("remainingQuantityInUnit \(QuantityBounds.shown(remaining)) exceeds the slot's capacity (\(QuantityBounds.shown(capacity))); expected 0 to \(QuantityBounds.shown(capacity))"))
             }
             if let onHand, onHand > onHandLimit {
-                return .failure(PolicyRejection(reason: "totalQuantityOnHand \(QuantityBounds.shown(onHand)) exceeds the most this slot may have on hand; expected 0 to \(QuantityBounds.shown(onHandLimit)) (\(QuantityBounds.shown(QuantityBounds.onHandCapacities)) × its capacity)"))
+                return .failure(.policyRejected("totalQuantityOnHand \(QuantityBounds.shown(onHand)) exceeds the most this slot may have on hand; expected 0 to \(QuantityBounds.shown(onHandLimit)) (\(QuantityBounds.shown(QuantityBounds.onHandCapacities)) × its capacity)"))
             }
             return inventoryAdjust(onHand: onHand, remaining: remaining, now: now)
         }
@@ -50,7 +50,7 @@ extension ReplenishmentPolicy {
     public mutating func orderPlaced(orderId: String, quantity: Double? = nil, unit: String? = nil,
                                     asin: String? = nil, estimatedDelivery: Date? = nil, now: Date) -> CommandResult {
         if let quantity, !(quantity.isFinite && quantity > 0) {
-            return .failure(PolicyRejection(reason: "quantity must be a positive number"))
+            return .failure(.policyRejected("quantity must be a positive number"))
         }
         // Known in any state (a repeat, or a late copy after its shipment or cancellation): no effect.
         guard orders[orderId] == nil else { return .success([]) }
@@ -65,12 +65,12 @@ extension ReplenishmentPolicy {
     public mutating func orderShipped(orderId: String, quantity: Double, estimatedDelivery: Date? = nil,
                                      now: Date) -> CommandResult {
         guard quantity.isFinite, quantity > 0 else {
-            return .failure(PolicyRejection(reason: "quantity must be a positive number"))
+            return .failure(.policyRejected("quantity must be a positive number"))
         }
         let previous: String
         switch orders[orderId]?.status {
         case .cancelled?:
-            return .failure(PolicyRejection(reason: "order '\(orderId)' was cancelled; a shipment after its cancellation is refused"))
+            return .failure(.policyRejected("order '\(orderId)' was cancelled; a shipment after its cancellation is refused"))
         case .shipped?, .delivered?:
             return .success([])
         case .placed?:
@@ -93,13 +93,13 @@ extension ReplenishmentPolicy {
     public mutating func orderCancelled(orderId: String, now: Date) -> CommandResult {
         switch orders[orderId]?.status {
         case nil:
-            return .failure(PolicyRejection(reason: "unknown order '\(orderId)'"))
+            return .failure(.policyRejected("unknown order '\(orderId)'"))
         case .cancelled?:
             return .success([])
         case .shipped?:
-            return .failure(PolicyRejection(reason: "order '\(orderId)' has shipped and can no longer be cancelled"))
+            return .failure(.policyRejected("order '\(orderId)' has shipped and can no longer be cancelled"))
         case .delivered?:
-            return .failure(PolicyRejection(reason: "order '\(orderId)' was delivered and can no longer be cancelled"))
+            return .failure(.policyRejected("order '\(orderId)' was delivered and can no longer be cancelled"))
         case .placed?:
             orders[orderId]?.status = .cancelled
             cancellations += 1
@@ -144,10 +144,10 @@ extension ReplenishmentPolicy {
     /// `totalQuantityOnHand`; `remaining` is for the agent to set on the ledger (checked here only).
     public mutating func inventoryAdjust(onHand: Double?, remaining: Double?, now: Date) -> CommandResult {
         guard onHand != nil || remaining != nil else {
-            return .failure(PolicyRejection(reason: "inventoryAdjust needs an on-hand or a remaining quantity"))
+            return .failure(.policyRejected("inventoryAdjust needs an on-hand or a remaining quantity"))
         }
         for value in [onHand, remaining].compactMap({ $0 }) where !(value.isFinite && value >= 0) {
-            return .failure(PolicyRejection(reason: "quantities must be numbers of 0 or more"))
+            return .failure(.policyRejected("quantities must be numbers of 0 or more"))
         }
         if let onHand { totalQuantityOnHand = onHand }
         return .success([])

@@ -82,6 +82,15 @@ public enum SlotHealth: String, Sendable, Codable {
     case fault
 }
 
+/// A change of a slot's health that the agent reports once, as a `sensorFault` or
+/// `sensorRecovered` event.
+public enum HealthTransition: Sendable, Equatable {
+    /// The slot turned `fault`; the reason is the last bad sample's or read error's.
+    case fault(reason: String)
+    /// A faulted slot is `ok` again.
+    case recovered
+}
+
 /// `replenish.status/1`: every slot, at least once a day; in parts when one message would exceed
 /// the broker's size limit.
 public struct StatusReport: Sendable, Equatable, Encodable {
@@ -126,20 +135,10 @@ public struct StatusReport: Sendable, Equatable, Encodable {
     /// The JSON payload published on `{base}/status`.
     public func json() throws -> [UInt8] { try WireJSON.encode(self) }
 
-    /// A slot that does not fit in a message of the size allowed, even alone.
-    public struct SlotTooLarge: Error, Sendable, CustomStringConvertible {
-        public var slot: String
-        public var bytes: Int
-        public var maxBytes: Int
-        public var description: String {
-            "slot '\(slot)' alone makes a status report of \(bytes) bytes, more than the \(maxBytes) allowed (mqtt.max_message_size)"
-        }
-    }
-
     /// The slots of a report over `header` and `reason`, grouped into as few parts as keep every
     /// message within `maxBytes`: one group when the whole report fits. Measured with the widest
     /// seq, so the real messages are never larger. Throws when a slot cannot be encoded (the
-    /// report cannot be sent at all) or does not fit alone.
+    /// report cannot be sent at all) or does not fit alone (`.slotTooLarge`).
     public static func parts(header: MessageHeader, reason: ReportReason, slots: [SlotStatus],
                              maxBytes: Int) throws -> [[SlotStatus]] {
         var widest = header
@@ -155,7 +154,8 @@ public struct StatusReport: Sendable, Equatable, Encodable {
         for slot in slots {
             let bytes = try WireJSON.encode(slot).count + 1  // and its comma
             guard overhead + bytes <= maxBytes else {
-                throw SlotTooLarge(slot: slot.slot, bytes: overhead + bytes, maxBytes: maxBytes)
+                throw CoreError(.slotTooLarge, reason: "slot '\(slot.slot)' alone makes a status report of \(overhead + bytes) bytes, "
+                                + "more than the \(maxBytes) allowed (mqtt.max_message_size)")
             }
             if size + bytes > maxBytes {
                 groups.append(group)

@@ -1,6 +1,10 @@
 import CMosquitto
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// The one error type of ReplenishMQTT: a code to switch on and a message for the log.
+/// The one error type of ReplenishMQTT: a code to switch on, a message for the log, and errno
+/// where a system call failed.
 public struct MQTTError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What went wrong, as an open set: new codes can be added without breaking callers.
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
@@ -24,10 +28,13 @@ public struct MQTTError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// The `MOSQ_ERR_*` value when the error came from libmosquitto.
     public var mosquittoResult: Int32?
+    /// The errno behind the error: given, or read when libmosquitto reports `MOSQ_ERR_ERRNO`.
+    public var errno: Int32?
 
-    public init(code: Code, message: String, mosquittoResult: Int32? = nil) {
+    public init(code: Code, message: String, mosquittoResult: Int32? = nil, errno: Int32? = nil) {
         self.code = code
         self.mosquittoResult = mosquittoResult
+        self.errno = errno ?? (mosquittoResult == Int32(MOSQ_ERR_ERRNO.rawValue) ? Glibc.errno : nil)
         if let mosquittoResult {
             self.message = "\(message): \(MosquittoLibrary.describe(mosquittoResult))"
         } else {

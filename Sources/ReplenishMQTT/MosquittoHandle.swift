@@ -21,9 +21,10 @@ final class MosquittoHandle: @unchecked Sendable {
             ? mosquitto_new(nil, options.cleanSession, userdata)
             : options.clientID.withCString { mosquitto_new($0, options.cleanSession, userdata) }
         guard let created else {
-            let reason = String(cString: strerror(errno))
-            throw MQTTError(code: errno == EINVAL ? .invalidArgument : .mosquitto,
-                            message: "mosquitto_new failed for client id '\(options.clientID)': \(reason)")
+            let code = errno
+            let reason = String(cString: strerror(code))
+            throw MQTTError(code: code == EINVAL ? .invalidArgument : .mosquitto,
+                            message: "mosquitto_new failed for client id '\(options.clientID)': \(reason)", errno: code)
         }
         raw = created
         try configure(options, userdata: userdata)

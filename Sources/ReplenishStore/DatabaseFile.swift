@@ -26,7 +26,7 @@ public enum DatabaseFile {
         guard stat(path, &info) == 0 else {
             let code = errno
             guard code == ENOENT else {
-                throw StoreError(.cannotOpen, operation: "open", path: path, reason: String(cString: strerror(code)))
+                throw StoreError(.cannotOpen, operation: "open", path: path, errno: code)
             }
             if let orphan = ["-wal", "-journal"].map({ path + $0 }).first(where: { size(of: $0).map { $0 > 0 } ?? false }) {
                 throw StoreError(
@@ -130,7 +130,7 @@ public enum DatabaseFile {
         for leftover in [staging] + companionSuffixes.map({ staging + $0 }) { unlink(leftover) }
         let fd = open(staging, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw StoreError(.cannotOpen, operation: "create", path: path, reason: String(cString: strerror(errno)))
+            throw StoreError(.cannotOpen, operation: "create", path: path, errno: errno)
         }
         _ = fchmod(fd, 0o600)
         shareOwner(fd, withDirectoryOf: path)
@@ -144,9 +144,9 @@ public enum DatabaseFile {
             throw error
         }
         guard sync(staging), rename(staging, path) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let code = errno
             unlink(staging)
-            throw StoreError(.cannotOpen, operation: "create", path: path, reason: reason)
+            throw StoreError(.cannotOpen, operation: "create", path: path, errno: code)
         }
         _ = syncDirectory(of: path)
     }

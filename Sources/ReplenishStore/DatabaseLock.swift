@@ -95,6 +95,6 @@ public final class DatabaseLock: Sendable {
     }
 
     private static func failure(_ path: String, _ operation: String, _ code: Int32) -> StoreError {
-        StoreError(.cannotOpen, operation: "\(operation) lock file", path: path, reason: String(cString: strerror(code)))
+        StoreError(.cannotOpen, operation: "\(operation) lock file", path: path, errno: code)
     }
 }

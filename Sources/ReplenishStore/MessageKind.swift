@@ -1,7 +1,20 @@
+import ReplenishCore
+
 /// What an outbox message is; decides which messages may be evicted when the outbox is full.
 public enum MessageKind: String, Sendable, CaseIterable {
     case status
     case event
     case reply
     case availability
+}
+
+extension MessageKind {
+    /// The outbox's kind of a message the book produced.
+    public init(_ kind: Outgoing.Kind) {
+        switch kind {
+        case .status: self = .status
+        case .event: self = .event
+        case .reply: self = .reply
+        }
+    }
 }

@@ -22,6 +22,16 @@ public final class Outbox: Sendable {
             self.kind = kind
             self.encode = encode
         }
+
+        /// A message the book produced, on `{base}/{leaf}`, with `header` (schema and seq filled in).
+        public init(_ message: Outgoing, base: String, header: MessageHeader) {
+            self.init(topic: base + "/" + message.leaf, kind: MessageKind(message.kind)) { seq in
+                var header = header
+                header.schema = message.schema
+                header.seq = seq
+                return try message.encode(header)
+            }
+        }
     }
 
     /// What a commit did besides queueing, for the journal.
@@ -129,7 +139,7 @@ public final class Outbox: Sendable {
                 // Known before it is queued: a broker drops (or disconnects over) a larger
                 // message and still, under MQTT 3.1.1, may never say so.
                 guard payload.count <= maxBytes else {
-                    throw OversizedMessage(topic: message.topic, bytes: payload.count, maxBytes: maxBytes)
+                    throw StoreError.oversized(topic: message.topic, bytes: payload.count, maxBytes: maxBytes)
                 }
                 try tx.enqueue(seq: seq, topic: message.topic, kind: message.kind, payload: payload,
                                createdAt: createdAt)
@@ -220,12 +230,4 @@ public final class Outbox: Sendable {
         }
         if evictedNow > 0 { notes.append(.spaceEvicted(count: evictedNow, soFar: tally?.reports ?? 0)) }
     }
-}
-
-/// A message larger than `mqtt.max_message_size`: refused before it is queued.
-public struct OversizedMessage: Error, CustomStringConvertible {
-    public var topic: String
-    public var bytes: Int
-    public var maxBytes: Int
-    public var description: String { "a message for \(topic) of \(bytes) bytes exceeds mqtt.max_message_size (\(maxBytes))" }
 }

@@ -1,37 +1,45 @@
 import CSQLite3
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The one error type of ReplenishStore: what failed, on which database, and SQLite's own account.
 public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The kinds of failure a caller may want to handle differently.
-    public enum Code: Sendable, Equatable {
+    /// The kinds of failure a caller may want to handle differently, as an open set: new codes
+    /// can be added without breaking callers.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        let name: String
         /// Another connection held the lock longer than the busy timeout (SQLITE_BUSY, SQLITE_LOCKED).
-        case busy
+        public static let busy = Code(name: "busy")
         /// The disk or the database's page limit is full (SQLITE_FULL).
-        case diskFull
+        public static let diskFull = Code(name: "diskFull")
         /// The operating system reported an I/O error (SQLITE_IOERR).
-        case ioError
+        public static let ioError = Code(name: "ioError")
         /// The file is damaged or is not a database (SQLITE_CORRUPT, SQLITE_NOTADB).
-        case corrupt
+        public static let corrupt = Code(name: "corrupt")
         /// A write was attempted on a read-only store or file (SQLITE_READONLY).
-        case readOnly
+        public static let readOnly = Code(name: "readOnly")
         /// The file could not be opened or created (SQLITE_CANTOPEN).
-        case cannotOpen
+        public static let cannotOpen = Code(name: "cannotOpen")
         /// A uniqueness or check constraint failed, e.g. a seq enqueued twice (SQLITE_CONSTRAINT).
-        case constraint
+        public static let constraint = Code(name: "constraint")
         /// The file's schema version is not one this build can use.
-        case schemaVersion
+        public static let schemaVersion = Code(name: "schemaVersion")
         /// The file exists but holds nothing: no bytes, or no tables (e.g. after a power cut).
-        case empty
+        public static let empty = Code(name: "empty")
         /// The file is an SQLite database of another program, not a replenishd state database.
-        case foreign
+        public static let foreign = Code(name: "foreign")
         /// The database records another device id than the one asked for.
-        case deviceMismatch
+        public static let deviceMismatch = Code(name: "deviceMismatch")
         /// Another process holds the database's lock file (another daemon runs on it).
-        case locked
+        public static let locked = Code(name: "locked")
         /// A value cannot be stored or read back (e.g. a seq above Int64.max, an unknown kind).
-        case invalidValue
+        public static let invalidValue = Code(name: "invalidValue")
         /// Any other SQLite failure; see `extendedResultCode`.
-        case sqlite
+        public static let sqlite = Code(name: "sqlite")
+        /// A message larger than `mqtt.max_message_size`: refused before it is queued.
+        public static let oversized = Code(name: "oversized")
+        public var description: String { name }
     }
 
     public var code: Code
@@ -41,12 +49,16 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     public var extendedResultCode: Int32?
     /// The text of `sqlite3_errmsg` (or `sqlite3_errstr`) at the time of failure.
     public var sqliteMessage: String?
+    /// The errno behind the error, when a system call (open, stat, flock, rename) failed.
+    public var errno: Int32?
 
-    public init(code: Code, message: String, extendedResultCode: Int32? = nil, sqliteMessage: String? = nil) {
+    public init(code: Code, message: String, extendedResultCode: Int32? = nil, sqliteMessage: String? = nil,
+                errno: Int32? = nil) {
         self.code = code
         self.message = message
         self.extendedResultCode = extendedResultCode
         self.sqliteMessage = sqliteMessage
+        self.errno = errno
     }
 
     public var description: String { message }
@@ -71,6 +83,11 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     init(_ code: Code, operation: String, path: String, reason: String) {
         self.init(code: code, message: "\(operation) on \(path) failed: \(reason)")
     }
+
+    /// An error for a failed system call, `errno`'s text the reason.
+    init(_ code: Code, operation: String, path: String, errno: Int32) {
+        self.init(code: code, message: "\(operation) on \(path) failed: \(String(cString: strerror(errno)))", errno: errno)
+    }
 }
 
 extension StoreError.Code {
@@ -86,5 +103,13 @@ extension StoreError.Code {
         case SQLITE_CONSTRAINT: self = .constraint
         default: self = .sqlite
         }
+    }
+}
+
+extension StoreError {
+    /// A message for `topic` of `bytes` bytes, larger than `mqtt.max_message_size` (`maxBytes`).
+    static func oversized(topic: String, bytes: Int, maxBytes: Int) -> StoreError {
+        StoreError(code: .oversized,
+                   message: "a message for \(topic) of \(bytes) bytes exceeds mqtt.max_message_size (\(maxBytes))")
     }
 }

@@ -19,7 +19,8 @@ enum ExitStatus {
     /// reported, or `error` itself for ArgumentParser to print ("Error: …") and exit 1 with.
     static func ending(_ error: any Error, of command: any ParsableCommand) -> any Error {
         guard let status = status(of: error, in: command) else { return error }
-        if let error = error as? ConfigError, let command = command as? any ConfigFileCommand {
+        if let error = error as? AgentError, error.code == .configRejected,
+           let command = command as? any ConfigFileCommand {
             if command is Replenishd.Check {
                 printErr(error.description)
             } else {
@@ -33,25 +34,28 @@ enum ExitStatus {
 
     /// The exit status for `error` thrown by `command`, or nil to leave it to ArgumentParser.
     static func status(of error: any Error, in command: any ParsableCommand) -> Int32? {
-        switch error {
-        case is ConfigError where command is any ConfigFileCommand:
+        if let error = error as? AgentError, let status = status(of: error.code, in: command) { return status }
+        // `reset` reports whatever stopped it; the others leave the unexpected to ArgumentParser.
+        return command is Replenishd.Reset ? failure : nil
+    }
+
+    /// The exit status for an `AgentError` with `code`, or nil to end as any other error does.
+    private static func status(of code: AgentError.Code, in command: any ParsableCommand) -> Int32? {
+        switch code {
+        case .configRejected:
             // The file given with --config is refused (`demo`'s profiles are not a --config).
-            return config
-        case let error as AgentError:
-            switch error.code {
-            case .databaseInUse: return tempFail
-            // Empty, damaged, foreign or another device's: restarting cannot fix it.
-            case .databaseRefused: return config
-            case .unavailable: return unavailable
-            case .invalidArguments, .unsupported, .unreadable:
-                // What keeps the daemon from starting (its arguments, a key file's mode, a file it
-                // cannot read) is the configuration's doing: restarting cannot fix it either.
-                return command is Replenishd.Run ? config : failed(command)
-            case .broker: return failed(command)
-            }
+            return command is any ConfigFileCommand ? config : nil
+        case .databaseInUse: return tempFail
+        // Empty, damaged, foreign or another device's: restarting cannot fix it.
+        case .databaseRefused: return config
+        case .unavailable: return unavailable
+        case .invalidArguments, .unsupported, .unreadable:
+            // What keeps the daemon from starting (its arguments, a key file's mode, a file it
+            // cannot read) is the configuration's doing: restarting cannot fix it either.
+            return command is Replenishd.Run ? config : failed(command)
         default:
-            // `reset` reports whatever stopped it; the others leave the unexpected to ArgumentParser.
-            return command is Replenishd.Reset ? failure : nil
+            // `.broker`, and any code added later.
+            return failed(command)
         }
     }
 

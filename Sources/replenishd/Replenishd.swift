@@ -56,10 +56,10 @@ struct ConfigPath: ParsableArguments {
     @Option(name: .long, help: "The configuration file.")
     var config: String = "/etc/replenishd/replenishd.yaml"
 
-    /// The config, or the `ConfigError` that `ExitStatus` turns into exit 78 with one line per
+    /// The config, or the `AgentError(.configRejected)` that `ExitStatus` turns into exit 78 with one line per
     /// problem (as `check` prints them; under systemd one journal entry, see `reportRejected`).
     /// `forRun` also checks what the daemon will open (database directory, key files), as `check` does.
-    func load(forRun: Bool = false) throws(ConfigError) -> AgentConfig {
+    func load(forRun: Bool = false) throws(AgentError) -> AgentConfig {
         try forRun ? ConfigLoader.loadForRun(path: config) : ConfigLoader.load(path: config)
     }
 }
@@ -258,7 +258,7 @@ extension Replenishd {
 /// A refused config: on a terminal, exactly what `check` prints; under systemd (`run`, and
 /// `reload` as ExecReload=), one entry at priority err with MESSAGE_ID configRejected whose
 /// message carries every problem, so `journalctl -u replenishd -p err` shows the reason itself.
-func reportRejected(_ error: ConfigError, path: String) {
+func reportRejected(_ error: AgentError, path: String) {
     guard journalAttached else { return printErr(error.description) }
     let logger = Logger(label: "replenishd") { JournalLogHandler(label: $0) }
     logger.error("configuration rejected: \(error.diagnostics.map(\.description).joined(separator: "; "))",

@@ -18,9 +18,10 @@ struct ConfigBoundsTests {
 
     @Test("an out-of-range quantity or size is reported at its line and column", arguments: mistakes)
     func mistake(_ mistake: ConfigMistake) {
-        let error = #expect(throws: ConfigError.self) {
+        let error = #expect(throws: AgentError.self) {
             try ConfigLoader.parse(mistake.yaml, fileName: "cfg.yaml")
         }
+        #expect(error?.code == .configRejected)
         #expect(error?.diagnostics.map(\.description) == mistake.expected)
     }
 

@@ -151,7 +151,8 @@ struct ConfigLoaderTests {
         let config = try ConfigLoader.parse(crlf, fileName: "cfg.yaml")
         #expect(config.slots.map(\.definition.id) == ["water_tank"])
         let repeated = crlf.replacingOccurrences(of: "  id: cm-000123\r\n", with: "  id: cm-000123\r\n  id: cm-1\r\n")
-        let error = #expect(throws: ConfigError.self) { try ConfigLoader.parse(repeated, fileName: "cfg.yaml") }
+        let error = #expect(throws: AgentError.self) { try ConfigLoader.parse(repeated, fileName: "cfg.yaml") }
+        #expect(error?.code == .configRejected)
         #expect(error?.description == "cfg.yaml:3:3: device.id: duplicate key 'id' (first given at line 2)")
     }
 
@@ -169,7 +170,8 @@ struct ConfigLoaderTests {
         #expect(config.configHash.count == 16)
 
         let missing = directory.appendingPathComponent("absent.yaml").path
-        let error = #expect(throws: ConfigError.self) { try ConfigLoader.load(path: missing) }
+        let error = #expect(throws: AgentError.self) { try ConfigLoader.load(path: missing) }
+        #expect(error?.code == .configRejected)
         #expect(error?.diagnostics.count == 1)
         #expect(error?.description == "\(missing):1:1: cannot read the file: No such file or directory")
     }
@@ -177,9 +179,10 @@ struct ConfigLoaderTests {
     @Test("a mistake is reported with file, line, column, key path and what was expected",
           arguments: ConfigMistake.all + ConfigMistake.limits)
     func mistake(_ mistake: ConfigMistake) throws {
-        let error = #expect(throws: ConfigError.self) {
+        let error = #expect(throws: AgentError.self) {
             try ConfigLoader.parse(mistake.yaml, fileName: "cfg.yaml")
         }
+        #expect(error?.code == .configRejected)
         #expect(error?.diagnostics.map(\.description) == mistake.expected)
     }
 }

@@ -76,11 +76,18 @@ struct SourceConfigTests {
          "cfg.yaml:18:17: slots[0].source.register: expected a number from 0 to 0xff, got 0x1ff"),
         ("driver: gpio-switch-ladder\nchip: gpiochip0\nswitches:\n  - {line: GPIO5, fraction: 150%}",
          "cfg.yaml:18:35: slots[0].source.switches[0].fraction: expected a fill fraction above 0 and at most 1 (or a percentage), got '150%'"),
+        // A filter the chain refuses is named by its own position, first or not.
+        ("driver: ads1115\nbus: 1\nchannel: 0\nfilters:\n  - {clamp: [9, 1]}\n  - {median: 3}",
+         "cfg.yaml:19:11: slots[0].source.filters[0]: clamp min 9.0 is above max 1.0"),
+        ("driver: ads1115\nbus: 1\nchannel: 0\nfilters:\n  - {median: 3}\n  - {clamp: [9, 1]}",
+         "cfg.yaml:20:11: slots[0].source.filters[1]: clamp min 9.0 is above max 1.0"),
         ("driver: max17048\nbus: 1\nline: GPIO5",
          "cfg.yaml:17:7: slots[0].source.line: unknown key 'line' (expected one of: driver, sample_every, health, filters, bus, address, retries)"),
     ])
     func mistakes(source: String, expected: String) {
-        #expect(throws: ConfigError.self) { try ConfigLoader.parse(slotConfig(source), fileName: "cfg.yaml") }
+        #expect { try ConfigLoader.parse(slotConfig(source), fileName: "cfg.yaml") } throws: {
+            ($0 as? AgentError)?.code == .configRejected
+        }
         do {
             _ = try ConfigLoader.parse(slotConfig(source), fileName: "cfg.yaml")
         } catch {

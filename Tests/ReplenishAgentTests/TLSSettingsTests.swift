@@ -41,7 +41,8 @@ struct TLSSettingsTests {
         "  url: mqtt://[fe80::1]", "  url: mqtt://[::2]", "  url: mqtt://128.0.0.1",
     ])
     func plaintextRefused(_ mqtt: String) {
-        let error = #expect(throws: ConfigError.self) { try config(mqtt) }
+        let error = #expect(throws: AgentError.self) { try config(mqtt) }
+        #expect(error?.code == .configRejected)
         #expect(error?.description.contains("is refused; use mqtts://") == true)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ReplenishCore
 import ReplenishMQTT
 import Testing
 @testable import ReplenishAgent
@@ -17,7 +18,7 @@ struct UplinkTests {
             testConfig(deviceID: "uplink-1", broker: broker, database: directory.path("state.db")), fileName: "cfg.yaml")
         let uplink = try Uplink(config: config, liveness: LoopLiveness(), logger: Logger(label: "test.uplink"))
         let recorder = RuntimeRecorder(brokerURL: broker.url, slots: [])
-        let (first, firstFeed) = AsyncStream.makeStream(of: LedgerInput.self)
+        let (first, firstFeed) = AsyncStream.makeStream(of: BookInput.self)
         uplink.attach(.init(ledger: firstFeed, recorder: recorder))
         uplink.start()
         // The first generation hears the connection come up, then goes.
@@ -33,7 +34,7 @@ struct UplinkTests {
                                       payload: Array(#"{"correlationId":"between"}"#.utf8), qos: 1, retain: false)
         try await waitUntil("the command held for the next generation") { uplink.waiting == 1 }
 
-        let (second, secondFeed) = AsyncStream.makeStream(of: LedgerInput.self)
+        let (second, secondFeed) = AsyncStream.makeStream(of: BookInput.self)
         uplink.attach(.init(ledger: secondFeed, recorder: recorder))
         var iterator = second.makeAsyncIterator()
         let received = await iterator.next()

@@ -82,6 +82,7 @@ struct ValueParserTests {
             Issue.record("accepted \(text)")
             return
         }
+        #expect(problem.code == .invalidConfigValue)
         #expect(problem.message == message)
     }
 

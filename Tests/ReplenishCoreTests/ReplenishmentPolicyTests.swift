@@ -54,8 +54,11 @@ extension [PolicyEvent] {
     var lowSupplyCount: Int { filter { $0.isLowSupply }.count }
 }
 
-extension Result where Success == [PolicyEvent], Failure == PolicyRejection {
-    var rejection: String? { if case .failure(let r) = self { r.reason } else { nil } }
+extension Result where Success == [PolicyEvent], Failure == CoreError {
+    /// The reason answered; any other code than `.policyRejected` shows in it, so no test passes on it.
+    var rejection: String? {
+        if case .failure(let r) = self { r.code == .policyRejected ? r.reason : "\(r.code): \(r.reason)" } else { nil }
+    }
     var events: [PolicyEvent]? { try? get() }
 }
 

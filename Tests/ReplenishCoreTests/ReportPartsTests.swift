@@ -47,8 +47,12 @@ struct ReportPartsTests {
 
     @Test("a slot too large for any message is refused by name")
     func tooLarge() {
-        #expect(throws: StatusReport.SlotTooLarge.self) {
+        #expect {
             try StatusReport.parts(header: Self.header, reason: .daily, slots: Self.slots(2), maxBytes: 600)
+        } throws: {
+            guard let error = $0 as? CoreError else { return false }
+            return error.code == .slotTooLarge && error.description.hasPrefix("slot 'slot-0' alone makes a status report of ")
+                && error.description.hasSuffix(" bytes, more than the 600 allowed (mqtt.max_message_size)")
         }
     }
 }

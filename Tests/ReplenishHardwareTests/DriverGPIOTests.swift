@@ -37,7 +37,7 @@ struct DriverGPIOTests {
         case .level(let fraction):
             #expect(try source.sample(at: Date()) == [.level(fraction * 1800)])
         case .inconsistent:
-            #expect { try source.sample(at: Date()) } throws: { ($0 as? SensorError)?.code == .inconsistentReading }
+            #expect { try source.sample(at: Date()) } throws: { ($0 as? HardwareError)?.code == .inconsistentReading }
         }
     }
 
@@ -48,7 +48,7 @@ struct DriverGPIOTests {
         let source = SwitchLadderSource(slot: "tank", sampleIntervalSeconds: 5, settings: Self.ladder, capacity: 1,
                                         lines: lines)
         #expect { try source.sample(at: Date()) } throws: {
-            ($0 as? SensorError).map { $0.code == .lineFailure && $0.message.contains("FLOAT_50") } ?? false
+            ($0 as? HardwareError).map { $0.code == .lineFailure && $0.message.contains("FLOAT_50") } ?? false
         }
         #expect(Self.ladder.problems.isEmpty)
         #expect(SwitchLadderSettings(switches: [.init(line: "A", fraction: 0.5), .init(line: "A", fraction: 0.5)]).problems
@@ -213,7 +213,7 @@ struct DriverGPIOTests {
         let chip = FakeHX711(count: 777, time: time)
         chip.state.withLock { $0.slowPulses = [3, 30, 60, 80] }  // one in each of the four attempts
         let source = Self.hx711(chip, time, retries: 3)
-        #expect { try source.readRaw() } throws: { ($0 as? SensorError)?.code == .timingViolation }
+        #expect { try source.readRaw() } throws: { ($0 as? HardwareError)?.code == .timingViolation }
         #expect(chip.state.withLock { $0.clockWrites.last } == false)
     }
 
@@ -232,7 +232,7 @@ struct DriverGPIOTests {
         let time = FakeDriverClock()
         let chip = FakeHX711(count: 1, pollsBeforeReady: .max, time: time)
         let source = Self.hx711(chip, time)
-        #expect { try source.readRaw() } throws: { ($0 as? SensorError)?.code == .notReady }
+        #expect { try source.readRaw() } throws: { ($0 as? HardwareError)?.code == .notReady }
         let slept = time.sleeps.withLock { $0 }.reduce(0, +)
         #expect(slept >= 490_000_000 && slept <= 510_000_000)
     }

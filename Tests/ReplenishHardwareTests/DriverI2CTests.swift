@@ -54,7 +54,7 @@ struct DriverI2CTests {
     func adsTimeout() {
         let bus = FakeSMBus(words: [0x01: [smbus(0x4583)]])
         let (source, _) = Self.ads(ADS1115Settings(bus: 1, channel: 0, retries: 1), bus)
-        #expect { try source.readRaw() } throws: { ($0 as? SensorError)?.code == .conversionTimeout }
+        #expect { try source.readRaw() } throws: { ($0 as? HardwareError)?.code == .conversionTimeout }
         let polls = bus.log.filter { $0 == .readWord(0x01) }.count
         #expect(polls == 2 * (ADS1115Source.maxPolls + 1))
         #expect(bus.log.filter { $0 == .writeWord(0x01, 0x83C5) }.count == 2)
@@ -77,15 +77,16 @@ struct DriverI2CTests {
                                  settings: .init(bus: 1, retries: retries), device: failing, clock: clock.clock)
         do {
             _ = try bad.readRaw()
-            Issue.record("expected a SensorError")
-        } catch let error as SensorError {
+            Issue.record("expected a HardwareError")
+        } catch let error as HardwareError {
             #expect(error.code == .busFailure)
             #expect(error.message == "MAX17048 at 0x36 on i2c-1: Remote I/O error (fake) (after \(retries + 1) attempt\(retries == 0 ? "" : "s"))")
+            #expect(error.description == "busFailure: " + error.message)
         }
         #expect(failing.log.count == retries + 1)
     }
 
-    @Test("every I2C driver turns a dead bus into a SensorError, never a trap")
+    @Test("every I2C driver turns a dead bus into a HardwareError, never a trap")
     func deadBusEverywhere() {
         let clock = FakeDriverClock().clock
         let sources: [any RawValueSource] = [
@@ -97,7 +98,7 @@ struct DriverI2CTests {
                               device: FakeSMBus(failFirst: 1_000), clock: clock),
         ]
         for source in sources {
-            #expect { try source.sample(at: Date()) } throws: { ($0 as? SensorError)?.code == .busFailure }
+            #expect { try source.sample(at: Date()) } throws: { ($0 as? HardwareError)?.code == .busFailure }
         }
     }
 
@@ -195,7 +196,7 @@ struct DriverI2CTests {
     @Test("a bus failure keeps its HardwareError and errno through the retries, and through a second wrapping")
     func errnoSurvives() throws {
         let clock = FakeDriverClock()
-        var thrown: SensorError?
+        var thrown: HardwareError?
         do {
             _ = try BusRetry.run(retries: 2, clock: clock.clock, device: "ADS1115 0x48 on /dev/i2c-1") { () throws -> Int in
                 throw HardwareError(.transferFailed, "SMBus read failed: Input/output error", errno: EIO)
@@ -206,9 +207,10 @@ struct DriverI2CTests {
         let error = try #require(thrown)
         #expect(error.code == .busFailure)
         #expect(error.errno == EIO)
-        #expect(error.cause?.code == .transferFailed)
+        #expect(error.causeCode == .transferFailed)
         #expect(error.message.contains("Input/output error"))
-        #expect(SensorError(.lineFailure, "outer", cause: error).errno == EIO)
-        #expect(SensorError(.notReady, "no cause").errno == nil)
+        #expect(HardwareError(.lineFailure, "outer", cause: error).errno == EIO)
+        #expect(HardwareError(.lineFailure, "outer", cause: error).causeCode == .transferFailed)
+        #expect(HardwareError(.notReady, "no cause").errno == nil)
     }
 }

@@ -176,7 +176,7 @@ struct DriverPulseCounterTests {
         source.start()
         defer { source.stop() }
         #expect(eventually { line.remainingBatches == 0 && line.waits.withLock { $0 } >= 3 })  // failed, batch, next
-        #expect(throws: SensorError.self) { try source.sample(at: Date()) }
+        #expect { try source.sample(at: Date()) } throws: { ($0 as? HardwareError)?.code == .lineFailure }
         #expect(try source.sample(at: Date()) == [.consumed(1)])
     }
 

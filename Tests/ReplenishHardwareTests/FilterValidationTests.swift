@@ -21,14 +21,14 @@ struct FilterValidationTests {
         (PlausibilityLimits.only(stuckAfter: 3, tolerance: -1), "plausibility stuckTolerance must be 0 or more"),
     ])
     func refused(filter: SensorFilter, message: String) {
-        #expect(throws: FilterChainError(index: 1, message)) {
+        #expect(throws: HardwareError.invalidFilter(index: 1, message)) {
             try FilterChain([.median(window: 3), filter])
         }
     }
 
     @Test("the error names the filter by its position in the config, counting from 1")
     func description() {
-        #expect(FilterChainError(index: 1, "median window must be 1...99, not 0").description
+        #expect(HardwareError.invalidFilter(index: 1, "median window must be 1...99, not 0").description
                 == "filter 2: median window must be 1...99, not 0")
     }
 

@@ -1,3 +1,4 @@
+import CMosquitto
 import Foundation
 import Testing
 @testable import ReplenishMQTT
@@ -202,6 +203,15 @@ struct MQTTClientTests {
     func invalidOptions(options: MQTTClientOptions) {
         let error = #expect(throws: MQTTError.self) { try MQTTClient(options: options, logger: testLogger) }
         #expect(error?.code == .invalidArgument)
+    }
+
+    @Test("an error libmosquitto reports as MOSQ_ERR_ERRNO keeps errno, and its message says it")
+    func errnoKept() {
+        errno = ECONNREFUSED
+        let error = MQTTError(code: .mosquitto, message: "connect failed", mosquittoResult: Int32(MOSQ_ERR_ERRNO.rawValue))
+        #expect(error.errno == ECONNREFUSED)
+        #expect(error.message == "connect failed: Connection refused (errno \(ECONNREFUSED))")
+        #expect(MQTTError(code: .notConnected, message: "x", mosquittoResult: Int32(MOSQ_ERR_NO_CONN.rawValue)).errno == nil)
     }
 }
 

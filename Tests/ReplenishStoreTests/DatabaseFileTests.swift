@@ -76,6 +76,8 @@ struct DatabaseFileTests {
             #expect(error?.message.contains("open") == true)
             // The lock file (writer) or the check before SQLite (reader) finds it missing first.
             #expect(error?.message.contains("No such file or directory") == true || error?.message.contains("no such file") == true)
+            // The writer's failure is the lock file's open(2), whose errno the error keeps.
+            if !readOnly { #expect(error?.errno == ENOENT) }
         }
     }
 

@@ -42,7 +42,7 @@ struct OutboxCommitTests {
         try withStore { store, _ in
             let outbox = Outbox(store: store, limitBytes: 1 << 20, maxMessageBytes: 500, tally: nil)
             var notes: [Outbox.Note] = []
-            #expect(throws: OversizedMessage.self) {
+            #expect(throws: StoreError(code: .oversized, message: "a message for replenish/v1/d/status of 501 bytes exceeds mqtt.max_message_size (500)")) {
                 try outbox.commit([Self.event, Self.report(501)], slotRows: [("water", [1])], values: [], createdAt: 1,
                                   notes: &notes)
             }

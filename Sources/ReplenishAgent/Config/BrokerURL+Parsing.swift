@@ -1,13 +1,9 @@
 extension BrokerURL {
-    /// Why `mqtt.url` was not accepted.
-    struct ParseProblem: Error {
-        let message: String
-    }
-
     /// Parses `mqtt://host[:port]` (default 1883) or `mqtts://host[:port]` (8883); IPv6 hosts go in
-    /// brackets and are kept without them. Credentials, paths and queries are rejected.
-    static func parse(_ text: String) -> Result<BrokerURL, ParseProblem> {
-        func failure(_ message: String) -> Result<BrokerURL, ParseProblem> { .failure(ParseProblem(message: message)) }
+    /// brackets and are kept without them. Credentials, paths and queries are rejected
+    /// (`.invalidConfigValue`, saying why `mqtt.url` was not accepted).
+    static func parse(_ text: String) -> Result<BrokerURL, AgentError> {
+        func failure(_ message: String) -> Result<BrokerURL, AgentError> { .failure(AgentError(.invalidConfigValue, message)) }
         let expected = "expected mqtt://host[:port] or mqtts://host[:port]"
 
         guard let separator = text.range(of: "://") else { return failure("\(expected), got '\(text)'") }

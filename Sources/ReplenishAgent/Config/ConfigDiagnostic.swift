@@ -27,17 +27,3 @@ public struct ConfigDiagnostic: Sendable, Equatable, CustomStringConvertible {
             : "\(file):\(line):\(column): \(keyPath): \(message)"
     }
 }
-
-/// Why a config could not be loaded: every problem found, in file order.
-public struct ConfigError: Error, CustomStringConvertible {
-    public var diagnostics: [ConfigDiagnostic]
-
-    public init(diagnostics: [ConfigDiagnostic]) {
-        self.diagnostics = diagnostics
-    }
-
-    /// One diagnostic per line.
-    public var description: String {
-        diagnostics.map(\.description).joined(separator: "\n")
-    }
-}

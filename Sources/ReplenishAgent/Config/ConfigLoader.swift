@@ -7,13 +7,13 @@ public enum ConfigLoader {
     static let sections = ["device", "mqtt", "storage", "report", "slots"]
 
     /// Reads and parses the file at `path`; diagnostics name the file as `path` was given.
-    public static func load(path: String) throws(ConfigError) -> AgentConfig {
+    public static func load(path: String) throws(AgentError) -> AgentConfig {
         try loadLocated(path: path).config
     }
 
     /// `load`, then what the daemon will open checked too (`ConfigPreflight`): what `check`, `run`
     /// and a reload use, so that a config they accept cannot fail once the daemon starts on it.
-    public static func loadForRun(path: String) throws(ConfigError) -> AgentConfig {
+    public static func loadForRun(path: String) throws(AgentError) -> AgentConfig {
         let (config, marks) = try loadLocated(path: path)
         let problems = ConfigPreflight.problems(config)
         guard problems.isEmpty else {
@@ -22,36 +22,36 @@ public enum ConfigLoader {
                 return ConfigDiagnostic(file: path, line: mark?.line ?? 1, column: mark?.column ?? 1,
                                         keyPath: problem.keyPath, message: problem.message)
             }
-            throw ConfigError(diagnostics: diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
+            throw .configRejected(diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
         }
         return config
     }
 
-    private static func loadLocated(path: String) throws(ConfigError) -> (config: AgentConfig, marks: [String: Mark]) {
+    private static func loadLocated(path: String) throws(AgentError) -> (config: AgentConfig, marks: [String: Mark]) {
         let bytes: [UInt8]
         switch ConfigFileBytes.read(path) {
         case let .success(read): bytes = read
         case let .failure(failure):
-            throw ConfigError(diagnostics: [fileDiagnostic(path, "cannot read the file: \(failure.reason)")])
+            throw .configRejected([fileDiagnostic(path, "cannot read the file: \(failure.message)")])
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw ConfigError(diagnostics: [fileDiagnostic(path, "the file is not valid UTF-8")])
+            throw .configRejected([fileDiagnostic(path, "the file is not valid UTF-8")])
         }
         return try parseLocated(text, fileName: path)
     }
 
     /// Parses YAML text; `fileName` is only used in diagnostics.
-    public static func parse(_ text: String, fileName: String) throws(ConfigError) -> AgentConfig {
+    public static func parse(_ text: String, fileName: String) throws(AgentError) -> AgentConfig {
         try parseLocated(text, fileName: fileName).config
     }
 
-    static func parseLocated(_ text: String, fileName: String) throws(ConfigError) -> (config: AgentConfig, marks: [String: Mark]) {
+    static func parseLocated(_ text: String, fileName: String) throws(AgentError) -> (config: AgentConfig, marks: [String: Mark]) {
         let root: Node?
         var repeatedKeys = RepeatedKeys()
         do {
             root = try repeatedKeys.compose(text)
         } catch {
-            throw ConfigError(diagnostics: [syntaxDiagnostic(error, text: text, fileName: fileName)])
+            throw .configRejected([syntaxDiagnostic(error, text: text, fileName: fileName)])
         }
         var reader = ConfigReader(fileName: fileName, repeatedKeys: repeatedKeys)
         var config: AgentConfig?
@@ -66,7 +66,7 @@ public enum ConfigLoader {
             let sorted = reader.diagnostics.enumerated().sorted {
                 ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset)
             }
-            throw ConfigError(diagnostics: sorted.map(\.element))
+            throw .configRejected(sorted.map(\.element))
         }
         return (config, reader.marks)
     }

@@ -31,7 +31,7 @@ enum ConfigPreflight {
             check("password_file") {
                 try MQTTOptionsBuilder.checkSecret(file, key: "mqtt.password_file", groupMayRead: true)
                 guard access(file, R_OK) == 0 else {
-                    throw AgentError(.unreadable, "cannot read \(file): \(String(cString: strerror(errno)))")
+                    throw AgentError(.unreadable, "cannot read \(file)", failedWith: errno)
                 }
             }
         }
@@ -59,7 +59,7 @@ enum ConfigPreflight {
                 do {
                     try MQTTOptionsBuilder.checkSecret(file, key: "mqtt.key_file", groupMayRead: true)
                     guard access(file, R_OK) == 0 else {
-                        throw AgentError(.unreadable, "cannot read \(file): \(String(cString: strerror(errno)))")
+                        throw AgentError(.unreadable, "cannot read \(file)", failedWith: errno)
                     }
                 } catch { pairReadable = false; throw error }
             }

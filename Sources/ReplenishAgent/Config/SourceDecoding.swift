@@ -87,8 +87,12 @@ extension ConfigReader {
         do {
             _ = try FilterChain(filters)
         } catch {
-            let failing = items.indices.contains(error.index - 1) ? items[error.index - 1] : node
-            report(error.message, at: failing, path.appending(index: max(0, error.index - 1)))
+            // `filterIndex` is the refused filter's 0-based position in the list.
+            if let index = error.filterIndex, items.indices.contains(index) {
+                report(error.message, at: items[index], path.appending(index: index))
+            } else {
+                report(error.message, at: node, path)
+            }
             return nil
         }
         return filters

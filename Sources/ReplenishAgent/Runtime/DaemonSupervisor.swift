@@ -71,8 +71,7 @@ public final class DaemonSupervisor: Service, Sendable {
 
         var config = initial
         var none: [String: OpenSource] = [:]
-        var open = try openSources(for: config, keeping: &none)
-        defer { for entry in open.values { entry.source.stop() } }
+        var open = try await openSources(for: config, keeping: &none)
         var generation = 0
         var (service, task) = start(config, open, generation: generation, feed: feed)
         // The configuration a reload replaced: should the new one fail to start after all checks
@@ -91,7 +90,7 @@ public final class DaemonSupervisor: Service, Sendable {
                             JournalMessageID.metadataKey: .string(JournalMessageID.configRejected.rawValue),
                             "error": "\(error)", "config": "\(failed.configHash)", "previous": "\(config.configHash)",
                         ])
-                        open = try openSources(for: config, keeping: &open)
+                        open = try await openSources(for: config, keeping: &open)
                         generation += 1
                         (service, task) = start(config, open, generation: generation, feed: feed)
                     case let .ended(ended, error) where ended == generation:
@@ -111,14 +110,14 @@ public final class DaemonSupervisor: Service, Sendable {
                         _ = await task.result
                         previous = nil
                         do {
-                            open = try openSources(for: candidate, keeping: &open)
+                            open = try await openSources(for: candidate, keeping: &open)
                             previous = config
                             config = candidate
                             logger.notice("configuration reloaded", metadata: ["config": "\(config.configHash)"])
                         } catch {
                             logger.error("new configuration's sources could not be opened; keeping the previous one",
                                          metadata: ["error": "\(error)"])
-                            open = try openSources(for: config, keeping: &open)
+                            open = try await openSources(for: config, keeping: &open)
                         }
                         generation += 1
                         (service, task) = start(config, open, generation: generation, feed: feed)
@@ -129,11 +128,13 @@ public final class DaemonSupervisor: Service, Sendable {
             }
         } catch {
             await closeUplink()
+            await ReplenishService.stop(open.values.map(\.source))
             throw error
         }
         task.cancel()
         _ = await task.result
         await closeUplink()
+        await ReplenishService.stop(open.values.map(\.source))
     }
 
     /// The uplink for a generation running `config`: the current one when it serves it, else a new one.
@@ -143,7 +144,7 @@ public final class DaemonSupervisor: Service, Sendable {
         uplink.withLock { $0 = nil }
         // Replaced by a reload: the next connection follows at once, so no `offline`.
         if let current { await current.stop(final: false) }
-        let fresh = try Uplink(config: config, previous: current, liveness: liveness, logger: logger)
+        let fresh = try await Uplink.open(config: config, previous: current, liveness: liveness, logger: logger)
         fresh.start()
         uplink.withLock { $0 = fresh }
         return fresh
@@ -205,26 +206,37 @@ public final class DaemonSupervisor: Service, Sendable {
     /// Opens (and starts) every slot's source, reusing those in `keeping` whose slot configuration
     /// is unchanged and stopping the rest first, so hardware lines are free to be requested again.
     /// Entries it stops are removed from `old`; on failure everything opened here is stopped again.
-    private func openSources(for config: AgentConfig, keeping old: inout [String: OpenSource]) throws -> [String: OpenSource] {
+    /// Opening, starting and stopping a source block (a device opened, an event thread joined):
+    /// they run off the cooperative pool.
+    private func openSources(for config: AgentConfig,
+                             keeping old: inout [String: OpenSource]) async throws -> [String: OpenSource] {
         var result: [String: OpenSource] = [:]
+        var stopping: [any SensorSource] = []
         for (id, entry) in old {
             if let slot = config.slots.first(where: { $0.definition.id == id }), slot == entry.slot {
                 result[id] = entry
             } else {
-                entry.source.stop()
+                stopping.append(entry.source)
                 old[id] = nil
             }
         }
-        do {
-            for slot in config.slots where result[slot.definition.id] == nil {
-                let source = try openSource(slot)
-                try source.start()
-                result[slot.definition.id] = OpenSource(slot: slot, source: source)
+        await ReplenishService.stop(stopping)
+        let missing = config.slots.filter { result[$0.definition.id] == nil }
+        let opened = await BlockingQueue.offPool("replenishd.sources") { [openSource] in
+            var opened: [OpenSource] = []
+            do {
+                for slot in missing {
+                    let source = try openSource(slot)
+                    try source.start()
+                    opened.append(OpenSource(slot: slot, source: source))
+                }
+                return Result<[OpenSource], any Error>.success(opened)
+            } catch {
+                for entry in opened { entry.source.stop() }
+                return .failure(error)
             }
-        } catch {
-            for (id, entry) in result where old[id] == nil { entry.source.stop() }
-            throw error
         }
+        for entry in try opened.get() { result[entry.slot.definition.id] = entry }
         return result
     }
 }

@@ -8,9 +8,9 @@ import ReplenishSystemd
 import ServiceLifecycle
 import Synchronization
 
-/// The daemon: sources feed the ledger keeper, which commits reports and events to the store;
-/// the drainer delivers the outbox over MQTT. Stops cleanly on graceful shutdown or cancellation,
-/// flushing the ledgers first.
+/// One generation of the daemon: sources feed the ledger keeper, which commits reports and events
+/// to the store; the drainer delivers the outbox over MQTT. Stops cleanly on graceful shutdown or
+/// cancellation, writing the book first.
 public final class ReplenishService: Service, Sendable {
     private let config: AgentConfig
     private let sources: [any SensorSource]
@@ -18,7 +18,7 @@ public final class ReplenishService: Service, Sendable {
     private let trust: any ClockTrust
     private let logger: Logger
     private let calendar: Calendar
-    private let committed = Mutex<UInt64>(0)
+    private let keeperBox = Mutex<LedgerKeeper?>(nil)
     private let drainerBox = Mutex<OutboxDrainer?>(nil)
     private let notifier: ServiceNotifier
     /// Shared by the generations of one supervisor: the drainer of a kept uplink reports here.
@@ -59,7 +59,7 @@ public final class ReplenishService: Service, Sendable {
     public var timeZone: TimeZone { calendar.timeZone }
 
     /// Highest seq committed by this process so far (0 before the first).
-    public var lastCommittedSeq: UInt64 { committed.withLock { $0 } }
+    public var lastCommittedSeq: UInt64 { keeperBox.withLock { $0?.lastCommittedSeq } ?? 0 }
 
     /// Delivery counters of the running drainer.
     public var delivery: DeliveryStats { drainerBox.withLock { $0?.stats.withLock { $0 } } ?? DeliveryStats() }
@@ -67,118 +67,79 @@ public final class ReplenishService: Service, Sendable {
     /// The next stop is a reload: no `STOPPING=1`, no `offline` availability message.
     public func prepareReload() { reloading.store(true, ordering: .relaxed) }
 
+    private var isReloading: Bool { reloading.load(ordering: .relaxed) }
+
     public func run() async throws {
         try await run(uplink: nil)
     }
 
-    /// Runs one generation. With `shared` (a reload kept the connection) the database and the
-    /// broker connection are the caller's and outlive this run; without, they are opened here
-    /// and closed at the end.
+    /// Runs one generation: its components as services in one group (see `GenerationServices`),
+    /// whose reverse-order graceful shutdown stops producers, writes the book, stops the uplink
+    /// it owns and records the stop. With `shared` (a reload kept the connection) the database
+    /// and the broker connection are the caller's and outlive this run; without, they are opened
+    /// here and closed at the end. Cancellation stops it the same orderly way.
     func run(uplink shared: Uplink?) async throws {
-        let uplink = try shared ?? Uplink(config: config, liveness: liveness, logger: logger)
+        let uplink: Uplink
+        if let shared { uplink = shared } else { uplink = try await Uplink.open(config: config, liveness: liveness, logger: logger) }
         let store = uplink.store, queue = uplink.queue
         let stored = try await queue.run { try store.loadState() }
         logger.info("state loaded", metadata: [
             "path": "\(config.storage.path)", "lastSeq": "\(stored.lastSeq)", "slots": "\(stored.slots.count)",
         ])
         drainerBox.withLock { $0 = uplink.drainer }
-        let (ledgerInputs, ledgerFeed) = AsyncStream.makeStream(of: LedgerInput.self)
+        let (inputs, feed) = AsyncStream.makeStream(of: BookInput.self)
         let recorder = RuntimeRecorder(brokerURL: config.mqtt.url.description, slots: config.slots.map(\.definition.id),
                                        configHash: config.configHash)
-        let keeper = LedgerKeeper(
-            config: config, store: store, queue: queue, clock: clock, trust: trust, calendar: calendar, logger: logger,
-            liveness: liveness,
-            outboxChanged: { uplink.outboxChanged() },
-            committedSeq: { [self] seq in self.committed.withLock { $0 = max($0, seq) } },
-            healthChanged: { slot, health in recorder.health(health, slot: slot) })
+        let keeper = LedgerKeeper(config: config, store: store, queue: queue, clock: clock, trust: trust,
+                                  calendar: calendar, stored: stored, drainer: uplink.drainerFeed, recorder: recorder,
+                                  liveness: liveness, logger: logger)
+        keeperBox.withLock { $0 = keeper }
         var reportSettings = config.report
         // A reload is not a start: the cloud gets no `startup` report for it.
         if !announceStart { reportSettings.onStart = false }
-        let scheduler = ReportScheduler(settings: reportSettings, clock: clock, calendar: calendar, trust: trust)
-        let watchdog = ServiceWatchdog(notifier: notifier, liveness: liveness, recorder: recorder,
-                                       stallLimit: stallLimit, logger: logger)
+        let notifier = self.notifier
+        let producers = ProducersService(
+            sources: sources, slots: config.slots, clock: clock, flushInterval: config.storage.flushIntervalSeconds,
+            scheduler: ReportScheduler(settings: reportSettings, clock: clock, calendar: calendar, trust: trust),
+            watchdog: ServiceWatchdog(notifier: notifier, liveness: liveness, recorder: recorder,
+                                      stallLimit: stallLimit, logger: logger),
+            statusPeriod: min(5, notifier.watchdogInterval ?? 5), store: store, queue: queue, liveness: liveness,
+            feed: feed, stopping: { [self] in if !isReloading { notifier.stopping() } }, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [
+            .init(service: RecorderService(recorder: recorder, store: store, queue: queue, logger: logger)),
+            // A reload reconnects at once: the cloud keeps seeing the device online.
+            .init(service: UplinkService(uplink: uplink, owned: shared == nil) { [self] in !isReloading }),
+            .init(service: KeeperService(keeper: keeper, inputs: inputs, feed: feed, stored: stored)),
+            .init(service: RouteService(uplink: uplink, listener: .init(ledger: feed, recorder: recorder))),
+            .init(service: producers),
+        ], logger: logger))
 
-        if ownsSources { for source in sources { try source.start() } }
-        defer { if ownsSources { for source in sources { source.stop() } } }
-        uplink.attach(.init(ledger: ledgerFeed, recorder: recorder))
-        if shared == nil { uplink.start() }
-        let recorderTask = Task { await recorder.run(store: store, queue: queue, logger: logger) }
+        if ownsSources { try await Self.start(sources) }
         // Ready once config, database and sources are up; the broker may come later (boards boot offline).
         notifier.ready(status: StatusLine.text(recorder.current, outbox: nil, now: Date()))
-        let keeperTask = Task { await keeper.run(inputs: ledgerInputs, stored: stored) }
-
-        // Producers end on graceful shutdown or cancellation.
-        let producers = Task {
-            await cancelWhenGracefulShutdown {
-                await withTaskGroup(of: Void.self) { group in
-                    for source in self.sources {
-                        group.addTask { await self.sample(source, into: ledgerFeed) }
-                    }
-                    group.addTask { await scheduler.run { ledgerFeed.yield(.reportDue($0)) } }
-                    group.addTask { await self.flushPeriodically(into: ledgerFeed) }
-                    group.addTask { await watchdog.pingWhileAlive() }
-                    group.addTask {
-                        await watchdog.keepStatusCurrent(store: store, queue: queue,
-                                                         period: min(5, self.notifier.watchdogInterval ?? 5))
-                    }
-                }
-            }
-        }
-        await withTaskCancellationHandler {
-            await producers.value
+        // The group runs in a task of its own, so that cancelling this one shuts it down in order
+        // instead of cancelling every component at once; it still sees a graceful shutdown of the
+        // caller's group (a task-local the task inherits).
+        let running = Task { try await group.run() }
+        let result = await withTaskCancellationHandler {
+            await running.result
         } onCancel: {
-            producers.cancel()
+            Task { await group.triggerGracefulShutdown() }
         }
-
-        // Orderly stop: write the ledgers, let the keeper finish, then close the transport
-        // (unless it is kept for the next generation).
-        let reload = reloading.load(ordering: .relaxed)
-        if !reload { notifier.stopping() }
-        uplink.detach()
-        ledgerFeed.yield(.flush)
-        ledgerFeed.finish()
-        await keeperTask.value
-        // A reload reconnects at once: the cloud keeps seeing the device online.
-        if shared == nil { await uplink.stop(final: !reload) }
-        recorder.stopped()
-        await recorderTask.value
+        if ownsSources { await Self.stop(sources) }
         logger.info("stopped", metadata: ["lastSeq": "\(lastCommittedSeq)"])
+        try result.get()
     }
 
-    /// Samples on the monotonic clock, so a wall-clock step neither skips nor bunches samples.
-    private func sample(_ source: any SensorSource, into feed: AsyncStream<LedgerInput>.Continuation) async {
-        var next = clock.monotonic()
-        // Sources see continuous time (the start plus monotonic progress): a simulated household
-        // does not live through the years a wall-clock jump skips. Readings carry wall time.
-        let origin = (wall: clock.now(), monotonic: next)
-        // A bus transfer or a bit-banged read blocks: each source gets its own thread.
-        let reader = BlockingQueue(label: "replenishd.source.\(source.slot)")
-        guard let config = config.slots.first(where: { $0.definition.id == source.slot }) else { return }
-        var sampler = SlotPipeline(source: config.source, definition: config.definition)
-        let loop = "sensor \(source.slot)"
-        while !Task.isCancelled {
-            let now = clock.now()
-            let sourceTime = origin.wall.addingTimeInterval(clock.monotonic() - origin.monotonic)
-            let read = (try? await liveness.step(loop) { try await reader.run { SlotPipeline.read(source, at: sourceTime) } })
-                ?? .failure(AgentError(.unreadable, "read abandoned"))
-            if case .failure(let error) = read {
-                logger.warning("sensor read failed", metadata: ["slot": "\(source.slot)", "error": "\(error)"])
-            }
-            let sample = sampler.take(read, monotonic: clock.monotonic())
-            if !sample.observations.isEmpty || sample.transition != nil {
-                feed.yield(.observed(slot: source.slot, at: now, sample: sample))
-            }
-            let monotonic = clock.monotonic()
-            next = max(next + source.sampleIntervalSeconds, monotonic)
-            do { try await clock.sleep(for: next - monotonic) } catch { return }
-        }
+    /// Starts sources on a thread of their own: opening a device or starting its event thread blocks.
+    static func start(_ sources: [any SensorSource]) async throws {
+        try await BlockingQueue.offPool("replenishd.sources") {
+            Result { for source in sources { try source.start() } }
+        }.get()
     }
 
-    private func flushPeriodically(into feed: AsyncStream<LedgerInput>.Continuation) async {
-        let interval = config.storage.flushIntervalSeconds
-        while !Task.isCancelled {
-            do { try await clock.sleep(for: interval) } catch { return }
-            feed.yield(.flush)
-        }
+    /// Stops sources on a thread of their own: a source's stop joins its event thread.
+    static func stop(_ sources: [any SensorSource]) async {
+        await BlockingQueue.offPool("replenishd.sources") { for source in sources { source.stop() } }
     }
 }

@@ -1,3 +1,4 @@
+import ReplenishCore
 import Logging
 import ReplenishMQTT
 import ReplenishStore
@@ -18,21 +19,22 @@ final class Uplink: Sendable {
     let drainer: OutboxDrainer
     let availability: String
     private let commands: String
-    private let drainerFeed: AsyncStream<DrainerInput>.Continuation
+    /// The drainer's input: the keeper says here that the outbox changed.
+    let drainerFeed: AsyncStream<DrainerInput>.Continuation
     private let drainerInputs: AsyncStream<DrainerInput>
     private let tasks = Mutex<[Task<Void, Never>]>([])
     private let route = Mutex(Route())
 
     /// Where the forwarder sends what the ledger needs.
     struct Listener: Sendable {
-        var ledger: AsyncStream<LedgerInput>.Continuation
+        var ledger: AsyncStream<BookInput>.Continuation
         var recorder: RuntimeRecorder
     }
 
     private struct Route {
         var listener: Listener?
         /// Commands and delivery notices that arrived between two generations.
-        var pending: [LedgerInput] = []
+        var pending: [BookInput] = []
         /// Kept with the listener under one lock, so a generation attaching learns it exactly once.
         var connected = false
     }
@@ -62,6 +64,14 @@ final class Uplink: Sendable {
         (drainerInputs, drainerFeed) = AsyncStream.makeStream(of: DrainerInput.self)
     }
 
+    /// `init` off the cooperative pool: opening the database checks it and reads key files.
+    static func open(config: AgentConfig, previous: Uplink? = nil, liveness: LoopLiveness,
+                     logger: Logger) async throws -> Uplink {
+        try await BlockingQueue.offPool("replenishd.uplink.open") {
+            Result { try Uplink(config: config, previous: previous, liveness: liveness, logger: logger) }
+        }.get()
+    }
+
     /// True when a generation running `config` can use this uplink as it is.
     func serves(_ config: AgentConfig) -> Bool {
         config.mqtt == mqtt && config.storage.path == storagePath && config.device.id == deviceID
@@ -82,7 +92,7 @@ final class Uplink: Sendable {
                 case .connected:
                     route.withLock { route in route.connected = true; return route.listener?.recorder }?.brokerConnected()
                     drainerFeed.yield(.transport(event))
-                    toLedger(.deliveryResumed)
+                    toLedger(.deliveryResumed(evicted: nil))
                 case .disconnected(_, let reason):
                     route.withLock { route in route.connected = false; return route.listener?.recorder }?
                         .brokerLost(reason: reason)
@@ -110,12 +120,10 @@ final class Uplink: Sendable {
         route.withLock { $0.listener = nil }
     }
 
-    func outboxChanged() { drainerFeed.yield(.outboxChanged) }
-
     /// How many inputs wait for the next generation (tests).
     var waiting: Int { route.withLock { $0.pending.count } }
 
-    private func toLedger(_ input: LedgerInput) {
+    private func toLedger(_ input: BookInput) {
         let listener = route.withLock { route -> Listener? in
             if route.listener == nil { route.pending.append(input) }
             return route.listener

@@ -76,7 +76,8 @@ public struct DeviceStatus: Sendable, Encodable {
                 throw AgentError(.unavailable, "no state yet at \(path): the daemon has not run with this config")
             }
             throw AgentError(.unreadable, "cannot read \(path): \(String(cString: strerror(code)))"
-                + (code == EACCES ? " (run as root or as the service's user, replenishd: the database is 0600)" : ""))
+                + (code == EACCES ? " (run as root or as the service's user, replenishd: the database is 0600)" : ""),
+                errno: code)
         }
         // An empty, damaged or foreign file, or another device's, is named as such, not as SQLite's error.
         let store: StateStore

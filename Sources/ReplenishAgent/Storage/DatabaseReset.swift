@@ -37,8 +37,7 @@ public enum DatabaseReset {
             let copy = path + ".broken-" + stamp(now, unusedBeside: path)
             for suffix in present {
                 guard rename(path + suffix, copy + suffix) == 0 else {
-                    throw AgentError(.unreadable, "cannot rename \(path + suffix) to \(copy + suffix): "
-                        + String(cString: strerror(errno)))
+                    throw AgentError(.unreadable, "cannot rename \(path + suffix) to \(copy + suffix)", failedWith: errno)
                 }
                 lines.append("kept \(path + suffix) as \(copy + suffix)")
             }

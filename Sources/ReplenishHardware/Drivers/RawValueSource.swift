@@ -10,7 +10,7 @@ import ReplenishCore
 public protocol RawValueSource: SensorSource {
     /// The unit `readRaw()` returns, for `replenishd probe` ("counts", "V", "%").
     var rawUnit: String { get }
-    /// One blocking measurement; throws `SensorError` when the hardware fails after its retries.
+    /// One blocking measurement; throws `HardwareError` when the hardware fails after its retries.
     func readRaw() throws -> Double
 }
 

@@ -3,16 +3,16 @@ struct Calibration: Sendable, Equatable {
     /// Sorted by raw value, raw values strictly increasing.
     let points: [CalibrationPoint]
 
-    init(_ points: [CalibrationPoint], index: Int) throws(FilterChainError) {
+    init(_ points: [CalibrationPoint], index: Int) throws(HardwareError) {
         guard points.count >= 2 else {
-            throw FilterChainError(index: index, "calibrate needs at least 2 points, got \(points.count)")
+            throw HardwareError.invalidFilter(index: index, "calibrate needs at least 2 points, got \(points.count)")
         }
         guard points.allSatisfy({ $0.raw.isFinite && $0.value.isFinite }) else {
-            throw FilterChainError(index: index, "calibrate points must be finite numbers")
+            throw HardwareError.invalidFilter(index: index, "calibrate points must be finite numbers")
         }
         let sorted = points.sorted { $0.raw < $1.raw }
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.raw == b.raw {
-            throw FilterChainError(index: index, "calibrate has two points at raw \(a.raw)")
+            throw HardwareError.invalidFilter(index: index, "calibrate has two points at raw \(a.raw)")
         }
         self.points = sorted
     }

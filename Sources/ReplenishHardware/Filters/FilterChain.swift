@@ -6,7 +6,7 @@ public struct FilterChain: Sendable {
 
     /// Checks every filter's settings; an empty list passes raw values through (still rejecting
     /// NaN and infinity).
-    public init(_ filters: [SensorFilter]) throws(FilterChainError) {
+    public init(_ filters: [SensorFilter]) throws(HardwareError) {
         self.filters = filters
         var stages: [FilterStage] = []
         for (index, filter) in filters.enumerated() {

@@ -12,27 +12,27 @@ enum FilterStage: Sendable {
         case reject(String)
     }
 
-    init(_ filter: SensorFilter, index: Int) throws(FilterChainError) {
+    init(_ filter: SensorFilter, index: Int) throws(HardwareError) {
         switch filter {
         case let .calibrate(points):
             self = .calibrate(try Calibration(points, index: index))
         case let .median(window):
             guard (1...99).contains(window) else {
-                throw FilterChainError(index: index, "median window must be 1...99, not \(window)")
+                throw HardwareError.invalidFilter(index: index, "median window must be 1...99, not \(window)")
             }
             self = .median(MedianWindow(window: window))
         case let .clamp(min, max):
-            guard min != nil || max != nil else { throw FilterChainError(index: index, "clamp needs a min, a max or both") }
+            guard min != nil || max != nil else { throw HardwareError.invalidFilter(index: index, "clamp needs a min, a max or both") }
             guard min?.isFinite ?? true, max?.isFinite ?? true else {
-                throw FilterChainError(index: index, "clamp bounds must be finite numbers")
+                throw HardwareError.invalidFilter(index: index, "clamp bounds must be finite numbers")
             }
             if let min, let max, min > max {
-                throw FilterChainError(index: index, "clamp min \(min) is above max \(max)")
+                throw HardwareError.invalidFilter(index: index, "clamp min \(min) is above max \(max)")
             }
             self = .clamp(min: min, max: max)
         case let .delta(modulus):
             if let modulus, !(modulus.isFinite && modulus > 0) {
-                throw FilterChainError(index: index, "delta modulus must be a positive number, not \(modulus)")
+                throw HardwareError.invalidFilter(index: index, "delta modulus must be a positive number, not \(modulus)")
             }
             self = .delta(CounterDelta(modulus: modulus))
         case let .plausibility(limits):

@@ -10,28 +10,28 @@ struct PlausibilityCheck: Sendable, Equatable {
         self.limits = limits
     }
 
-    init(_ limits: PlausibilityLimits, index: Int) throws(FilterChainError) {
+    init(_ limits: PlausibilityLimits, index: Int) throws(HardwareError) {
         let l = limits
         guard l.minValue != nil || l.maxValue != nil || l.maxRisePerSecond != nil
             || l.maxFallPerSecond != nil || l.stuckAfter != nil else {
-            throw FilterChainError(index: index, "plausibility checks nothing: set min, max, maxRisePerSecond, maxFallPerSecond or stuckAfter")
+            throw HardwareError.invalidFilter(index: index, "plausibility checks nothing: set min, max, maxRisePerSecond, maxFallPerSecond or stuckAfter")
         }
         for (name, bound) in [("min", l.minValue), ("max", l.maxValue)] where !(bound?.isFinite ?? true) {
-            throw FilterChainError(index: index, "plausibility \(name) must be a finite number")
+            throw HardwareError.invalidFilter(index: index, "plausibility \(name) must be a finite number")
         }
         if let min = l.minValue, let max = l.maxValue, min > max {
-            throw FilterChainError(index: index, "plausibility min \(min) is above max \(max)")
+            throw HardwareError.invalidFilter(index: index, "plausibility min \(min) is above max \(max)")
         }
         for (name, rate) in [("maxRisePerSecond", l.maxRisePerSecond), ("maxFallPerSecond", l.maxFallPerSecond)] {
             if let rate, !(rate.isFinite && rate > 0) {
-                throw FilterChainError(index: index, "plausibility \(name) must be a positive number, not \(rate)")
+                throw HardwareError.invalidFilter(index: index, "plausibility \(name) must be a positive number, not \(rate)")
             }
         }
         if let samples = l.stuckAfter, samples < 2 {
-            throw FilterChainError(index: index, "plausibility stuckAfter must be at least 2 samples, not \(samples)")
+            throw HardwareError.invalidFilter(index: index, "plausibility stuckAfter must be at least 2 samples, not \(samples)")
         }
         guard l.stuckTolerance.isFinite && l.stuckTolerance >= 0 else {
-            throw FilterChainError(index: index, "plausibility stuckTolerance must be 0 or more")
+            throw HardwareError.invalidFilter(index: index, "plausibility stuckTolerance must be 0 or more")
         }
         self.init(limits)
     }

@@ -1,14 +1,5 @@
 import ReplenishCore
 
-/// A change of a slot's health that the agent reports once, as a `sensorFault` or
-/// `sensorRecovered` event.
-public enum HealthTransition: Sendable, Equatable {
-    /// The slot turned `fault`; the reason is the last bad sample's or read error's.
-    case fault(reason: String)
-    /// A faulted slot is `ok` again.
-    case recovered
-}
-
 /// Turns per-sample verdicts and read errors into the slot's health, with hysteresis:
 /// one bad sample makes it `degraded`, `faultAfter` bad ones in a row make it `fault`, and
 /// `recoverAfter` good ones in a row make it `ok` again. Only entering `fault` and leaving it

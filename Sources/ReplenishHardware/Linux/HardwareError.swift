@@ -2,11 +2,27 @@
 import Glibc
 #endif
 
-/// Why a GPIO line or I2C device could not be used, with a message that names the chip, line or
-/// bus and says what to do. The one error type of the Linux hardware layer.
+/// The one error type of ReplenishHardware: why a GPIO line or I2C device could not be used, why
+/// a driver could not produce a reading, or why a filter list cannot work, with a message that
+/// names the chip, line, bus or filter and says what to do.
+///
+/// The agent maps every driver failure to the slot's health (`fault` for bus and timing failures
+/// that outlast the retries, `degraded` for an inconsistent reading); a driver never traps on bad
+/// hardware. A filter list is checked when the chain is built, so `replenishd check` reports it
+/// without hardware.
 public struct HardwareError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong, as an open set: new codes can be added without breaking callers.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         let name: String
+        /// Whether the code is a driver's verdict on a reading (its description leads with the code).
+        let isReadingFailure: Bool
+
+        init(name: String, isReadingFailure: Bool = false) {
+            self.name = name
+            self.isReadingFailure = isReadingFailure
+        }
+
+        // Opening and using lines and buses.
         public static let chipNotFound = Code(name: "chipNotFound")
         public static let lineNotFound = Code(name: "lineNotFound")
         public static let lineBusy = Code(name: "lineBusy")
@@ -16,13 +32,39 @@ public struct HardwareError: Error, Sendable, Equatable, CustomStringConvertible
         public static let unsupported = Code(name: "unsupported")
         public static let invalidSpec = Code(name: "invalidSpec")
         public static let transferFailed = Code(name: "transferFailed")
+
+        // A driver's reading.
+        /// An I2C transfer kept failing after every retry.
+        public static let busFailure = Code(name: "busFailure", isReadingFailure: true)
+        /// An ADC conversion did not finish within its bound.
+        public static let conversionTimeout = Code(name: "conversionTimeout", isReadingFailure: true)
+        /// A chip did not signal data ready in time (HX711 DOUT stayed high).
+        public static let notReady = Code(name: "notReady", isReadingFailure: true)
+        /// A bit-banged transfer missed the chip's timing; the reading was discarded.
+        public static let timingViolation = Code(name: "timingViolation", isReadingFailure: true)
+        /// The sensors of one slot contradict each other (a float switch wet above a dry one).
+        public static let inconsistentReading = Code(name: "inconsistentReading", isReadingFailure: true)
+        /// A GPIO line read or event wait failed.
+        public static let lineFailure = Code(name: "lineFailure", isReadingFailure: true)
+        /// Settings that cannot work (checked before touching hardware).
+        public static let invalidSettings = Code(name: "invalidSettings", isReadingFailure: true)
+
+        // A slot's filters.
+        /// A filter whose settings cannot work; `filterIndex` says which.
+        public static let invalidFilter = Code(name: "invalidFilter")
+
         public var description: String { name }
     }
 
     public var code: Code
+    /// What happened, for the journal and `replenishd probe`.
     public var message: String
-    /// The errno behind the error, when a system call failed.
+    /// The errno behind the error, when a system call failed (kept through a driver's wrapping).
     public var errno: Int32?
+    /// The code of the line or bus failure behind a driver's error, when there was one.
+    public var causeCode: Code?
+    /// For `.invalidFilter`: the filter's position in the configured list, from 0.
+    public var filterIndex: Int?
 
     public init(_ code: Code, _ message: String, errno: Int32? = nil) {
         self.code = code
@@ -30,7 +72,25 @@ public struct HardwareError: Error, Sendable, Equatable, CustomStringConvertible
         self.errno = errno
     }
 
-    public var description: String { message }
+    /// A driver's error wrapping `cause`: the line or bus failure's code and errno survive the
+    /// wrapping (the message already says it in words).
+    public init(_ code: Code, _ message: String, cause: (any Error)?) {
+        let cause = cause as? HardwareError
+        self.init(code, message, errno: cause?.errno)
+        causeCode = cause.flatMap { $0.code.isReadingFailure ? $0.causeCode : $0.code }
+    }
+
+    /// A filter list that cannot work: `index` is the filter's position in the configured list.
+    public static func invalidFilter(index: Int, _ message: String) -> HardwareError {
+        var error = HardwareError(.invalidFilter, message)
+        error.filterIndex = index
+        return error
+    }
+
+    public var description: String {
+        if let filterIndex { return "filter \(filterIndex + 1): \(message)" }
+        return code.isReadingFailure ? "\(code): \(message)" : message
+    }
 }
 
 extension HardwareError {

@@ -37,7 +37,7 @@ public final class HX711Source: RawValueSource {
 
     public func readRaw() throws -> Double {
         try primed.withLock { primed in
-            var lastError = SensorError(.timingViolation, "no attempt made")
+            var lastError = HardwareError(.timingViolation, "no attempt made")
             for _ in 0...max(0, settings.retries) {
                 do {
                     if !primed {
@@ -46,7 +46,7 @@ public final class HX711Source: RawValueSource {
                         primed = true
                     }
                     return Double(try convert())
-                } catch let error as SensorError {
+                } catch let error as HardwareError {
                     lastError = error
                     // A too-long high phase may have powered the chip down: assume the default gain.
                     if error.code == .timingViolation { primed = settings.gain == .channelA128 }
@@ -58,7 +58,7 @@ public final class HX711Source: RawValueSource {
     }
 
     /// One transfer: wait for DOUT low, clock out 24 bits MSB first, then the gain pulses.
-    private func convert() throws(SensorError) -> Int32 {
+    private func convert() throws(HardwareError) -> Int32 {
         try waitForReady()
         var bits: UInt32 = 0
         var longestHigh: UInt64 = 0
@@ -75,29 +75,29 @@ public final class HX711Source: RawValueSource {
             }
         } catch {
             try? clockLine.write(false)  // never leave PD_SCK high: that powers the chip down
-            throw SensorError(.lineFailure, "HX711 clock \(settings.clockLine) / data \(settings.dataLine): \(error)", cause: error)
+            throw HardwareError(.lineFailure, "HX711 clock \(settings.clockLine) / data \(settings.dataLine): \(error)", cause: error)
         }
         // The measured phase includes the two GPIO calls, so it bounds the real one from above.
         guard longestHigh < HX711Protocol.maximumHighNanoseconds else {
-            throw SensorError(.timingViolation,
+            throw HardwareError(.timingViolation,
                               "clock held high \(longestHigh / 1000) µs (limit \(HX711Protocol.maximumHighNanoseconds / 1000) µs); reading discarded")
         }
         return HX711Protocol.decode(bits)
     }
 
-    private func waitForReady() throws(SensorError) {
+    private func waitForReady() throws(HardwareError) {
         let deadline = clock.now() &+ settings.readyTimeoutSeconds.nanoseconds
         do {
             while try dataLine.read() {
                 guard clock.now() < deadline else {
-                    throw SensorError(.notReady, "HX711 data \(settings.dataLine) not ready within \(settings.readyTimeoutSeconds) s")
+                    throw HardwareError(.notReady, "HX711 data \(settings.dataLine) not ready within \(settings.readyTimeoutSeconds) s")
                 }
                 clock.sleep(Self.readyPollNanoseconds)
             }
-        } catch let error as SensorError {
+        } catch let error as HardwareError where error.code.isReadingFailure {
             throw error
         } catch {
-            throw SensorError(.lineFailure, "HX711 data \(settings.dataLine): \(error)", cause: error)
+            throw HardwareError(.lineFailure, "HX711 data \(settings.dataLine): \(error)", cause: error)
         }
     }
 }

@@ -112,7 +112,7 @@ public final class PresenceSource: SensorSource {
         do {
             present = try level.read()
         } catch {
-            throw SensorError(.lineFailure, "reading the presence switch: \(error)", cause: error)
+            throw HardwareError(.lineFailure, "reading the presence switch: \(error)", cause: error)
         }
         watch.state.withLock { $0.tracker = PresenceTracker(settings: settings, present: present) }
         thread.start()
@@ -125,7 +125,7 @@ public final class PresenceSource: SensorSource {
         return try watch.state.withLock { s in
             if let error = s.lastError {
                 s.lastError = nil
-                throw SensorError(.lineFailure, "waiting for presence switch events failed: \(error)", cause: error)
+                throw HardwareError(.lineFailure, "waiting for presence switch events failed: \(error)", cause: error)
             }
             s.tracker.settle(at: monotonic)
             return s.tracker.takeObservations()

@@ -64,7 +64,7 @@ public final class PulseCounterSource: SensorSource {
         let pulses: UInt64 = try tally.state.withLock { s in
             if let error = s.lastError {
                 s.lastError = nil
-                throw SensorError(.lineFailure, "waiting for edge events failed: \(error)", cause: error)
+                throw HardwareError(.lineFailure, "waiting for edge events failed: \(error)", cause: error)
             }
             s.counter.settle(at: monotonic)
             let new = s.counter.pulses &- s.reported

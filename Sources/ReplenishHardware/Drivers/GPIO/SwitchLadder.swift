@@ -62,7 +62,7 @@ public enum SwitchLadder {
 
 /// A `gpio-switch-ladder` slot: reads every switch at each sample and reports
 /// `.level(fraction × capacity)`, already in the slot's unit (no calibrate filter needed).
-/// An inconsistent pattern throws `SensorError(.inconsistentReading)` so the ledger does not move.
+/// An inconsistent pattern throws `HardwareError(.inconsistentReading)` so the ledger does not move.
 public final class SwitchLadderSource: SensorSource {
     public let slot: String
     public let sampleIntervalSeconds: Double
@@ -88,7 +88,7 @@ public final class SwitchLadderSource: SensorSource {
             do {
                 wet.append(try line.read())
             } catch {
-                throw SensorError(.lineFailure, "float switch \(floatSwitch.line): \(error)", cause: error)
+                throw HardwareError(.lineFailure, "float switch \(floatSwitch.line): \(error)", cause: error)
             }
         }
         return SwitchLadder.verdict(switches: settings.switches, wet: wet)
@@ -100,7 +100,7 @@ public final class SwitchLadderSource: SensorSource {
             return [.level(fraction * capacity)]
         case let .inconsistent(consistent, wetAboveDry):
             let wet = wetAboveDry.map { "\($0)" }.joined(separator: ", ")
-            throw SensorError(.inconsistentReading,
+            throw HardwareError(.inconsistentReading,
                               "float switches wet at \(wet) above a dry one (level up to the first dry switch: \(consistent))")
         }
     }

@@ -39,7 +39,7 @@ public final class ADS1115Source: RawValueSource {
         while !C.isDone(config: WireOrder.bigEndianRegister(fromSMBusWord: try device.readWord(register: C.configRegister))) {
             polls += 1
             guard polls <= Self.maxPolls else {
-                throw SensorError(.conversionTimeout, "conversion not done after \(2 * conversion / 1000) µs")
+                throw HardwareError(.conversionTimeout, "conversion not done after \(2 * conversion / 1000) µs")
             }
             clock.sleep(conversion / 10)
         }

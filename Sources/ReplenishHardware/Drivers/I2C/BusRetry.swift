@@ -1,12 +1,12 @@
 /// The one retry policy of the I2C drivers: a bounded number of attempts, a short pause between
-/// them, then a `SensorError` that the agent turns into the slot's `fault` health. Never traps.
+/// them, then a `HardwareError` that the agent turns into the slot's `fault` health. Never traps.
 enum BusRetry {
     /// Pause between attempts: long enough for a chip that NAKed while busy or a bus that saw
     /// a glitch, short enough to stay within a sample.
     static let pauseNanoseconds: UInt64 = 5_000_000
 
     /// Runs `body` up to `1 + retries` times; the final error names the device and the last cause.
-    static func run<T>(retries: Int, clock: DriverClock, device: String, _ body: () throws -> T) throws(SensorError) -> T {
+    static func run<T>(retries: Int, clock: DriverClock, device: String, _ body: () throws -> T) throws(HardwareError) -> T {
         let attempts = 1 + max(0, retries)
         var lastError: (any Error)?
         for attempt in 1...attempts {
@@ -17,9 +17,11 @@ enum BusRetry {
                 if attempt < attempts { clock.sleep(pauseNanoseconds) }
             }
         }
-        let code = (lastError as? SensorError)?.code ?? .busFailure
-        let cause = (lastError as? SensorError)?.message ?? lastError.map { "\($0)" } ?? "unknown error"
-        throw SensorError(code, "\(device): \(cause) (after \(attempts) attempt\(attempts == 1 ? "" : "s"))", cause: lastError)
+        // A driver's own verdict (a conversion timeout) keeps its code; a line or bus failure is busFailure.
+        let verdict = (lastError as? HardwareError).flatMap { $0.code.isReadingFailure ? $0 : nil }
+        let code = verdict?.code ?? .busFailure
+        let cause = verdict?.message ?? lastError.map { "\($0)" } ?? "unknown error"
+        throw HardwareError(code, "\(device): \(cause) (after \(attempts) attempt\(attempts == 1 ? "" : "s"))", cause: lastError)
     }
 }
 

@@ -1,0 +1,134 @@
+import FoundationEssentials
+
+/// What the book is asked to do, one at a time and in order.
+public enum BookInput: Sendable {
+    /// A slot's filtered observations and sensor health at one instant; `transition` is set on
+    /// the sample that faulted the slot or recovered it.
+    case observed(slot: String, at: Date, observations: [Observation], health: SlotHealth, transition: HealthTransition?)
+    /// A status report is due.
+    case reportDue(ReportReason)
+    /// A message arrived on `{base}/commands/{name}`; `retained` when the broker marked it so.
+    case command(name: String, payload: [UInt8], retained: Bool)
+    /// The broker connection is up again: time to tell the cloud what the outbox had to drop
+    /// (`evicted`, the outbox's tally, if any).
+    case deliveryResumed(evicted: OutboxEviction?)
+    /// Write the book now if it changed (flush interval, shutdown).
+    case flush
+}
+
+/// What the book needs to know about the device and the moment to take an input: the configured
+/// slots, the header every message of the step shares (its `generatedAt` is now), the size limit
+/// of one message and the zone of days. Time is passed in; the book has no clock of its own.
+public struct BookContext: Sendable {
+    public var slots: [SlotDefinition]
+    /// Device id, agent version, config hash, clock status and now; schema and seq are filled per message.
+    public var header: MessageHeader
+    public var maxMessageBytes: Int
+    /// Gives the day a reading falls on before an accounting day is open.
+    public var calendar: Calendar
+
+    public init(slots: [SlotDefinition], header: MessageHeader, maxMessageBytes: Int, calendar: Calendar) {
+        self.slots = slots
+        self.header = header
+        self.maxMessageBytes = maxMessageBytes
+        self.calendar = calendar
+    }
+
+    public var now: Date { header.generatedAt }
+}
+
+/// What one input did: the messages to commit together with the book's rows, and what to log.
+/// The keeper commits it in one transaction and, once committed, calls `DeviceBook.committed`.
+public struct BookStep: Sendable {
+    public var messages: [Outgoing] = []
+    /// Write the book even without a message (a flush, the first samples after a start).
+    public var writesBook = false
+    /// The slots of a status report: stored as they will be once it is committed.
+    public var reporting: [SlotStatus]?
+    /// Clear the outbox's eviction tally in the same transaction.
+    public var clearsTally = false
+    /// Logged before the commit, whatever becomes of it.
+    public var notes: [Note] = []
+    /// Logged once the commit succeeded, each with the seq its message got.
+    public var committedNotes: [Note] = []
+    /// Logged, with the error, when the commit fails.
+    public var failure = Note(.error, "ledger flush failed")
+    /// Set when the input changed a slot's sensor health.
+    public var healthChanged: (slot: String, health: SlotHealth)?
+
+    public init() {}
+
+    /// Nothing to commit.
+    public var isEmpty: Bool { messages.isEmpty && !writesBook }
+
+    /// One line for the journal.
+    public struct Note: Sendable, Equatable {
+        public enum Level: Sendable, Equatable { case info, notice, warning, error }
+        /// The MESSAGE_IDs operators search the journal for.
+        public enum Journal: Sendable, Equatable { case sensorFault, sensorRecovered }
+
+        public var level: Level
+        public var text: String
+        public var fields: [String: String]
+        public var journal: Journal?
+        /// A committed note gets the `seq` of message number `seqOf` (nil: the step's last).
+        public var seqOf: Int?
+
+        public init(_ level: Level, _ text: String, _ fields: [String: String] = [:], journal: Journal? = nil,
+                    seqOf: Int? = nil) {
+            self.level = level
+            self.text = text
+            self.fields = fields
+            self.journal = journal
+            self.seqOf = seqOf
+        }
+    }
+}
+
+/// One message for the outbox, as the book produces it: where it goes under the base topic, what
+/// kind it is, and how it is encoded once the store has given it its seq (the header).
+public struct Outgoing: Sendable {
+    public enum Kind: String, Sendable {
+        case status, event, reply
+    }
+
+    /// The topic under `{base}/`: `status`, `events` or `replies`.
+    public var leaf: String
+    public var kind: Kind
+    public var schema: String
+    public var encode: @Sendable (MessageHeader) throws -> [UInt8]
+
+    public init(leaf: String, kind: Kind, schema: String, encode: @escaping @Sendable (MessageHeader) throws -> [UInt8]) {
+        self.leaf = leaf
+        self.kind = kind
+        self.schema = schema
+        self.encode = encode
+    }
+
+    /// An event on `{base}/events`.
+    public static func event(_ event: EventMessage.Event) -> Outgoing {
+        Outgoing(leaf: "events", kind: .event, schema: EventMessage.schema) {
+            try EventMessage(header: $0, event: event).json()
+        }
+    }
+
+    /// The reply to a command, on `{base}/replies`.
+    public static func reply(_ reply: CommandOutcome.Reply) -> Outgoing {
+        Outgoing(leaf: "replies", kind: .reply, schema: CommandReply.schema) {
+            try CommandReply(header: $0, correlationId: reply.correlationId, command: reply.command,
+                             status: reply.error == nil ? .ok : .rejected, error: reply.error).json()
+        }
+    }
+
+    /// A status report on `{base}/status`, one message per part (`StatusReport.parts`); every part
+    /// names its number, the count and the first part's seq.
+    public static func report(_ groups: [[SlotStatus]], reason: ReportReason) -> [Outgoing] {
+        groups.enumerated().map { index, group in
+            Outgoing(leaf: "status", kind: .status, schema: StatusReport.schema) { header in
+                let part = groups.count == 1 ? nil : StatusReport.Part(
+                    number: index + 1, count: groups.count, firstSeq: header.seq - UInt64(index))
+                return try StatusReport(header: header, reason: reason, slots: group, part: part).json()
+            }
+        }
+    }
+}
