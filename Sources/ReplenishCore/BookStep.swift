@@ -16,6 +16,19 @@ public enum BookInput: Sendable {
     case flush
 }
 
+extension BookInput {
+    /// The input's name, for the log.
+    public var kind: String {
+        switch self {
+        case .observed: "observed"
+        case .reportDue: "reportDue"
+        case .command: "command"
+        case .deliveryResumed: "deliveryResumed"
+        case .flush: "flush"
+        }
+    }
+}
+
 /// What the book needs to know about the device and the moment to take an input: the configured
 /// slots, the header every message of the step shares (its `generatedAt` is now), the size limit
 /// of one message and the zone of days. Time is passed in; the book has no clock of its own.

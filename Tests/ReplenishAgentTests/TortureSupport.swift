@@ -267,6 +267,9 @@ final class LogRing: Sendable {
         }
     }
 
+    /// Whether a line (without its time stamp) contains `text`.
+    func contains(_ text: String) -> Bool { lines.withLock { $0.contains { $0.contains(text) } } }
+
     func tail(_ count: Int) -> String {
         "--- service log (last \(count) lines) ---\n" + lines.withLock { $0.suffix(count).joined(separator: "\n") }
     }

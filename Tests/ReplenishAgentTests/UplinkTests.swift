@@ -16,7 +16,9 @@ struct UplinkTests {
         defer { broker.stop() }
         let config = try ConfigLoader.parse(
             testConfig(deviceID: "uplink-1", broker: broker, database: directory.path("state.db")), fileName: "cfg.yaml")
-        let uplink = try Uplink(config: config, liveness: LoopLiveness(), logger: Logger(label: "test.uplink"))
+        let log = LogRing()
+        let uplink = try Uplink(config: config, liveness: LoopLiveness(),
+                                logger: Logger(label: "test.uplink") { RingLogHandler(ring: log, label: $0) })
         let recorder = RuntimeRecorder(brokerURL: broker.url, slots: [])
         let (first, firstFeed) = AsyncStream.makeStream(of: BookInput.self)
         uplink.attach(.init(ledger: firstFeed, recorder: recorder))
@@ -32,7 +34,9 @@ struct UplinkTests {
         try await sender.ready()
         _ = try sender.client.publish(topic: "replenish/v1/uplink-1/commands/reportNow",
                                       payload: Array(#"{"correlationId":"between"}"#.utf8), qos: 1, retain: false)
-        try await waitUntil("the command held for the next generation") { uplink.waiting == 1 }
+        try await waitUntil("the command held for the next generation") {
+            log.contains("held for the next generation input=command waiting=1")
+        }
 
         let (second, secondFeed) = AsyncStream.makeStream(of: BookInput.self)
         uplink.attach(.init(ledger: secondFeed, recorder: recorder))
@@ -46,7 +50,15 @@ struct UplinkTests {
         // Compared through its description: the case gains fields (retained) in other branches.
         #expect("\(received)".contains(#"name: "reportNow""#), "\(received)")
         #expect("\(received)".contains("payload: \(command)"), "\(received)")
-        #expect(uplink.waiting == 0)
+        // Handed over once: a third generation gets the next command, not that one again.
+        uplink.detach()
+        let (third, thirdFeed) = AsyncStream.makeStream(of: BookInput.self)
+        uplink.attach(.init(ledger: thirdFeed, recorder: recorder))
+        _ = try sender.client.publish(topic: "replenish/v1/uplink-1/commands/reportNow",
+                                      payload: Array(#"{"correlationId":"after"}"#.utf8), qos: 1, retain: false)
+        var thirdIterator = third.makeAsyncIterator()
+        let next = await thirdIterator.next()
+        #expect("\(String(describing: next))".contains("\(Array(#"{"correlationId":"after"}"#.utf8))"), "\(String(describing: next))")
         await uplink.stop(final: true)
     }
 }

@@ -130,7 +130,7 @@ public struct DemoRun: Sendable {
         _ = try? await daemon.value
         let stats = try StateStore(path: config.storage.path).outboxStats()
         let elapsed = ContinuousClock.now - started
-        for line in view.summary(elapsed: elapsed, outboxLeft: stats.count) { output(line) }
+        for line in view.summary(elapsed: elapsed, outboxLeft: stats.count, delivery: service.delivery) { output(line) }
     }
 
     static func brokerURL(_ text: String) throws -> BrokerURL {

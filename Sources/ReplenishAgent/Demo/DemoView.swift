@@ -88,7 +88,8 @@ struct DemoView {
         events.append(line)
     }
 
-    func summary(elapsed: Duration, outboxLeft: Int) -> [String] {
+    /// `delivery` is the device's side: what the broker acknowledged.
+    func summary(elapsed: Duration, outboxLeft: Int, delivery: DeliveryStats) -> [String] {
         let sorted = seqs.sorted()
         let gaps = zip(sorted, sorted.dropFirst()).reduce(0) { $0 + Int($1.1 - $1.0 - 1) }
         let inOrder = seqs == sorted
@@ -98,6 +99,7 @@ struct DemoView {
             "\(dailyReports) days simulated in \(String(format: "%.1f", seconds)) s: \(statusReports) status reports and "
                 + "\(plural(seqs.count - statusReports - replies, "event")) and \(replies == 1 ? "1 command reply" : "\(replies) command replies") received, seq \(sorted.first ?? 0)…\(sorted.last ?? 0) "
                 + "\(inOrder ? "in order" : "OUT OF ORDER"), \(gaps) gaps, \(duplicates) duplicates; "
+                + "the broker acknowledged \(delivery.delivered) (last seq \(delivery.lastAcknowledgedSeq)), "
                 + "\(outboxLeft) left in the outbox at stop.",
         ]
         for slot in config.slots {

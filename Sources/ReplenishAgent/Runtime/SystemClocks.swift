@@ -15,11 +15,6 @@ public struct SystemClock: AgentClock {
 
     public func now() -> Date { Date() }
 
-    public func sleep(until deadline: Date) async throws {
-        let seconds = deadline.timeIntervalSinceNow
-        if seconds > 0 { try await Task.sleep(for: .seconds(seconds)) }
-    }
-
     public func monotonic() -> Double { seconds(of: ContinuousClock.now - Self.origin) }
 
     public func sleep(for seconds: Double) async throws {
@@ -42,11 +37,6 @@ public struct ScaledClock: AgentClock {
     }
 
     public func now() -> Date { origin.addingTimeInterval(monotonic()) }
-
-    public func sleep(until deadline: Date) async throws {
-        let seconds = deadline.timeIntervalSince(now()) / scale
-        if seconds > 0 { try await Task.sleep(for: .seconds(seconds)) }
-    }
 
     public func monotonic() -> Double { seconds(of: ContinuousClock.now - start) * scale }
 

@@ -24,6 +24,7 @@ final class Uplink: Sendable {
     private let drainerInputs: AsyncStream<DrainerInput>
     private let tasks = Mutex<[Task<Void, Never>]>([])
     private let route = Mutex(Route())
+    private let logger: Logger
 
     /// Where the forwarder sends what the ledger needs.
     struct Listener: Sendable {
@@ -42,6 +43,7 @@ final class Uplink: Sendable {
     /// `previous`, a stopped uplink, lends its database when the path is the same: one process
     /// keeps one connection (and one lock) on its database across reloads.
     init(config: AgentConfig, previous: Uplink? = nil, liveness: LoopLiveness, logger: Logger) throws {
+        self.logger = logger
         mqtt = config.mqtt
         storagePath = config.storage.path
         deviceID = config.device.id
@@ -120,15 +122,18 @@ final class Uplink: Sendable {
         route.withLock { $0.listener = nil }
     }
 
-    /// How many inputs wait for the next generation (tests).
-    var waiting: Int { route.withLock { $0.pending.count } }
-
     private func toLedger(_ input: BookInput) {
-        let listener = route.withLock { route -> Listener? in
+        let (listener, waiting) = route.withLock { route -> (Listener?, Int) in
             if route.listener == nil { route.pending.append(input) }
-            return route.listener
+            return (route.listener, route.pending.count)
         }
-        listener?.ledger.yield(input)
+        guard let listener else {
+            logger.debug("held for the next generation", metadata: [
+                "input": "\(input.kind)", "waiting": "\(waiting)",
+            ])
+            return
+        }
+        listener.ledger.yield(input)
     }
 
     /// Disconnects and waits for the drainer. `final` publishes `offline`; a reload that replaces
