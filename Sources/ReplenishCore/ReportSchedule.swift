@@ -1,13 +1,12 @@
 import Foundation
 
-/// When status reports fall due: daily at a local time, and optionally every fixed period.
+/// When the daily status report falls due: at a local time (the scheduler adds the optional
+/// fixed period on the monotonic clock).
 public struct ReportSchedule: Sendable, Equatable {
     public var dailyAt: TimeOfDay
-    public var everySeconds: Double?
 
-    public init(dailyAt: TimeOfDay, everySeconds: Double? = nil) {
+    public init(dailyAt: TimeOfDay) {
         self.dailyAt = dailyAt
-        self.everySeconds = everySeconds
     }
 
     /// The first daily report time strictly after `date`, in `calendar`'s time zone.

@@ -80,7 +80,10 @@ public final class DatabaseLock: Sendable {
                 return
             }
             _ = ftruncate(entry.fd, 0)  // no stale pid for the next reader
-            close(entry.fd)  // closing the last descriptor releases the flock
+            // Unlocked explicitly, not only by the close: a process forked meanwhile (spawning a
+            // child) shares the descriptor until its exec, and would hold the lock until then.
+            _ = flock(entry.fd, LOCK_UN)
+            close(entry.fd)
             held[key] = nil
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ReplenishCore
+import ReplenishHardware
 import ReplenishMQTT
 import ReplenishStore
 
@@ -130,7 +131,12 @@ public struct DemoRun: Sendable {
         _ = try? await daemon.value
         let stats = try StateStore(path: config.storage.path).outboxStats()
         let elapsed = ContinuousClock.now - started
-        for line in view.summary(elapsed: elapsed, outboxLeft: stats.count, delivery: service.delivery) { output(line) }
+        let household = Dictionary(uniqueKeysWithValues: sources.compactMap { $0 as? SimulatedSource }
+            .map { ($0.slot, (used: $0.totalUsed, refills: $0.refills)) })
+        let ledger = Dictionary(uniqueKeysWithValues: (try? DeviceStatus.read(config: config))?.slots
+            .map { ($0.slot, $0.consumedTotal) } ?? [])
+        for line in view.summary(elapsed: elapsed, outboxLeft: stats.count, delivery: service.delivery,
+                                 ledger: ledger, household: household) { output(line) }
     }
 
     static func brokerURL(_ text: String) throws -> BrokerURL {

@@ -89,7 +89,10 @@ struct DemoView {
     }
 
     /// `delivery` is the device's side: what the broker acknowledged.
-    func summary(elapsed: Duration, outboxLeft: Int, delivery: DeliveryStats) -> [String] {
+    /// `ledger` is what each slot's ledger counted in all at stop, `household` the simulation's
+    /// truth (what it used, how often it refilled), to hold the ledger against.
+    func summary(elapsed: Duration, outboxLeft: Int, delivery: DeliveryStats, ledger: [String: Double] = [:],
+                 household: [String: (used: Double, refills: Int)] = [:]) -> [String] {
         let sorted = seqs.sorted()
         let gaps = zip(sorted, sorted.dropFirst()).reduce(0) { $0 + Int($1.1 - $1.0 - 1) }
         let inOrder = seqs == sorted
@@ -108,8 +111,12 @@ struct DemoView {
             let unit = unitLabel(["unit": slot.definition.measurement.unit?.rawValue as Any,
                                   "type": slot.definition.measurement.type.rawValue])
             let perDay = dailyReports > 0 ? used / Double(dailyReports) : 0
+            let truth = household[id].map { truth in
+                "; at stop the ledger counted \(number(ledger[id] ?? 0)) \(unit), the simulated household used "
+                    + "\(number(truth.used)) \(unit) and refilled \(plural(truth.refills, "time"))"
+            }
             lines.append("  \(pad(id, 12)) used \(number(used)) \(unit) (\(number(perDay)) \(unit)/day), "
-                         + "refilled or replaced \(plural(refills[id] ?? 0, "time"))")
+                         + "refilled or replaced \(plural(refills[id] ?? 0, "time"))" + (truth ?? ""))
         }
         return lines
     }

@@ -28,7 +28,7 @@ enum HardwareSources {
                                       countedEdgeOnly: settings.edge != .both,
                                       stopLatencySeconds: idleWait)
         case let .switchLadder(chipConfig, settings):
-            let chip = try GPIOChip(chipSpec(chipConfig.chip))
+            let chip = try GPIOChip(LineSpec.Chip(parsing: chipConfig.chip))
             let lines = try settings.switches.map { floatSwitch in
                 try GPIOInputLine(spec(GPIOLineConfig(chip: chipConfig, line: floatSwitch.line)), chip: chip)
             }
@@ -39,7 +39,7 @@ enum HardwareSources {
             return PresenceSource(slot: id, sampleIntervalSeconds: every, settings: settings, events: events, level: events,
                                   stopLatencySeconds: idleWait)
         case let .hx711(chipConfig, settings):
-            let chip = try GPIOChip(chipSpec(chipConfig.chip))
+            let chip = try GPIOChip(LineSpec.Chip(parsing: chipConfig.chip))
             let clock = try GPIOOutputLine(spec(GPIOLineConfig(chip: chipConfig, line: settings.clockLine)),
                                            initialValue: false, chip: chip)
             let data = try GPIOInputLine(spec(GPIOLineConfig(chip: chipConfig, line: settings.dataLine)), chip: chip)
@@ -63,16 +63,8 @@ enum HardwareSources {
         case .pullUp: .pullUp
         case .pullDown: .pullDown
         }
-        let offset = UInt32(line.line)
-        return LineSpec(chip: chipSpec(line.chip.chip), line: offset.map { .offset($0) } ?? .name(line.line),
+        return LineSpec(chip: LineSpec.Chip(parsing: line.chip.chip), line: LineSpec.Line(parsing: line.line),
                         activeLow: line.chip.activeLow, bias: bias)
-    }
-
-    /// A path when it starts with `/`, a chip name when it looks like `gpiochipN`, else a label.
-    static func chipSpec(_ text: String) -> LineSpec.Chip {
-        if text.hasPrefix("/") { return .path(text) }
-        if text.hasPrefix("gpiochip"), UInt(text.dropFirst("gpiochip".count)) != nil { return .name(text) }
-        return .label(text)
     }
 }
 

@@ -43,7 +43,7 @@ struct ReportScheduler: Sendable {
     }
 
     func run(_ due: @Sendable (ReportReason) -> Void) async {
-        let schedule = ReportSchedule(dailyAt: settings.dailyAt, everySeconds: settings.everySeconds)
+        let schedule = ReportSchedule(dailyAt: settings.dailyAt)
         var lastWall = clock.now()
         var lastMono = clock.monotonic()
         if settings.onStart { due(.startup) }

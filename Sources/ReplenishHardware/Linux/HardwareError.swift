@@ -46,8 +46,6 @@ public struct HardwareError: Error, Sendable, Equatable, CustomStringConvertible
         public static let inconsistentReading = Code(name: "inconsistentReading", isReadingFailure: true)
         /// A GPIO line read or event wait failed.
         public static let lineFailure = Code(name: "lineFailure", isReadingFailure: true)
-        /// Settings that cannot work (checked before touching hardware).
-        public static let invalidSettings = Code(name: "invalidSettings", isReadingFailure: true)
 
         // A slot's filters.
         /// A filter whose settings cannot work; `filterIndex` says which.

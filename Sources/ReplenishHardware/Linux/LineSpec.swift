@@ -1,6 +1,5 @@
 /// Which GPIO line a driver uses and how: chip (label, name or path), line (name or offset),
-/// active-low and bias. Written in config as `CHIP:LINE`, e.g. `gpiochip0:GPIO17`,
-/// `/dev/gpiochip0:17` or `gpio-sim.0-node0:flow`.
+/// active-low and bias, as the config's `chip:` and `line:` give them.
 public struct LineSpec: Sendable, Hashable, CustomStringConvertible {
     /// How the chip is named.
     public enum Chip: Sendable, Hashable, CustomStringConvertible {
@@ -72,19 +71,6 @@ public struct LineSpec: Sendable, Hashable, CustomStringConvertible {
         self.line = line
         self.activeLow = activeLow
         self.bias = bias
-    }
-
-    /// Parses `CHIP:LINE`. The line is after the last colon, so labels may contain colons.
-    public init(parsing text: String, activeLow: Bool = false, bias: Bias = .asIs) throws {
-        guard let colon = text.lastIndex(of: ":") else {
-            throw HardwareError(.invalidSpec, "GPIO line '\(text)' must be CHIP:LINE, e.g. gpiochip0:GPIO17 or gpiochip0:17")
-        }
-        let chip = String(text[..<colon])
-        let line = String(text[text.index(after: colon)...])
-        guard !chip.isEmpty, !line.isEmpty else {
-            throw HardwareError(.invalidSpec, "GPIO line '\(text)' must be CHIP:LINE, e.g. gpiochip0:GPIO17 or gpiochip0:17")
-        }
-        self.init(chip: Chip(parsing: chip), line: Line(parsing: line), activeLow: activeLow, bias: bias)
     }
 
     /// "GPIO17 on gpiochip0 (active-low, pull-up)".
