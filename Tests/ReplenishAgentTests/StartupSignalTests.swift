@@ -17,9 +17,25 @@ struct StartupSignalTests {
     /// Waits until `run` has entered `main` and holds its signals: from here on nothing depends on luck.
     /// (Before `main` a process is still the dynamic loader's, and any program dies of SIGTERM there.)
     static func waitUntilHolding(_ process: Process) async throws {
-        try await waitUntil("the daemon holds its signals") {
-            guard let mask = blockedSignals(process.processIdentifier) else { return !process.isRunning }
-            return mask & (1 << UInt64(SIGTERM - 1)) != 0
+        do {
+            try await waitUntil("the daemon holds its signals") {
+                guard let mask = blockedSignals(process.processIdentifier) else { return !process.isRunning }
+                return mask & (1 << UInt64(SIGTERM - 1)) != 0
+            }
+        } catch {
+            // What the process was doing, for the record.
+            let pid = process.processIdentifier
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? "gone"
+            let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            let stacks = threads.map { tid in
+                let name = (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/comm", encoding: .utf8)) ?? "?"
+                let mask = (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/status", encoding: .utf8))?
+                    .split(separator: "\n").first { $0.hasPrefix("SigBlk:") } ?? "?"
+                let wchan = (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/wchan", encoding: .utf8)) ?? "?"
+                return "\(tid) \(name.trimmingCharacters(in: .whitespacesAndNewlines)) \(mask) wchan=\(wchan)"
+            }
+            Issue.record("pid \(pid) running \(process.isRunning)\n\(status)\nthreads:\n\(stacks.joined(separator: "\n"))")
+            throw error
         }
     }
 
