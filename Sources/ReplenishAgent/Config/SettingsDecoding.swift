@@ -1,6 +1,5 @@
 import Foundation
 import ReplenishCore
-import Yams
 
 // The `device`, `mqtt`, `storage` and `report` sections.
 
@@ -143,7 +142,7 @@ extension ConfigReader {
             .filter { !$0.entry.value.isNull }
         guard url.tls else {
             var sound = true
-            if let first = given.min(by: { ($0.entry.key.mark?.line ?? 0) < ($1.entry.key.mark?.line ?? 0) }) {
+            if let first = given.min(by: { $0.entry.key.mark.line < $1.entry.key.mark.line }) {
                 report("TLS settings need an mqtts:// url (mqtt.url is \(url))", at: first.entry.key,
                        path.appending(first.key))
                 sound = false

@@ -1,5 +1,4 @@
 import ReplenishHardware
-import Yams
 
 // A slot's `source:` section: the driver and its own keys. Every driver takes `driver` and
 // `sample_every`; GPIO drivers take `chip`, `active_low` and `bias`; I2C drivers `bus`,
