@@ -80,6 +80,15 @@ struct YAMLDocumentTests {
         #expect(try YAMLDocument.compose("# nothing\n") == nil)
     }
 
+    @Test("an explicitly tagged value is not a plain one: only untagged plain scalars are numbers, bools or null")
+    func taggedValues() {
+        let text = "device:\n  id: !!str 123\n  has_rtc: !!bool true\n"
+        let error = #expect(throws: AgentError.self) { try ConfigLoader.parse(text, fileName: "cfg.yaml") }
+        #expect(error?.diagnostics.map(\.description).contains(
+            "cfg.yaml:3:12: device.has_rtc: expected true or false, got 'true' tagged !!bool") == true)
+        #expect(error?.diagnostics.contains { $0.keyPath == "device.id" } == false)
+    }
+
     @Test("a repeated key that is also unknown is reported once, as repeated")
     func repeatedUnknownKey() {
         let text = "device:\n  id: x\n  colour: red\n  colour: blue\n"

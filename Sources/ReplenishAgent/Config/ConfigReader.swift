@@ -244,7 +244,10 @@ extension Node {
         case let .scalar(scalar):
             if isNull { return "nothing" }
             if plainText != nil { return "'\(scalar.string)'" }
-            if let tag = scalar.tag, scalar.style == .plain { return "'\(scalar.string)' tagged \(tag)" }
+            if let tag = scalar.tag, scalar.style == .plain {
+                let shown = tag.hasPrefix("tag:yaml.org,2002:") ? "!!" + tag.dropFirst(18) : tag
+                return "'\(scalar.string)' tagged \(shown)"
+            }
             return "the quoted string '\(scalar.string)'"
         }
     }

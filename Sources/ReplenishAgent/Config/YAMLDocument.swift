@@ -112,7 +112,7 @@ enum YAMLDocument {
 
     /// The root node, or nil when the text holds no document (only comments, or nothing).
     static func compose(_ text: String) throws(YAMLError) -> Node? {
-        var bytes = Array(text.utf8)
+        let bytes = Array(text.utf8)
         let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
         let event = UnsafeMutablePointer<yaml_event_t>.allocate(capacity: 1)
         defer {
@@ -124,7 +124,7 @@ enum YAMLDocument {
         }
         defer { yaml_parser_delete(parser) }
         yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
-        return try bytes.withUnsafeMutableBufferPointer { (buffer) throws(YAMLError) -> Node? in
+        return try bytes.withUnsafeBufferPointer { (buffer) throws(YAMLError) -> Node? in
             yaml_parser_set_input_string(parser, buffer.baseAddress, buffer.count)
             var composer = Composer()
             while true {
@@ -136,7 +136,7 @@ enum YAMLDocument {
     }
 
     /// libyaml's error in the words Yams used: the problem, then its context and where that began.
-    private static func parseError(_ parser: yaml_parser_t, bytes: UnsafeMutableBufferPointer<UInt8>) -> YAMLError {
+    private static func parseError(_ parser: yaml_parser_t, bytes: UnsafeBufferPointer<UInt8>) -> YAMLError {
         let problem = parser.problem.map { String(cString: $0) } ?? "unknown error"
         switch parser.error {
         case YAML_READER_ERROR:
