@@ -95,6 +95,21 @@ struct ConfigReader {
         return entry.value
     }
 
+    /// Decodes `key` with `read` into `target` when it is given and not null, so that what is not given
+    /// keeps the settings type's default: one line per key. False (and `failed` set) when the value was
+    /// reported. `target` must not be an Optional: `read`'s nil would then arrive as a value.
+    @discardableResult
+    mutating func decode<T>(_ key: String, in fields: ConfigFields, into target: inout T, failed: inout Bool,
+                            _ read: (inout ConfigReader, Node, ConfigKeyPath) -> T?) -> Bool {
+        guard let value = fields.optional(key) else { return true }
+        guard let decoded = read(&self, value, fields.path.appending(key)) else {
+            failed = true
+            return false
+        }
+        target = decoded
+        return true
+    }
+
     /// The elements of a sequence.
     mutating func sequence(_ node: Node, at path: ConfigKeyPath) -> [Node]? {
         guard case let .sequence(sequence) = node else {
