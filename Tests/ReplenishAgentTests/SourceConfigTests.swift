@@ -72,6 +72,9 @@ struct SourceConfigTests {
          "cfg.yaml:18:19: slots[0].source.full_scale: expected a full scale in volts, one of: 6.144, 4.096, 2.048, 1.024, 0.512, 0.256, got '5'"),
         ("driver: hx711\nchip: gpiochip0\nclock: GPIO5\ndata: GPIO6\ngain: 100",
          "cfg.yaml:19:13: slots[0].source.gain: expected 128, 64 (channel A) or 32 (channel B), got '100'"),
+        // The decoder's range is the driver's: at most 5 s (it said 10 s while the driver refused over 5).
+        ("driver: hx711\nchip: gpiochip0\nclock: GPIO5\ndata: GPIO6\nready_timeout: 8s",
+         "cfg.yaml:19:22: slots[0].source.ready_timeout: expected a duration at least 10ms and at most 5s, got '8s'"),
         ("driver: i2c-register\nbus: 1\naddress: 0x50\nregister: 0x1ff",
          "cfg.yaml:18:17: slots[0].source.register: expected a number from 0 to 0xff, got 0x1ff"),
         ("driver: gpio-switch-ladder\nchip: gpiochip0\nswitches:\n  - {line: GPIO5, fraction: 150%}",

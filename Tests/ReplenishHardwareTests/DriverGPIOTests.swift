@@ -51,7 +51,7 @@ struct DriverGPIOTests {
             ($0 as? HardwareError).map { $0.code == .lineFailure && $0.message.contains("FLOAT_50") } ?? false
         }
         #expect(Self.ladder.problems.isEmpty)
-        #expect(SwitchLadderSettings(switches: [.init(line: "A", fraction: 0.5), .init(line: "A", fraction: 0.5)]).problems
+        #expect(SwitchLadderSettings(switches: [.init(line: "A", fraction: 0.5), .init(line: "A", fraction: 0.5)]).problems.map(\.description)
                 == ["switches: two switches share a fraction", "switches: a line is used twice"])
     }
 
@@ -220,10 +220,10 @@ struct DriverGPIOTests {
     @Test("presence and HX711 settings problems name their YAML keys")
     func gpioSettingsProblems() {
         #expect(Self.presence.problems.isEmpty)
-        #expect(PresenceSettings(quantityOnInsert: 0, debounceSeconds: 20).problems
+        #expect(PresenceSettings(quantityOnInsert: 0, debounceSeconds: 20).problems.map(\.description)
                 == ["quantity_on_insert: expected a positive quantity", "debounce: expected 0 to 10 seconds"])
         #expect(HX711Settings(clockLine: "GPIO5", dataLine: "GPIO6").problems.isEmpty)
-        #expect(HX711Settings(clockLine: "GPIO5", dataLine: "GPIO5", readyTimeoutSeconds: 0).problems
+        #expect(HX711Settings(clockLine: "GPIO5", dataLine: "GPIO5", readyTimeoutSeconds: 0).problems.map(\.description)
                 == ["clock: must be another line than data", "ready_timeout: expected more than 0 and at most 5 seconds"])
     }
 

@@ -184,11 +184,11 @@ struct DriverI2CTests {
     @Test("settings problems name their YAML keys")
     func problems() {
         #expect(ADS1115Settings(bus: 1, channel: 0).problems.isEmpty)
-        #expect(ADS1115Settings(bus: 1, address: 0x50, channel: 4).problems
+        #expect(ADS1115Settings(bus: 1, address: 0x50, channel: 4).problems.map(\.description)
                 == ["address: expected 0x48, 0x49, 0x4a or 0x4b", "channel: expected 0, 1, 2 or 3"])
-        #expect(I2CRegisterSettings(bus: 1, address: 0x40, register: 0xFE, width: .bits32).problems
+        #expect(I2CRegisterSettings(bus: 1, address: 0x40, register: 0xFE, width: .bits32).problems.map(\.description)
                 == ["register: a 32-bit value starting at 254 runs past register 0xff"])
-        #expect(MAX17048Settings(bus: 1, retries: 11).problems == ["retries: expected 0 to 10"])
+        #expect(MAX17048Settings(bus: 1, retries: 11).problems.map(\.description) == ["retries: expected 0 to 10"])
     }
 
     // MARK: errors

@@ -196,7 +196,7 @@ struct DriverPulseCounterTests {
     @Test("settings name their YAML keys when invalid")
     func settingsProblems() {
         #expect(PulseCounterSettings(quantityPerPulse: 1).problems.isEmpty)
-        #expect(PulseCounterSettings(debounceSeconds: -1, quantityPerPulse: 0).problems
+        #expect(PulseCounterSettings(debounceSeconds: -1, quantityPerPulse: 0).problems.map(\.description)
                 == ["debounce: expected 0 to 1 seconds", "quantity_per_pulse: expected a positive quantity"])
     }
 }

@@ -41,7 +41,7 @@ enum ConfigRanges {
     // slots[].source and its drivers
     static let sampleEvery = DurationRange(minimum: 0.01, maximum: day)
     static let debounce = DurationRange(minimum: 0, maximum: 10)
-    static let readyTimeout = DurationRange(minimum: 0.01, maximum: 10)
+    static let readyTimeout = DurationRange(minimum: 0.01, maximum: 5)  // HX711Settings.problems: at most 5 s
 
     // slots[].simulation
     static let refillEvery = DurationRange(minimum: 0, maximum: 366 * day, exclusiveMinimum: true)

@@ -346,15 +346,12 @@ extension ConfigReader {
     }
 
     /// Reports a driver's own problems ("key: message") at the key they name; true when there were none.
-    private mutating func checked(_ problems: [String], _ fields: ConfigFields, at path: ConfigKeyPath) -> Bool {
+    private mutating func checked(_ problems: [SettingsProblem], _ fields: ConfigFields, at path: ConfigKeyPath) -> Bool {
         for problem in problems {
-            let parts = problem.split(separator: ":", maxSplits: 1)
-            let key = parts.count == 2 ? String(parts[0]) : ""
-            let message = parts.count == 2 ? String(parts[1].drop(while: \.isWhitespace)) : problem
-            if let node = fields.optional(key) {
-                report(message, at: node, path.appending(key))
+            if let node = fields.optional(problem.key) {
+                report(problem.message, at: node, path.appending(problem.key))
             } else {
-                report(problem, at: fields.node, path)
+                report(problem.description, at: fields.node, path)
             }
         }
         return problems.isEmpty

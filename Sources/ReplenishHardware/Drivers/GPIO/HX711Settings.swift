@@ -40,13 +40,13 @@ public struct HX711Settings: Sendable, Equatable {
     }
 
     /// Problems that make the settings unusable, each naming its YAML key; empty when valid.
-    public var problems: [String] {
-        var problems: [String] = []
-        if clockLine == dataLine { problems.append("clock: must be another line than data") }
+    public var problems: [SettingsProblem] {
+        var problems: [SettingsProblem] = []
+        if clockLine == dataLine { problems.append(SettingsProblem("clock", "must be another line than data")) }
         if !(readyTimeoutSeconds > 0 && readyTimeoutSeconds <= 5) {
-            problems.append("ready_timeout: expected more than 0 and at most 5 seconds")
+            problems.append(SettingsProblem("ready_timeout", "expected more than 0 and at most 5 seconds"))
         }
-        if !(0...10).contains(retries) { problems.append("retries: expected 0 to 10") }
+        if !(0...10).contains(retries) { problems.append(SettingsProblem("retries", "expected 0 to 10")) }
         return problems
     }
 }

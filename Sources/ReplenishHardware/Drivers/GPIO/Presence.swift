@@ -17,12 +17,12 @@ public struct PresenceSettings: Sendable, Equatable {
     }
 
     /// Problems that make the settings unusable, each naming its YAML key; empty when valid.
-    public var problems: [String] {
-        var problems: [String] = []
+    public var problems: [SettingsProblem] {
+        var problems: [SettingsProblem] = []
         if let quantity = quantityOnInsert, !(quantity > 0 && quantity.isFinite) {
-            problems.append("quantity_on_insert: expected a positive quantity")
+            problems.append(SettingsProblem("quantity_on_insert", "expected a positive quantity"))
         }
-        if !(debounceSeconds >= 0 && debounceSeconds <= 10) { problems.append("debounce: expected 0 to 10 seconds") }
+        if !(debounceSeconds >= 0 && debounceSeconds <= 10) { problems.append(SettingsProblem("debounce", "expected 0 to 10 seconds")) }
         return problems
     }
 }

@@ -20,11 +20,11 @@ public struct PulseCounterSettings: Sendable, Equatable {
     }
 
     /// Problems that make the settings unusable, each naming its YAML key; empty when valid.
-    public var problems: [String] {
-        var problems: [String] = []
-        if !(debounceSeconds >= 0 && debounceSeconds <= 1) { problems.append("debounce: expected 0 to 1 seconds") }
+    public var problems: [SettingsProblem] {
+        var problems: [SettingsProblem] = []
+        if !(debounceSeconds >= 0 && debounceSeconds <= 1) { problems.append(SettingsProblem("debounce", "expected 0 to 1 seconds")) }
         if !(quantityPerPulse > 0 && quantityPerPulse.isFinite) {
-            problems.append("quantity_per_pulse: expected a positive quantity")
+            problems.append(SettingsProblem("quantity_per_pulse", "expected a positive quantity"))
         }
         return problems
     }

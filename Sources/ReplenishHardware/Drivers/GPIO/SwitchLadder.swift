@@ -24,16 +24,16 @@ public struct SwitchLadderSettings: Sendable, Equatable {
     }
 
     /// Problems that make the settings unusable, each naming its YAML key; empty when valid.
-    public var problems: [String] {
-        var problems: [String] = []
-        if switches.isEmpty { problems.append("switches: expected at least one float switch") }
+    public var problems: [SettingsProblem] {
+        var problems: [SettingsProblem] = []
+        if switches.isEmpty { problems.append(SettingsProblem("switches", "expected at least one float switch")) }
         if switches.contains(where: { !($0.fraction > 0 && $0.fraction <= 1) }) {
-            problems.append("switches: every fraction must be above 0 and at most 1")
+            problems.append(SettingsProblem("switches", "every fraction must be above 0 and at most 1"))
         }
         if Set(switches.map(\.fraction)).count != switches.count {
-            problems.append("switches: two switches share a fraction")
+            problems.append(SettingsProblem("switches", "two switches share a fraction"))
         }
-        if Set(switches.map(\.line)).count != switches.count { problems.append("switches: a line is used twice") }
+        if Set(switches.map(\.line)).count != switches.count { problems.append(SettingsProblem("switches", "a line is used twice")) }
         return problems
     }
 }

@@ -51,12 +51,12 @@ public struct ADS1115Settings: Sendable, Equatable {
     }
 
     /// Problems that make the settings unusable, each naming its YAML key; empty when valid.
-    public var problems: [String] {
-        var problems: [String] = []
-        if bus < 0 { problems.append("bus: expected the number N of /dev/i2c-N") }
-        if !(0x48...0x4b).contains(address) { problems.append("address: expected 0x48, 0x49, 0x4a or 0x4b") }
-        if !(0...3).contains(channel) { problems.append("channel: expected 0, 1, 2 or 3") }
-        if !(0...10).contains(retries) { problems.append("retries: expected 0 to 10") }
+    public var problems: [SettingsProblem] {
+        var problems: [SettingsProblem] = []
+        if bus < 0 { problems.append(SettingsProblem("bus", "expected the number N of /dev/i2c-N")) }
+        if !(0x48...0x4b).contains(address) { problems.append(SettingsProblem("address", "expected 0x48, 0x49, 0x4a or 0x4b")) }
+        if !(0...3).contains(channel) { problems.append(SettingsProblem("channel", "expected 0, 1, 2 or 3")) }
+        if !(0...10).contains(retries) { problems.append(SettingsProblem("retries", "expected 0 to 10")) }
         return problems
     }
 }

@@ -57,17 +57,17 @@ public struct I2CRegisterSettings: Sendable, Equatable {
     }
 
     /// Problems that make the settings unusable, each naming its YAML key; empty when valid.
-    public var problems: [String] {
-        var problems: [String] = []
-        if bus < 0 { problems.append("bus: expected the number N of /dev/i2c-N") }
+    public var problems: [SettingsProblem] {
+        var problems: [SettingsProblem] = []
+        if bus < 0 { problems.append(SettingsProblem("bus", "expected the number N of /dev/i2c-N")) }
         // 0x00-0x07 and 0x78-0x7f are reserved addresses (I2C specification UM10204, table 4).
-        if !(0x08...0x77).contains(address) { problems.append("address: expected 0x08 to 0x77") }
+        if !(0x08...0x77).contains(address) { problems.append(SettingsProblem("address", "expected 0x08 to 0x77")) }
         if Int(register) + width.bytes - 1 > 0xff {
-            problems.append("register: a \(width.rawValue)-bit value starting at \(register) runs past register 0xff")
+            problems.append(SettingsProblem("register", "a \(width.rawValue)-bit value starting at \(register) runs past register 0xff"))
         }
-        if !(scale.isFinite && scale != 0) { problems.append("scale: expected a finite, non-zero number") }
-        if !offset.isFinite { problems.append("offset: expected a finite number") }
-        if !(0...10).contains(retries) { problems.append("retries: expected 0 to 10") }
+        if !(scale.isFinite && scale != 0) { problems.append(SettingsProblem("scale", "expected a finite, non-zero number")) }
+        if !offset.isFinite { problems.append(SettingsProblem("offset", "expected a finite number")) }
+        if !(0...10).contains(retries) { problems.append(SettingsProblem("retries", "expected 0 to 10")) }
         return problems
     }
 }

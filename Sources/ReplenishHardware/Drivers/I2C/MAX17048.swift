@@ -17,11 +17,11 @@ public struct MAX17048Settings: Sendable, Equatable {
     }
 
     /// Problems that make the settings unusable, each naming its YAML key; empty when valid.
-    public var problems: [String] {
-        var problems: [String] = []
-        if bus < 0 { problems.append("bus: expected the number N of /dev/i2c-N") }
-        if address > 0x7f { problems.append("address: expected a 7-bit I2C address") }
-        if !(0...10).contains(retries) { problems.append("retries: expected 0 to 10") }
+    public var problems: [SettingsProblem] {
+        var problems: [SettingsProblem] = []
+        if bus < 0 { problems.append(SettingsProblem("bus", "expected the number N of /dev/i2c-N")) }
+        if address > 0x7f { problems.append(SettingsProblem("address", "expected a 7-bit I2C address")) }
+        if !(0...10).contains(retries) { problems.append(SettingsProblem("retries", "expected 0 to 10")) }
         return problems
     }
 }
