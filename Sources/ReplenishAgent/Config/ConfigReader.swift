@@ -110,6 +110,33 @@ struct ConfigReader {
         return true
     }
 
+    /// `decode` for an optional setting: a value given sets it.
+    @discardableResult
+    mutating func decode<T>(_ key: String, in fields: ConfigFields, into target: inout T?, failed: inout Bool,
+                            _ read: (inout ConfigReader, Node, ConfigKeyPath) -> T?) -> Bool {
+        guard let node = fields.optional(key) else { return true }
+        guard let decoded = read(&self, node, fields.path.appending(key)) else {
+            failed = true
+            return false
+        }
+        target = decoded
+        return true
+    }
+
+    /// `decode` for a key that must be given: its absence is reported (see `required`).
+    mutating func decodeRequired<T>(_ key: String, in fields: ConfigFields, into target: inout T, failed: inout Bool,
+                                    _ read: (inout ConfigReader, Node, ConfigKeyPath) -> T?) {
+        guard let node = required(key, in: fields) else {
+            failed = true
+            return
+        }
+        guard let decoded = read(&self, node, fields.path.appending(key)) else {
+            failed = true
+            return
+        }
+        target = decoded
+    }
+
     /// The elements of a sequence.
     mutating func sequence(_ node: Node, at path: ConfigKeyPath) -> [Node]? {
         guard case let .sequence(sequence) = node else {

@@ -163,14 +163,12 @@ extension ConfigReader {
             return nil
         case .gpioPulseCounter:
             guard let line = gpioLine("line", fields, at: path) else { return nil }
-            let edge = fields.optional("edge").map { choice($0, at: path.appending("edge"), of: PulseCounterSettings.Edge.allCases) }
-            let debounce = fields.optional("debounce").map { duration($0, at: path.appending("debounce"), in: ConfigRanges.debounce) }
-            let perPulse = required("quantity_per_pulse", in: fields).flatMap { number($0, at: path.appending("quantity_per_pulse")) }
-            guard edge != .some(nil), debounce != .some(nil), let perPulse else { return nil }
-            let settings = PulseCounterSettings(edge: edge.flatMap { $0 } ?? .rising,
-                                                debounceSeconds: debounce.flatMap { $0 } ?? 0.001,
-                                                quantityPerPulse: perPulse)
-            return checked(settings.problems, fields, at: path) ? .pulseCounter(line, settings) : nil
+            var failed = false
+            var settings = PulseCounterSettings(quantityPerPulse: 1)
+            decode("edge", in: fields, into: &settings.edge, failed: &failed) { $0.choice($1, at: $2, of: PulseCounterSettings.Edge.allCases) }
+            decode("debounce", in: fields, into: &settings.debounceSeconds, failed: &failed) { $0.duration($1, at: $2, in: ConfigRanges.debounce) }
+            decodeRequired("quantity_per_pulse", in: fields, into: &settings.quantityPerPulse, failed: &failed) { $0.number($1, at: $2) }
+            return !failed && checked(settings.problems, fields, at: path) ? .pulseCounter(line, settings) : nil
 
         case .gpioSwitchLadder:
             guard let chip = gpioChip(fields, at: path),
@@ -191,109 +189,101 @@ extension ConfigReader {
 
         case .gpioPresence:
             guard let line = gpioLine("line", fields, at: path) else { return nil }
-            let debounce = fields.optional("debounce").map { duration($0, at: path.appending("debounce"), in: ConfigRanges.debounce) }
-            let quantity = fields.optional("quantity_on_insert").map { node -> Double? in
-                guard let value = number(node, at: path.appending("quantity_on_insert")) else { return nil }
-                guard value > 0, capacity.map({ value <= $0 }) ?? true else {
-                    report("expected a quantity above 0 and at most the capacity, got \(node.plainText ?? "")",
-                           at: node, path.appending("quantity_on_insert"))
-                    return nil
-                }
-                return value
+            var failed = false
+            var settings = PresenceSettings()
+            decode("debounce", in: fields, into: &settings.debounceSeconds, failed: &failed) { $0.duration($1, at: $2, in: ConfigRanges.debounce) }
+            decode("quantity_on_insert", in: fields, into: &settings.quantityOnInsert, failed: &failed) {
+                $0.quantityOnInsert($1, at: $2, capacity: capacity)
             }
-            guard debounce != .some(nil), quantity != .some(nil) else { return nil }
-            let settings = PresenceSettings(quantityOnInsert: quantity.flatMap { $0 },
-                                            debounceSeconds: debounce.flatMap { $0 } ?? 0.2)
-            return checked(settings.problems, fields, at: path) ? .presence(line, settings) : nil
+            return !failed && checked(settings.problems, fields, at: path) ? .presence(line, settings) : nil
 
         case .hx711:
             guard let chip = gpioChip(fields, at: path),
                   let clockNode = required("clock", in: fields), let clockLine = string(clockNode, at: path.appending("clock")),
                   let dataNode = required("data", in: fields), let dataLine = string(dataNode, at: path.appending("data"))
             else { return nil }
-            let gain = fields.optional("gain").map { node -> HX711Settings.Gain? in
-                guard let value = integer(node, at: path.appending("gain"), in: 32...128),
-                      let gain = HX711Settings.Gain(rawValue: value) else {
-                    report("expected 128, 64 (channel A) or 32 (channel B), got \(node.summary)", at: node, path.appending("gain"))
-                    return nil
-                }
-                return gain
-            }
-            let timeout = fields.optional("ready_timeout").map { duration($0, at: path.appending("ready_timeout"), in: ConfigRanges.readyTimeout) }
-            let retries = fields.optional("retries").map { integer($0, at: path.appending("retries"), in: 0...10) }
-            guard gain != .some(nil), timeout != .some(nil), retries != .some(nil) else { return nil }
-            let settings = HX711Settings(clockLine: clockLine, dataLine: dataLine, gain: gain.flatMap { $0 } ?? .channelA128,
-                                         readyTimeoutSeconds: timeout.flatMap { $0 } ?? 0.5, retries: retries.flatMap { $0 } ?? 3)
-            return checked(settings.problems, fields, at: path) ? .hx711(chip, settings) : nil
+            var failed = false
+            var settings = HX711Settings(clockLine: clockLine, dataLine: dataLine)
+            decode("gain", in: fields, into: &settings.gain, failed: &failed) { $0.hx711Gain($1, at: $2) }
+            decode("ready_timeout", in: fields, into: &settings.readyTimeoutSeconds, failed: &failed) { $0.duration($1, at: $2, in: ConfigRanges.readyTimeout) }
+            decode("retries", in: fields, into: &settings.retries, failed: &failed) { $0.integer($1, at: $2, in: 0...10) }
+            return !failed && checked(settings.problems, fields, at: path) ? .hx711(chip, settings) : nil
 
         case .ads1115:
             guard let bus = i2cBus(fields, at: path) else { return nil }
-            let address = fields.optional("address").map { byte($0, at: path.appending("address")) }
-            let channel = required("channel", in: fields).flatMap { integer($0, at: path.appending("channel"), in: 0...3) }
-            let scale = fields.optional("full_scale").map { node -> ADS1115Settings.FullScale? in
-                guard let volts = number(node, at: path.appending("full_scale")),
-                      let value = ADS1115Settings.FullScale(rawValue: volts) else {
-                    let known = ADS1115Settings.FullScale.allCases.map { Self.number($0.rawValue) }.joined(separator: ", ")
-                    report("expected a full scale in volts, one of: \(known), got \(node.summary)", at: node, path.appending("full_scale"))
-                    return nil
-                }
-                return value
-            }
-            let rate = fields.optional("data_rate").map { node -> ADS1115Settings.DataRate? in
-                guard let sps = integer(node, at: path.appending("data_rate"), in: 8...860),
-                      let value = ADS1115Settings.DataRate(rawValue: sps) else {
-                    let known = ADS1115Settings.DataRate.allCases.map { String($0.rawValue) }.joined(separator: ", ")
-                    report("expected samples per second, one of: \(known), got \(node.summary)", at: node, path.appending("data_rate"))
-                    return nil
-                }
-                return value
-            }
-            let retries = fields.optional("retries").map { integer($0, at: path.appending("retries"), in: 0...10) }
-            guard let channel, address != .some(nil), scale != .some(nil), rate != .some(nil), retries != .some(nil)
-            else { return nil }
-            let settings = ADS1115Settings(bus: bus, address: address.flatMap { $0 } ?? 0x48, channel: channel,
-                                           fullScale: scale.flatMap { $0 } ?? .v2_048, dataRate: rate.flatMap { $0 } ?? .sps128,
-                                           retries: retries.flatMap { $0 } ?? 3)
-            return checked(settings.problems, fields, at: path) ? .ads1115(settings) : nil
+            var failed = false
+            var settings = ADS1115Settings(bus: bus, channel: 0)
+            decode("address", in: fields, into: &settings.address, failed: &failed) { $0.byte($1, at: $2) }
+            decodeRequired("channel", in: fields, into: &settings.channel, failed: &failed) { $0.integer($1, at: $2, in: 0...3) }
+            decode("full_scale", in: fields, into: &settings.fullScale, failed: &failed) { $0.fullScale($1, at: $2) }
+            decode("data_rate", in: fields, into: &settings.dataRate, failed: &failed) { $0.dataRate($1, at: $2) }
+            decode("retries", in: fields, into: &settings.retries, failed: &failed) { $0.integer($1, at: $2, in: 0...10) }
+            return !failed && checked(settings.problems, fields, at: path) ? .ads1115(settings) : nil
 
         case .max17048:
             guard let bus = i2cBus(fields, at: path) else { return nil }
-            let address = fields.optional("address").map { byte($0, at: path.appending("address")) }
-            let retries = fields.optional("retries").map { integer($0, at: path.appending("retries"), in: 0...10) }
-            guard address != .some(nil), retries != .some(nil) else { return nil }
-            let settings = MAX17048Settings(bus: bus, address: address.flatMap { $0 } ?? 0x36, retries: retries.flatMap { $0 } ?? 3)
-            return checked(settings.problems, fields, at: path) ? .max17048(settings) : nil
+            var failed = false
+            var settings = MAX17048Settings(bus: bus)
+            decode("address", in: fields, into: &settings.address, failed: &failed) { $0.byte($1, at: $2) }
+            decode("retries", in: fields, into: &settings.retries, failed: &failed) { $0.integer($1, at: $2, in: 0...10) }
+            return !failed && checked(settings.problems, fields, at: path) ? .max17048(settings) : nil
 
         case .i2cRegister:
             guard let bus = i2cBus(fields, at: path),
                   let addressNode = required("address", in: fields), let address = byte(addressNode, at: path.appending("address")),
                   let registerNode = required("register", in: fields), let register = byte(registerNode, at: path.appending("register"))
             else { return nil }
-            let width = fields.optional("width").map { node -> I2CRegisterSettings.Width? in
-                guard let bits = integer(node, at: path.appending("width"), in: 8...32),
-                      let value = I2CRegisterSettings.Width(rawValue: bits) else {
-                    report("expected 8, 16 or 32 bits, got \(node.summary)", at: node, path.appending("width"))
-                    return nil
-                }
-                return value
-            }
-            let order = fields.optional("byte_order").map { choice($0, at: path.appending("byte_order"), of: I2CRegisterSettings.ByteOrder.allCases) }
-            let signed = fields.optional("signed").map { bool($0, at: path.appending("signed")) }
-            let transfer = fields.optional("transfer").map { choice($0, at: path.appending("transfer"), of: I2CRegisterSettings.Transfer.allCases) }
-            let scale = fields.optional("scale").map { number($0, at: path.appending("scale")) }
-            let offset = fields.optional("offset").map { number($0, at: path.appending("offset")) }
-            let unit = fields.optional("unit").map { string($0, at: path.appending("unit")) }
-            let retries = fields.optional("retries").map { integer($0, at: path.appending("retries"), in: 0...10) }
-            guard width != .some(nil), order != .some(nil), signed != .some(nil), transfer != .some(nil),
-                  scale != .some(nil), offset != .some(nil), unit != .some(nil), retries != .some(nil) else { return nil }
-            let settings = I2CRegisterSettings(
-                bus: bus, address: address, register: register, width: width.flatMap { $0 } ?? .bits16,
-                byteOrder: order.flatMap { $0 } ?? .big, signed: signed.flatMap { $0 } ?? false,
-                transfer: transfer.flatMap { $0 } ?? .word, scale: scale.flatMap { $0 } ?? 1,
-                offset: offset.flatMap { $0 } ?? 0, unit: unit.flatMap { $0 } ?? "counts",
-                retries: retries.flatMap { $0 } ?? 3)
-            return checked(settings.problems, fields, at: path) ? .i2cRegister(settings) : nil
+            var failed = false
+            var settings = I2CRegisterSettings(bus: bus, address: address, register: register)
+            decode("width", in: fields, into: &settings.width, failed: &failed) { $0.registerWidth($1, at: $2) }
+            decode("byte_order", in: fields, into: &settings.byteOrder, failed: &failed) { $0.choice($1, at: $2, of: I2CRegisterSettings.ByteOrder.allCases) }
+            decode("signed", in: fields, into: &settings.signed, failed: &failed) { $0.bool($1, at: $2) }
+            decode("transfer", in: fields, into: &settings.transfer, failed: &failed) { $0.choice($1, at: $2, of: I2CRegisterSettings.Transfer.allCases) }
+            decode("scale", in: fields, into: &settings.scale, failed: &failed) { $0.number($1, at: $2) }
+            decode("offset", in: fields, into: &settings.offset, failed: &failed) { $0.number($1, at: $2) }
+            decode("unit", in: fields, into: &settings.unit, failed: &failed) { $0.string($1, at: $2) }
+            decode("retries", in: fields, into: &settings.retries, failed: &failed) { $0.integer($1, at: $2, in: 0...10) }
+            return !failed && checked(settings.problems, fields, at: path) ? .i2cRegister(settings) : nil
         }
+    }
+
+    // Values of one driver key each, reported where they stand when they do not fit.
+
+    private mutating func quantityOnInsert(_ node: Node, at path: ConfigKeyPath, capacity: Double?) -> Double? {
+        guard let value = number(node, at: path) else { return nil }
+        guard value > 0, capacity.map({ value <= $0 }) ?? true else {
+            report("expected a quantity above 0 and at most the capacity, got \(node.plainText ?? "")", at: node, path)
+            return nil
+        }
+        return value
+    }
+
+    private mutating func hx711Gain(_ node: Node, at path: ConfigKeyPath) -> HX711Settings.Gain? {
+        member(integer(node, at: path, in: 32...128), node, at: path, expected: "expected 128, 64 (channel A) or 32 (channel B)")
+    }
+
+    private mutating func fullScale(_ node: Node, at path: ConfigKeyPath) -> ADS1115Settings.FullScale? {
+        let known = ADS1115Settings.FullScale.allCases.map { Self.number($0.rawValue) }.joined(separator: ", ")
+        return member(number(node, at: path), node, at: path, expected: "expected a full scale in volts, one of: \(known)")
+    }
+
+    private mutating func dataRate(_ node: Node, at path: ConfigKeyPath) -> ADS1115Settings.DataRate? {
+        let known = ADS1115Settings.DataRate.allCases.map { String($0.rawValue) }.joined(separator: ", ")
+        return member(integer(node, at: path, in: 8...860), node, at: path, expected: "expected samples per second, one of: \(known)")
+    }
+
+    private mutating func registerWidth(_ node: Node, at path: ConfigKeyPath) -> I2CRegisterSettings.Width? {
+        member(integer(node, at: path, in: 8...32), node, at: path, expected: "expected 8, 16 or 32 bits")
+    }
+
+    /// The case of `E` whose raw value `raw` is (read from `node`); else `expected` is reported.
+    private mutating func member<E: RawRepresentable>(_ raw: E.RawValue?, _ node: Node, at path: ConfigKeyPath,
+                                                      expected: String) -> E? {
+        guard let raw, let value = E(rawValue: raw) else {
+            report("\(expected), got \(node.summary)", at: node, path)
+            return nil
+        }
+        return value
     }
 
     private mutating func gpioChip(_ fields: ConfigFields, at path: ConfigKeyPath) -> GPIOChipConfig? {
