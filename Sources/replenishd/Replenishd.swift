@@ -134,7 +134,7 @@ extension Replenishd {
         func run() throws {
             let loaded = try file.load()
             let status = try DeviceStatus.read(config: loaded)
-            print(json ? try StatusJSON.render(status) : StatusText.render(status, timeZone: loaded.device.timeZone.flatMap(TimeZone.init(identifier:)) ?? .current))
+            print(json ? try StatusJSON.render(status) : StatusText.render(status, zone: loaded.device.zone))
         }
     }
 
