@@ -41,7 +41,16 @@ public struct LocalZone: Sendable, Equatable, CustomStringConvertible {
 
     /// The offset from UTC at `date`, in seconds east of UTC.
     public func offset(at date: Date) -> Int {
-        offset(atSecond: Int64(date.timeIntervalSince1970.rounded(.down)))
+        offset(atSecond: Self.second(of: date))
+    }
+
+    /// The whole second of `date` since 1970, within a million years either way (so that no date,
+    /// however far or non-finite, traps in the arithmetic).
+    static func second(of date: Date) -> Int64 {
+        let limit = 3.2e13
+        let seconds = date.timeIntervalSince1970
+        guard !seconds.isNaN else { return 0 }
+        return Int64(min(max(seconds, -limit), limit).rounded(.down))
     }
 
     func offset(atSecond t: Int64) -> Int {
@@ -63,14 +72,14 @@ public struct LocalZone: Sendable, Equatable, CustomStringConvertible {
 
     /// The local date and time of `date`.
     public func localTime(_ date: Date) -> LocalTime {
-        let seconds = date.timeIntervalSince1970.rounded(.down)
-        let t = Int64(seconds)
+        let t = Self.second(of: date)
         return LocalTime(localSeconds: t + Int64(offset(atSecond: t)))
     }
 
     /// The instant `time` occurs at in this zone. A time skipped by a forward change resolves to
     /// the instant of the change (the first valid instant after it); a repeated time to its first
-    /// occurrence.
+    /// occurrence. `time.month` must be 1...12; a day, hour, minute or second out of its range
+    /// carries over (day 32 of January is February 1).
     public func date(of time: LocalTime) -> Date {
         Date(timeIntervalSince1970: Double(instant(localSeconds: time.localSeconds)))
     }

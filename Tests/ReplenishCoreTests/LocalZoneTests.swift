@@ -207,6 +207,19 @@ struct LocalZoneTests {
         #expect(LocalZone(tzif: bytes, name: "x") == nil)
     }
 
+    // Seconds, not dates: Swift Testing's description of such a date traps.
+    @Test("dates however far or non-finite neither trap nor leave a million years", arguments: [
+        Date.distantFuture.timeIntervalSince1970, Date.distantPast.timeIntervalSince1970, 1e300, -.infinity, .nan,
+    ])
+    func extremeDates(_ seconds: Double) {
+        let date = Date(timeIntervalSince1970: seconds)
+        for zone in [LocalZone.berlin, .utc, LocalZone.system(tz: "CET-1CEST,M3.5.0,M10.5.0/3")] {
+            let local = zone.localTime(date)
+            #expect(abs(local.year) < 1_100_000)
+            #expect(zone.localTime(zone.date(of: local)) == local)
+        }
+    }
+
     @Test("month, weekday and time names as the POSIX locale writes them")
     func printedNames() {
         let local = LocalZone.berlin.localTime(Fixture.utc(2026, 5, 4, 7, 5))
