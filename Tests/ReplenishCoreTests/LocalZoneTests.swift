@@ -95,7 +95,9 @@ struct LocalZoneGlibcTests {
 
     @Test("a slim zone file (no transitions, only the footer) agrees with glibc on its rule")
     func slimFile() throws {
-        let zone = try #require(LocalZone(tzif: Self.slimTZif(footer: "CET-1CEST,M3.5.0,M10.5.0/3"), name: "slim"))
+        let zone = try #require(LocalZone(tzif: LocalZoneTests.tzif(version: UInt8(ascii: "2"), transitions: [], v1: [3_600],
+                                                                   v2: [3_600], footer: "CET-1CEST,M3.5.0,M10.5.0/3"),
+                                                 name: "slim"))
         try compare(zone, glibc: "CET-1CEST,M3.5.0,M10.5.0/3", minimumChanges: 200)
     }
 
@@ -110,16 +112,6 @@ struct LocalZoneGlibcTests {
         }
         #expect(mismatches.isEmpty, "\(spec): \(mismatches)")
         #expect(instants.count > 45_000)
-    }
-
-    /// A version 2 TZif file with one UTC type, no transitions, and `footer`.
-    static func slimTZif(footer: String) -> [UInt8] {
-        func header(_ version: UInt8) -> [UInt8] {
-            Array("TZif".utf8) + [version] + [UInt8](repeating: 0, count: 15)
-                + [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 4]
-        }
-        let block: [UInt8] = [0, 0, 0x0e, 0x10, 0, 0] + Array("CET\0".utf8)
-        return header(UInt8(ascii: "2")) + block + header(UInt8(ascii: "2")) + block + Array("\n\(footer)\n".utf8)
     }
 }
 
@@ -200,6 +192,35 @@ struct LocalZoneTests {
         #expect(LocalZone.system(tz: "No/Such_Zone") == .utc)
         #expect(LocalZone.system(tz: nil, localtime: "/usr/share/zoneinfo/Australia/Sydney").offset(at: july) == 36_000)
         #expect(LocalZone.system(tz: nil, localtime: "/nonexistent") == .utc)
+    }
+
+    /// A TZif file: a version 1 block with 32-bit times (`v1` offsets), then for version 2 a block
+    /// with 64-bit times (`v2` offsets) and the footer. Each type's offset is that of a transition.
+    static func tzif(version: UInt8, transitions: [Int64], v1: [Int32], v2: [Int32], footer: String) -> [UInt8] {
+        func bigEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value.bigEndian, Array.init) }
+        func block<T: FixedWidthInteger>(_ time: (Int64) -> T, _ offsets: [Int32]) -> [UInt8] {
+            let counts = [0, 0, 0, transitions.count, offsets.count, 4].flatMap { bigEndian(Int32($0)) }
+            return Array("TZif".utf8) + [version] + [UInt8](repeating: 0, count: 15) + counts
+                + transitions.flatMap { bigEndian(time($0)) } + transitions.indices.map { UInt8($0) }
+                + offsets.flatMap { bigEndian($0) + [0, 0] } + Array("ABC\0".utf8)
+        }
+        let first = block({ Int32($0) }, v1)
+        return version == 0 ? first : first + block({ $0 }, v2) + Array("\n\(footer)\n".utf8)
+    }
+
+    @Test("the 64-bit block of a version 2 file wins over the 32-bit one; a version 1 file is read as it is")
+    func versions() throws {
+        let v2 = try #require(LocalZone(tzif: Self.tzif(version: UInt8(ascii: "2"), transitions: [1_000, 2_000],
+                                                      v1: [7_200, 0], v2: [3_600, -3_600], footer: "<-01>1"), name: "v2"))
+        #expect([999, 1_000, 1_999, 2_000, 5_000_000_000].map { v2.offset(at: Date(timeIntervalSince1970: $0)) }
+                == [3_600, 3_600, 3_600, -3_600, -3_600])
+        let v1 = try #require(LocalZone(tzif: Self.tzif(version: 0, transitions: [1_000, 2_000], v1: [7_200, 0],
+                                                      v2: [], footer: ""), name: "v1"))
+        #expect([999, 1_000, 2_000, 5_000_000_000].map { v1.offset(at: Date(timeIntervalSince1970: $0)) }
+                == [7_200, 7_200, 0, 0])
+        let rule = try #require(LocalZone(tzif: Self.tzif(version: UInt8(ascii: "3"), transitions: [1_000], v1: [0],
+                                                        v2: [0], footer: "CET-1CEST,M3.5.0,M10.5.0/3"), name: "v3"))
+        #expect(rule.offset(at: Fixture.utc(2050, 7, 1)) == 7_200 && rule.offset(at: Date(timeIntervalSince1970: 999)) == 0)
     }
 
     @Test("not TZif: nil", arguments: [[UInt8](), Array("TZif2".utf8), Array("not a zone file at all, not at all".utf8)])
