@@ -241,6 +241,24 @@ struct LocalZoneTests {
         }
     }
 
+    @Test("what the status and the demo print equals what DateFormatter printed before (full Foundation, ICU zones)",
+          arguments: ["Europe/Berlin", "Australia/Lord_Howe", "America/New_York", "UTC"])
+    func sameAsDateFormatter(_ name: String) throws {
+        let zone = try #require(LocalZone(identifier: name))
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = try #require(TimeZone(identifier: name))
+        formatter.dateFormat = "EEE d MMM HH:mm|yyyy-MM-dd HH:mm"
+        var t: Int64 = 0
+        while t < 4_102_444_800 {
+            let date = Date(timeIntervalSince1970: Double(t))
+            let local = zone.localTime(date)
+            let ours = "\(local.weekdayAbbreviation) \(local.day) \(local.monthAbbreviation) \(local.hourMinute)|\(local.dayKey) \(local.hourMinute)"
+            #expect(ours == formatter.string(from: date), "\(name) \(t)")
+            t += 86_400 * 11 + 4_321
+        }
+    }
+
     @Test("month, weekday and time names as the POSIX locale writes them")
     func printedNames() {
         let local = LocalZone.berlin.localTime(Fixture.utc(2026, 5, 4, 7, 5))
