@@ -11,7 +11,7 @@ MANDIR := .build/plugins/GenerateManual/outputs/replenishd
 DESTDIR ?=
 PREFIX ?= /usr
 
-.PHONY: all deps build release man demo test check-profiles check-gpiod2 deb check-deb install test-emulator test-system powercut \
+.PHONY: all deps build release man demo test check-profiles check-gpiod2 deb check-deb check-footprint install test-emulator test-system powercut \
         bench fleet torture fuzz clean
 
 all: build
@@ -52,6 +52,11 @@ deb: deps
 
 check-deb: deb
 	packaging/check-deb.sh .build/deb/replenishd_*.deb
+
+# The release binary links no full Foundation and no ICU, and its stripped size is within 20 MB
+# (issue 16: one stray full-Foundation API adds 42 MB).
+check-footprint: release
+	packaging/check-footprint.sh .build/release/replenishd 20
 
 # A plain install of the same files (DESTDIR and PREFIX respected); run `systemd-sysusers`,
 # `systemd-tmpfiles --create` and `udevadm control --reload` afterwards as the package does.

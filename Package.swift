@@ -25,11 +25,14 @@ let package = Package(
         // gpiod.h, or -DREPLENISH_GPIOD_V2), i2c-dev ioctls. Links libgpiod through CGPIOD.
         .target(name: "CLinuxShims", dependencies: ["CGPIOD"]),
 
+        // One dedicated POSIX thread type for the kernel waits of the GPIO drivers and MQTT.
+        .target(name: "ReplenishThreads"),
+
         .target(name: "ReplenishCore"),
-        .target(name: "ReplenishHardware", dependencies: ["ReplenishCore", "CGPIOD", "CLinuxShims"]),
+        .target(name: "ReplenishHardware", dependencies: ["ReplenishCore", "ReplenishThreads", "CGPIOD", "CLinuxShims"]),
         .target(name: "ReplenishStore", dependencies: ["ReplenishCore", "CSQLite3"]),
         .target(name: "ReplenishMQTT", dependencies: [
-            "CMosquitto", .product(name: "Logging", package: "swift-log"),
+            "CMosquitto", "ReplenishThreads", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ReplenishSystemd", dependencies: [
             "CSystemd", .product(name: "Logging", package: "swift-log"),

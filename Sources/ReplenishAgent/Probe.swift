@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ReplenishCore
 import ReplenishHardware
 
@@ -13,9 +13,14 @@ public enum Probe {
         public var result: String
         public var ok: Bool
 
+        /// `text` cut or padded with spaces to exactly `width` characters.
+        private static func column(_ text: String, _ width: Int) -> String {
+            text.count >= width ? String(text.prefix(width)) : text + String(repeating: " ", count: width - text.count)
+        }
+
         public var description: String {
             let rawPart = raw.map { "raw \($0)  " } ?? ""
-            return "\(slot.padding(toLength: 12, withPad: " ", startingAt: 0)) \(driver.padding(toLength: 19, withPad: " ", startingAt: 0)) "
+            return "\(Self.column(slot, 12)) \(Self.column(driver, 19)) "
                 + "\(ok ? "" : "ERROR ")\(rawPart)\(result)"
         }
     }
@@ -90,6 +95,6 @@ public enum Probe {
     }
 
     static func format(_ value: Double) -> String {
-        abs(value) >= 100 ? String(format: "%.1f", value) : String(format: "%.4g", value)
+        abs(value) >= 100 ? cFormat("%.1f", value) : cFormat("%.4g", value)
     }
 }

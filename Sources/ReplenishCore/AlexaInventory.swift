@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The ready-made Alexa inventory property or event for a slot, so the cloud forwards it untranslated.
 public enum AlexaInventory: Sendable, Equatable, Encodable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The commands the cloud may send on `{base}/commands/{name}`.
 public enum CommandName: String, Sendable, CaseIterable {

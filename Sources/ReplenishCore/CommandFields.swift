@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Reads the typed fields of one command payload, each with a precise reason (`.invalidField`)
 /// when it is wrong.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `replenish.event/1`: one event, published on `{base}/events` as soon as it happens.
 public struct EventMessage: Sendable, Equatable, Encodable {

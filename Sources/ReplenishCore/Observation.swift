@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What a source saw in one sample, already filtered and calibrated, in the slot's unit.
 public enum Observation: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Something the replenishment policy decided that the cloud should hear about; the agent
 /// publishes each one on `{base}/events` with the slot id.

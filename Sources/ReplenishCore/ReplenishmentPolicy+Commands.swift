@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The order notifications the maker's cloud relays (Amazon sends them through SNS, which neither
 /// orders nor deduplicates them): a repeated order id is answered ok with no second effect, and a

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The Dash Replenishment rules for one slot: when to ask for a reorder, what the cloud's order
 /// notifications do, and when a `lowSupply` event fires. Pure: time comes in as `Date` arguments.

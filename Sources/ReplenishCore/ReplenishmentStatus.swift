@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A slot's replenishment state as the status report shows it, in the slot's `replenishment` field.
 public struct ReplenishmentStatus: Sendable, Equatable, Encodable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Something the ledger noticed that the cloud should hear about at once.
 public enum LedgerEvent: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// A small, fast, seedable generator (SplitMix64), so simulated runs and property tests are reproducible.
 public struct SplitMix64: RandomNumberGenerator, Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Why a status report was built.
 public enum ReportReason: String, Sendable, Codable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ReplenishCore
 
 /// A driver that reads one slot. Sampling may block (a bus transfer), so callers run it off the

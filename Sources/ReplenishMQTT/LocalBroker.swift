@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import Synchronization
 #if canImport(Glibc)
@@ -179,10 +179,7 @@ public final class LocalBroker: Sendable {
     }
 
     private func logText(from offset: Int) -> String {
-        guard let handle = FileHandle(forReadingAtPath: logFile.path) else { return "" }
-        defer { try? handle.close() }
-        try? handle.seek(toOffset: UInt64(offset))
-        return String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
+        String(decoding: ((try? Data(contentsOf: logFile)) ?? Data()).dropFirst(offset), as: UTF8.self)
     }
 
     /// The last lines of the broker's log and output, for error messages.
@@ -194,7 +191,7 @@ public final class LocalBroker: Sendable {
     }
 
     private static func mosquittoExecutable() throws -> String {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let path = getenv("PATH").map { String(cString: $0) } ?? ""
         let candidates = path.split(separator: ":").map { "\($0)/mosquitto" } + ["/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"]
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw MQTTError(code: .broker, message: "mosquitto not found on PATH or in /usr/sbin (apt install mosquitto)")

@@ -1,7 +1,8 @@
 import CMosquitto
 import Dispatch
-import Foundation
+import FoundationEssentials
 import Logging
+import ReplenishThreads
 import Synchronization
 
 /// The network thread behind `MQTTClient`: one fresh `MosquittoHandle` per connection attempt,
@@ -72,9 +73,7 @@ final class MQTTNetworkLoop: Sendable {
             return true
         }
         guard shouldStart else { return }
-        let thread = Thread { [self] in run() }
-        thread.name = "mqtt-network"
-        thread.start()
+        PosixThread.detach(name: "mqtt-network") { [self] in run() }
     }
 
     func publish(topic: String, payload: [UInt8], qos: Int32, retain: Bool) throws(MQTTError) -> (connection: UInt64, messageID: Int32) {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 
 /// Plain readable lines on stderr for a terminal: time, level, message, then `key=value`
@@ -11,7 +12,7 @@ public struct ConsoleLogHandler: SwitchedLogHandler {
     private let write: @Sendable (String) -> Void
 
     public init(label: String, levels: LogLevelSwitch = .shared,
-                write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+                write: @escaping @Sendable (String) -> Void = StandardError.write) {
         self.label = label
         self.levels = levels
         self.write = write

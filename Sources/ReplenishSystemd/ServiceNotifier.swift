@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// Tells systemd how the service is doing (`Type=notify`): ready, status line, watchdog,
@@ -14,7 +14,7 @@ public struct ServiceNotifier: Sendable {
     public let watchdogInterval: Double?
 
     /// Reads `NOTIFY_SOCKET`, `WATCHDOG_USEC` and `WATCHDOG_PID` from `environment`.
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(environment: [String: String] = ServiceNotifier.processEnvironment()) {
         socketPath = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
         watchdogInterval = Self.watchdogInterval(environment, pid: getpid())
     }
@@ -75,6 +75,16 @@ public struct ServiceNotifier: Sendable {
     /// A status must stay one line: a newline would start a new assignment.
     private static func oneLine(_ text: String) -> String {
         String(text.map { $0.isNewline ? " " : $0 })
+    }
+
+    /// The variables `init` reads, as this process's environment has them.
+    @usableFromInline
+    static func processEnvironment() -> [String: String] {
+        var environment: [String: String] = [:]
+        for key in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] {
+            if let value = getenv(key) { environment[key] = String(cString: value) }
+        }
+        return environment
     }
 
     /// `WATCHDOG_USEC` applies when `WATCHDOG_PID` is unset or names this process.

@@ -268,11 +268,11 @@ func reportRejected(_ error: AgentError, path: String) {
 }
 
 func printErr(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    StandardError.write(text + "\n")
 }
 
 /// Whether stderr is the journal (systemd's `JOURNAL_STREAM`).
-let journalAttached = JournalLogHandler.isJournal(journalStream: ProcessInfo.processInfo.environment["JOURNAL_STREAM"])
+let journalAttached = JournalLogHandler.isJournal(journalStream: getenv("JOURNAL_STREAM").map { String(cString: $0) })
 
 /// The journal when stderr is the journal, readable lines otherwise; `level` until SIGUSR1 toggles debug.
 func bootstrapLogging(level: Logger.Level) {

@@ -1,4 +1,4 @@
-import Foundation
+import ReplenishCore
 import ReplenishMQTT
 
 /// The maker's cloud and Amazon, as far as the demo needs them: it answers every reorder request
@@ -18,9 +18,9 @@ struct DemoCloud {
     }
 
     /// What the cloud sends back for one message from the device: command name, slot, JSON payload.
-    mutating func react(topic: String, json: [String: Any]) -> [(command: String, slot: String, body: String)] {
-        if topic.hasSuffix("/events"), json["event"] as? String == "replenishRequested",
-           let slot = json["slot"] as? String {
+    mutating func react(topic: String, json: [String: JSONValue]) -> [(command: String, slot: String, body: String)] {
+        if topic.hasSuffix("/events"), json["event"] == .string("replenishRequested"),
+           case .string(let slot)? = json["slot"] {
             orders += 1
             let orderId = "D-\(orders)"
             open.append((slot, orderId))
@@ -28,7 +28,7 @@ struct DemoCloud {
             return [("orderPlaced", slot, #"{"correlationId":"c-\#(orderId)-placed","slot":"\#(slot)","orderId":"\#(orderId)","quantity":\#(quantity)}"#)]
         }
         // A day later (the next daily report) the customer cancels the first order; the rest ship.
-        guard topic.hasSuffix("/status"), json["reason"] as? String == "daily", !open.isEmpty else { return [] }
+        guard topic.hasSuffix("/status"), json["reason"] == .string("daily"), !open.isEmpty else { return [] }
         let due = open
         open.removeAll()
         return due.map { order in

@@ -1,9 +1,12 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import ReplenishCore
 import ReplenishHardware
 import ReplenishMQTT
 import ReplenishStore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Settings of `replenishd demo`.
 public struct DemoOptions: Sendable {
@@ -113,7 +116,7 @@ public struct DemoRun: Sendable {
             case .transport(.message(let topic, let payload, _)):
                 lastHeard = ContinuousClock.now
                 for line in view.take(topic: topic, payload: payload) { output(line) }
-                if let json = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any] {
+                if case .object(let json)? = try? JSONValue.parse(payload) {
                     for (command, slot, body) in cloud.react(topic: topic, json: json) {
                         view.note("☁ cloud sends \(command) for \(slot)")
                         _ = try? listener.publish(topic: config.mqtt.baseTopic + "/commands/" + command,
@@ -140,26 +143,30 @@ public struct DemoRun: Sendable {
     }
 
     static func brokerURL(_ text: String) throws -> BrokerURL {
-        guard let url = URLComponents(string: text), url.scheme == "mqtt", let host = url.host, !host.isEmpty else {
+        guard case .success(let broker) = BrokerURL.parse(text), !broker.tls else {
             throw AgentError(.invalidArguments, "--broker: expected mqtt://host[:port], got '\(text)'")
         }
-        let broker = BrokerURL(tls: false, host: host, port: url.port ?? 1883)
         // The demo speaks plaintext MQTT, which replenishd allows only on loopback.
         guard broker.isLoopback else {
             throw AgentError(.invalidArguments, "--broker: the demo uses plaintext MQTT, so only a loopback broker "
-                             + "(localhost, 127.0.0.0/8, ::1) is accepted, got '\(host)'")
+                             + "(localhost, 127.0.0.0/8, ::1) is accepted, got '\(broker.host)'")
         }
         return broker
     }
 
     /// Looks for a profile beside the working directory, the executable, or the installed share folder.
     static func findProfile(_ name: String) throws -> String {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var candidates = [FileManager.default.currentDirectoryPath + "/Hardware/profiles/" + name]
-        var dir = executable.deletingLastPathComponent()
+        let workingDirectory = FileManager.default.currentDirectoryPath
+        var candidates = [workingDirectory + "/Hardware/profiles/" + name]
+        let argument = CommandLine.arguments[0]
+        let executable = realpath(argument, nil).map { resolved in
+            defer { free(resolved) }
+            return String(cString: resolved)
+        } ?? (argument.hasPrefix("/") ? argument : workingDirectory + "/" + argument)
+        var dir = executable.split(separator: "/").dropLast()
         for _ in 0..<4 {
-            candidates.append(dir.appendingPathComponent("Hardware/profiles/\(name)").path)
-            dir = dir.deletingLastPathComponent()
+            candidates.append("/" + (dir + ["Hardware", "profiles", Substring(name)]).joined(separator: "/"))
+            dir = dir.dropLast()
         }
         candidates.append("/usr/share/replenishd/profiles/" + name)
         guard let found = candidates.first(where: { FileManager.default.isReadableFile(atPath: $0) }) else {

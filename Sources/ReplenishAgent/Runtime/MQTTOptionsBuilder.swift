@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ReplenishMQTT
 #if canImport(Glibc)
 import Glibc
@@ -12,11 +12,12 @@ enum MQTTOptionsBuilder {
         var password: String?
         if let file = mqtt.passwordFile {
             try checkSecret(file, key: "mqtt.password_file", groupMayRead: true)
-            do {
-                password = try String(contentsOfFile: file, encoding: .utf8)
-                    .trimmingCharacters(in: .newlines)
-            } catch {
-                throw AgentError(.unreadable, "mqtt.password_file: cannot read \(file): \(error.localizedDescription)")
+            let text = ConfigFileBytes.read(file).flatMap { bytes in
+                String(validating: bytes, as: UTF8.self).map(Result.success) ?? .failure(AgentError(.unreadable, "it is not UTF-8 text"))
+            }
+            switch text {
+            case .success(let text): password = text.trimmingEnds(where: \.isNewline)
+            case .failure(let error): throw AgentError(.unreadable, "mqtt.password_file: cannot read \(file): \(error.message)")
             }
         }
         var tls: MQTTTLSOptions?
@@ -43,7 +44,7 @@ enum MQTTOptionsBuilder {
             throw AgentError(.unreadable, "\(key): \(path) is not a regular file")
         }
         let mode = info.st_mode & 0o7777
-        let modeText = "mode " + String(format: "%04o", mode)
+        let modeText = "mode " + cFormat("%04o", mode)
         let expected = "expected 0600 or 0640 owned by the service"
         var others: [String] = []
         if mode & S_IROTH != 0 { others.append("readable") }

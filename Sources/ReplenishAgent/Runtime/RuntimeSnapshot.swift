@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ReplenishCore
 
 /// What the running daemon last knew about itself, kept in the state database (value

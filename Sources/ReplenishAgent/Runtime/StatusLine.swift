@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ReplenishStore
 
 /// The one line `systemctl status` shows (`STATUS=`): broker state, outbox depth and the oldest
@@ -36,7 +36,7 @@ enum StatusLine {
     static func age(_ seconds: Double) -> String {
         let s = max(0, Int(seconds))
         switch s {
-        case ..<10: return String(format: "%.1f s", max(0, seconds))
+        case ..<10: return cFormat("%.1f s", max(0, seconds))
         case ..<60: return "\(s) s"
         case ..<3600: return "\(s / 60) min"
         case ..<86_400: return "\(s / 3600) h \(s % 3600 / 60) min"

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import ReplenishCore
 import ReplenishStore
@@ -144,6 +144,6 @@ public struct DeviceStatus: Sendable, Encodable {
     public static func processExists(_ pid: Int32) -> Bool {
         guard pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return false }
         guard let name = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8) else { return true }
-        return name.trimmingCharacters(in: .whitespacesAndNewlines) == "replenishd"
+        return name.trimmingEnds(where: \.isWhitespace) == "replenishd"
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ReplenishCore
 
 /// A source that measures one number per sample in the sensor's own unit (HX711 counts, volts,

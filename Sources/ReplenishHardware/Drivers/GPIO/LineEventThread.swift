@@ -1,5 +1,6 @@
 import Dispatch
-import Foundation
+import FoundationEssentials
+import ReplenishThreads
 import Synchronization
 
 /// A dedicated thread that waits for a line's edge events and hands each batch to a handler.
@@ -38,9 +39,7 @@ final class LineEventThread: Sendable {
         guard started.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
             return
         }
-        let thread = Thread { [self] in run() }
-        thread.name = name
-        thread.start()
+        PosixThread.detach(name: name) { [self] in run() }
     }
 
     /// Asks the thread to stop and waits until it has (at once for a wakeable input, else at most

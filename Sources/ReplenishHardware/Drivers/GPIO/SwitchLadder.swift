@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ReplenishCore
 
 /// Settings of a `gpio-switch-ladder` source: float switches at known fill fractions.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ReplenishCore
 
 /// An `ads1115` slot: one single-shot conversion per sample. `readRaw()` returns volts at the

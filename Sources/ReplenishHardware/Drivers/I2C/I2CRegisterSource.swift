@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ReplenishCore
 
 /// Turns the bytes of a register value, in wire order, into the scaled number. Pure.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ReplenishCore
 
 /// Settings of a `max17048` source: a Maxim/Analog Devices MAX17048 single-cell fuel gauge.
