@@ -123,9 +123,10 @@ extension LocalZone {
         var buffer = [CChar](repeating: 0, count: 4_096)
         let n = readlink(path, &buffer, buffer.count - 1)
         guard n > 0 else { return nil }
-        let target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        guard let range = target.range(of: "zoneinfo/") else { return nil }
-        let name = String(target[range.upperBound...])
+        let target = buffer[0..<n].map { UInt8(bitPattern: $0) }
+        let marker = Array("zoneinfo/".utf8)
+        guard let start = target.indices.first(where: { target[$0...].starts(with: marker) }) else { return nil }
+        let name = String(decoding: target[(start + marker.count)...], as: UTF8.self)
         return isZoneName(name) ? name : nil
     }
 }

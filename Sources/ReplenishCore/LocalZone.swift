@@ -89,11 +89,6 @@ public struct LocalZone: Sendable, Equatable, CustomStringConvertible {
         date(of: LocalTime(year: day.year, month: day.month, day: day.day))
     }
 
-    /// The start of the local day that contains `date`.
-    public func startOfDay(for date: Date) -> Date {
-        start(of: DayKey(date, in: self))
-    }
-
     /// The first UTC second whose local time is `l` or later (with the policy of `date(of:)`).
     func instant(localSeconds l: Int64) -> Int64 {
         let day: Int64 = 86_400

@@ -128,7 +128,7 @@ struct LocalZoneTests {
             let back = zone.date(of: local)
             #expect(zone.localTime(back) == local && back <= date && date.timeIntervalSince(back) <= 3 * 3_600,
                     "\(name) \(t): \(local) → \(back)")
-            let start = zone.startOfDay(for: date)
+            let start = zone.start(of: local.dayKey)
             #expect(zone.localTime(start).dayKey == local.dayKey && start <= date
                     && zone.localTime(start.addingTimeInterval(-1)).dayKey < local.dayKey, "\(name) \(t)")
             t += 86_400 * 3 + 7_777
@@ -192,6 +192,15 @@ struct LocalZoneTests {
         #expect(LocalZone.system(tz: "No/Such_Zone") == .utc)
         #expect(LocalZone.system(tz: nil, localtime: "/usr/share/zoneinfo/Australia/Sydney").offset(at: july) == 36_000)
         #expect(LocalZone.system(tz: nil, localtime: "/nonexistent") == .utc)
+    }
+
+    @Test("an /etc/localtime linked into zoneinfo gives the zone its name")
+    func linkedLocaltime() throws {
+        let link = FileManager.default.temporaryDirectory.appendingPathComponent("localtime-\(UUID().uuidString)").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "/usr/share/zoneinfo/Europe/Berlin")
+        defer { try? FileManager.default.removeItem(atPath: link) }
+        #expect(LocalZone.system(tz: nil, localtime: link).name == "Europe/Berlin")
+        #expect(LocalZone.system(tz: nil, localtime: "/usr/share/zoneinfo/Europe/Berlin").name == "localtime")
     }
 
     /// A TZif file: a version 1 block with 32-bit times (`v1` offsets), then for version 2 a block
