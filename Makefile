@@ -2,7 +2,7 @@
 # missing on Debian 12 first (apt, with sudo when not root).
 
 APT_PACKAGES := pkg-config libmosquitto-dev libssl-dev mosquitto mosquitto-clients libgpiod-dev gpiod \
-                libsqlite3-dev sqlite3 libsystemd-dev systemd binutils dpkg
+                libsqlite3-dev sqlite3 libsystemd-dev libyaml-dev systemd binutils dpkg
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 DAYS ?= 30

@@ -11,7 +11,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-        .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
     ],
     targets: [
         // C libraries: one module map each, found through pkg-config, installed from Debian.
@@ -20,6 +19,8 @@ let package = Package(
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // The config's YAML: libyaml's parser events, composed into ReplenishAgent's own node tree.
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
 
         // What Swift cannot import: one GPIO API over libgpiod 1.6 or 2.x (chosen by the installed
         // gpiod.h, or -DREPLENISH_GPIOD_V2), i2c-dev ioctls. Links libgpiod through CGPIOD.
@@ -38,8 +39,7 @@ let package = Package(
             "CSystemd", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ReplenishAgent", dependencies: [
-            "ReplenishCore", "ReplenishHardware", "ReplenishStore", "ReplenishMQTT", "ReplenishSystemd",
-            .product(name: "Yams", package: "Yams"),
+            "ReplenishCore", "ReplenishHardware", "ReplenishStore", "ReplenishMQTT", "ReplenishSystemd", "CYAML",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),

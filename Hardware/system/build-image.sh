@@ -8,7 +8,7 @@
 # usage: build-image.sh IMAGE KERNEL_VERSION MODULES_DIR
 set -euo pipefail
 image=$1 kver=$2 modules=$3
-packages=systemd,systemd-sysv,udev,dbus,kmod,mosquitto,mosquitto-clients,libmosquitto1,libgpiod2,gpiod,libsqlite3-0,sqlite3,i2c-tools,jq,libssl3,procps
+packages=systemd,systemd-sysv,udev,dbus,kmod,mosquitto,mosquitto-clients,libmosquitto1,libgpiod2,gpiod,libsqlite3-0,libyaml-0-2,sqlite3,i2c-tools,jq,libssl3,procps
 root=$(dirname "$image")/root
 rm -rf "$root"
 debootstrap --variant=minbase --include=$packages bookworm "$root" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" \

@@ -6,7 +6,7 @@ extension BrokerURL {
         func failure(_ message: String) -> Result<BrokerURL, AgentError> { .failure(AgentError(.invalidConfigValue, message)) }
         let expected = "expected mqtt://host[:port] or mqtts://host[:port]"
 
-        guard let separator = text.range(of: "://") else { return failure("\(expected), got '\(text)'") }
+        guard let separator = text.firstRange(of: "://") else { return failure("\(expected), got '\(text)'") }
         let tls: Bool
         switch text[..<separator.lowerBound].lowercased() {
         case "mqtt": tls = false

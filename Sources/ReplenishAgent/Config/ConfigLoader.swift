@@ -1,8 +1,6 @@
-import Foundation
-import Yams
-
 /// Reads `replenishd.yaml` into an `AgentConfig`, or explains every problem with file, line,
-/// column and key path. Decodes from Yams' node tree, not through Codable, to keep positions.
+/// column and key path. Decodes from the node tree `YAMLDocument` composes over libyaml, not
+/// through Codable, to keep positions.
 public enum ConfigLoader {
     static let sections = ["device", "mqtt", "storage", "report", "slots"]
 
@@ -47,13 +45,13 @@ public enum ConfigLoader {
 
     static func parseLocated(_ text: String, fileName: String) throws(AgentError) -> (config: AgentConfig, marks: [String: Mark]) {
         let root: Node?
-        var repeatedKeys = RepeatedKeys()
         do {
-            root = try repeatedKeys.compose(text)
+            root = try YAMLDocument.compose(text)
         } catch {
-            throw .configRejected([syntaxDiagnostic(error, text: text, fileName: fileName)])
+            throw .configRejected([ConfigDiagnostic(file: fileName, line: error.mark.line, column: error.mark.column,
+                                                    keyPath: "", message: error.message)])
         }
-        var reader = ConfigReader(fileName: fileName, repeatedKeys: repeatedKeys)
+        var reader = ConfigReader(fileName: fileName)
         var config: AgentConfig?
         if let root {
             config = reader.agentConfig(root, hash: configHash(of: text.utf8))
@@ -73,35 +71,6 @@ public enum ConfigLoader {
 
     private static func fileDiagnostic(_ fileName: String, _ message: String) -> ConfigDiagnostic {
         ConfigDiagnostic(file: fileName, line: 1, column: 1, keyPath: "", message: message)
-    }
-
-    /// A YAML syntax error at the position libyaml reports.
-    static func syntaxDiagnostic(_ error: any Error, text: String, fileName: String) -> ConfigDiagnostic {
-        func diagnostic(_ mark: Mark?, _ message: String) -> ConfigDiagnostic {
-            ConfigDiagnostic(file: fileName, line: mark?.line ?? 1, column: mark?.column ?? 1, keyPath: "",
-                             message: message)
-        }
-        func message(_ problem: String, _ context: YamlError.Context?) -> String {
-            let detail = context.map { " (\($0.text) at line \($0.mark.line), column \($0.mark.column))" } ?? ""
-            return "invalid YAML: \(problem)\(detail)"
-        }
-        switch error as? YamlError {
-        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
-             let .composer(context, problem, mark, _):
-            return diagnostic(mark, message(problem, context))
-        case let .reader(problem, offset, _, _):
-            let prefix = text.prefix(offset ?? 0)
-            let line = prefix.count(where: { $0 == "\n" || $0 == "\r\n" }) + 1
-            let column = prefix.reversed().prefix(while: { $0 != "\n" && $0 != "\r\n" })
-                .reduce(0) { $0 + $1.unicodeScalars.count } + 1
-            return ConfigDiagnostic(file: fileName, line: line, column: column, keyPath: "",
-                                    message: "invalid YAML: \(problem)")
-        case let .duplicatedKeysInMapping(duplicates, context):
-            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
-            return diagnostic(context.mark, "duplicate key \(keys) in one mapping")
-        default:
-            return diagnostic(nil, "invalid YAML: \(error)")
-        }
     }
 }
 

@@ -1,5 +1,4 @@
 import ReplenishCore
-import Yams
 
 /// Where a value sits in the file: `slots[1].source.driver`.
 struct ConfigKeyPath: CustomStringConvertible {
@@ -37,19 +36,16 @@ struct ConfigFields {
     }
 }
 
-/// Walks the node tree that `Yams.compose` builds and collects every problem instead of stopping
-/// at the first. Each reader returns nil after reporting why, so callers just skip what failed.
+/// Walks the node tree that `YAMLDocument.compose` builds and collects every problem instead of
+/// stopping at the first. Each reader returns nil after reporting why, so callers just skip what failed.
 struct ConfigReader {
     let fileName: String
-    /// Keys Yams found repeated, masked before composing (see `RepeatedKeys`).
-    let repeatedKeys: RepeatedKeys
     private(set) var diagnostics: [ConfigDiagnostic] = []
     /// Where each key's value sits, by key path: checks made after decoding (files, directories) point there.
     private(set) var marks: [String: Mark] = [:]
 
-    init(fileName: String, repeatedKeys: RepeatedKeys = RepeatedKeys()) {
+    init(fileName: String) {
         self.fileName = fileName
-        self.repeatedKeys = repeatedKeys
     }
 
     mutating func report(_ message: String, at node: Node, _ path: ConfigKeyPath) {
@@ -71,25 +67,20 @@ struct ConfigReader {
             return nil
         }
         var entries: [String: ConfigFields.Entry] = [:]
-        for (key, value) in mapping {
+        for (index, (key, value)) in mapping.enumerated() {
             guard case let .scalar(scalar) = key else {
                 report("expected a key name, got \(key.summary)", at: key, path)
                 continue
             }
-            if let repeated = repeatedKeys.placeholders[scalar.string] {
-                report("duplicate key '\(repeated.key)' (first given at line \(repeated.firstLine))", at: key,
-                       path.appending(repeated.key))
-                continue
-            }
             let name = scalar.string
             let keyPath = path.appending(name)
-            if let first = entries[name] {
-                report("duplicate key '\(name)' (first given at line \(first.key.mark?.line ?? 0))", at: key, keyPath)
+            if let first = mapping.repeatedKey(at: index) {
+                report("duplicate key '\(name)' (first given at line \(first.mark.line))", at: key, keyPath)
             } else if !allowed.contains(name) {
                 report(Self.unknownKeyMessage(name, allowed: allowed), at: key, keyPath)
             } else {
                 entries[name] = .init(key: key, value: value)
-                marks[keyPath.description] = value.mark ?? key.mark
+                marks[keyPath.description] = value.mark
             }
         }
         return ConfigFields(path: path, node: node, entries: entries)
@@ -102,6 +93,21 @@ struct ConfigReader {
             return nil
         }
         return entry.value
+    }
+
+    /// Decodes `key` with `read` into `target` when it is given and not null, so that what is not given
+    /// keeps the settings type's default: one line per key. False (and `failed` set) when the value was
+    /// reported. `target` must not be an Optional: `read`'s nil would then arrive as a value.
+    @discardableResult
+    mutating func decode<T>(_ key: String, in fields: ConfigFields, into target: inout T, failed: inout Bool,
+                            _ read: (inout ConfigReader, Node, ConfigKeyPath) -> T?) -> Bool {
+        guard let value = fields.optional(key) else { return true }
+        guard let decoded = read(&self, value, fields.path.appending(key)) else {
+            failed = true
+            return false
+        }
+        target = decoded
+        return true
     }
 
     /// The elements of a sequence.
@@ -239,10 +245,9 @@ extension Node {
         return ["", "~", "null", "Null", "NULL"].contains(text)
     }
 
-    /// The text of a plain (unquoted) scalar: the only kind that may be a number, bool or null.
+    /// The text of a plain (unquoted, untagged) scalar: the only kind that may be a number, bool or null.
     var plainText: String? {
-        // Styles only: Yams resolves tags in place, so an explicit `!!str` cannot be told apart later.
-        guard case let .scalar(scalar) = self, scalar.style == .plain || scalar.style == .any else { return nil }
+        guard case let .scalar(scalar) = self, scalar.style == .plain, scalar.tag == nil else { return nil }
         return scalar.string
     }
 
@@ -251,10 +256,14 @@ extension Node {
         switch self {
         case .mapping: return "a mapping"
         case .sequence: return "a sequence"
-        case .alias: return "an alias"
         case let .scalar(scalar):
             if isNull { return "nothing" }
-            return plainText != nil ? "'\(scalar.string)'" : "the quoted string '\(scalar.string)'"
+            if plainText != nil { return "'\(scalar.string)'" }
+            if let tag = scalar.tag, scalar.style == .plain {
+                let shown = tag.hasPrefix("tag:yaml.org,2002:") ? "!!" + tag.dropFirst(18) : tag
+                return "'\(scalar.string)' tagged \(shown)"
+            }
+            return "the quoted string '\(scalar.string)'"
         }
     }
 }

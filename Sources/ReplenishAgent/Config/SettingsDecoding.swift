@@ -1,6 +1,5 @@
 import Foundation
 import ReplenishCore
-import Yams
 
 // The `device`, `mqtt`, `storage` and `report` sections.
 
@@ -41,94 +40,81 @@ extension ConfigReader {
             case let .failure(problem): report(problem.message, at: urlNode, path.appending("url"))
             }
         }
-        var baseTopic = deviceID.map { "replenish/v1/\($0)" }
-        if let value = fields.optional("base_topic") {
-            baseTopic = string(value, at: path.appending("base_topic"))
-            if let topic = baseTopic, let problem = TopicRules.baseTopicProblem(topic) {
-                report(problem, at: value, path.appending("base_topic"))
-                baseTopic = nil
-            }
-            failed = failed || baseTopic == nil
+        // What is not given keeps MQTTSettings' default; base_topic and client_id default to the device id.
+        var settings = MQTTSettings(url: url ?? BrokerURL(tls: false, host: "", port: 0),
+                                    baseTopic: deviceID.map { "replenish/v1/\($0)" } ?? "", clientID: deviceID ?? "")
+        decode("base_topic", in: fields, into: &settings.baseTopic, failed: &failed) {
+            $0.checkedString($1, at: $2, TopicRules.baseTopicProblem)
         }
-        var clientID = deviceID
-        if let value = fields.optional("client_id") {
-            clientID = string(value, at: path.appending("client_id"))
-            if let id = clientID, let problem = TopicRules.clientIDProblem(id) {
-                report(problem, at: value, path.appending("client_id"))
-                clientID = nil
-            }
-            failed = failed || clientID == nil
+        decode("client_id", in: fields, into: &settings.clientID, failed: &failed) {
+            $0.checkedString($1, at: $2, TopicRules.clientIDProblem)
         }
-        var keepAlive = 60
-        if let value = fields.optional("keepalive") {
-            let seconds = duration(value, at: path.appending("keepalive"), in: ConfigRanges.keepalive)
-            if let seconds, seconds != seconds.rounded() {
-                report("expected a whole number of seconds, got '\(value.scalar?.string ?? "")'", at: value,
-                       path.appending("keepalive"))
-                failed = true
-            } else if let seconds {
-                keepAlive = Int(seconds)
-            } else {
-                failed = true
-            }
+        decode("keepalive", in: fields, into: &settings.keepAliveSeconds, failed: &failed) {
+            $0.wholeSeconds($1, at: $2, in: ConfigRanges.keepalive)
         }
-        let username = optionalString("username", in: fields, failed: &failed)
-        let passwordFile = optionalString("password_file", in: fields, failed: &failed)
-        if passwordFile != nil, fields.optional("username") == nil, let entry = fields.entry("password_file") {
+        settings.username = optionalString("username", in: fields, failed: &failed)
+        settings.passwordFile = optionalString("password_file", in: fields, failed: &failed)
+        if settings.passwordFile != nil, fields.optional("username") == nil, let entry = fields.entry("password_file") {
             // libmosquitto takes a password only with a user name: without one it refuses to connect.
             report("password_file needs username (MQTT sends a password only with a user name)",
                    at: entry.key, path.appending("password_file"))
             failed = true
         }
-        var reconnect = (min: 0.5, max: 30.0)
-        if let value = fields.optional("reconnect_min") {
-            let seconds = duration(value, at: path.appending("reconnect_min"), in: ConfigRanges.reconnectMin)
-            reconnect.min = seconds ?? 0
-            failed = failed || seconds == nil
+        let minimumRead = decode("reconnect_min", in: fields, into: &settings.reconnectDelayMin, failed: &failed) {
+            $0.duration($1, at: $2, in: ConfigRanges.reconnectMin)
         }
-        if let value = fields.optional("reconnect_max") {
-            let seconds = duration(value, at: path.appending("reconnect_max"), in: ConfigRanges.reconnectMax)
-            reconnect.max = seconds ?? 0
-            failed = failed || seconds == nil
-            if let seconds, seconds < reconnect.min {
-                report("expected a duration at least reconnect_min (\(Self.seconds(reconnect.min))), got '\(value.scalar?.string ?? "")'",
-                       at: value, path.appending("reconnect_max"))
-                failed = true
+        let minimum = settings.reconnectDelayMin
+        decode("reconnect_max", in: fields, into: &settings.reconnectDelayMax, failed: &failed) { reader, value, path in
+            guard let seconds = reader.duration(value, at: path, in: ConfigRanges.reconnectMax) else { return nil }
+            guard !minimumRead || seconds >= minimum else {
+                reader.report("expected a duration at least reconnect_min (\(Self.seconds(minimum))), "
+                              + "got '\(value.scalar?.string ?? "")'", at: value, path)
+                return nil
             }
+            return seconds
         }
-        var maxMessageBytes = MQTTSettings.defaultMaxMessageBytes
-        if let value = fields.optional("max_message_size") {
-            let bytes = size(value, at: path.appending("max_message_size"), in: ConfigRanges.maxMessageSize)
-            maxMessageBytes = bytes ?? 0
-            failed = failed || bytes == nil
+        decode("max_message_size", in: fields, into: &settings.maxMessageBytes, failed: &failed) {
+            $0.size($1, at: $2, in: ConfigRanges.maxMessageSize)
         }
-        let caFile = optionalString("ca_file", in: fields, failed: &failed)
-        let caDirectory = optionalString("ca_dir", in: fields, failed: &failed)
-        let certFile = optionalString("cert_file", in: fields, failed: &failed)
-        let keyFile = optionalString("key_file", in: fields, failed: &failed)
-        var alpn: String?
+        settings.caFile = optionalString("ca_file", in: fields, failed: &failed)
+        settings.caDirectory = optionalString("ca_dir", in: fields, failed: &failed)
+        settings.certFile = optionalString("cert_file", in: fields, failed: &failed)
+        settings.keyFile = optionalString("key_file", in: fields, failed: &failed)
         if let value = fields.optional("alpn") {
-            alpn = alpnProtocol(value, at: path.appending("alpn"))
-            failed = failed || alpn == nil
+            settings.alpn = alpnProtocol(value, at: path.appending("alpn"))
+            failed = failed || settings.alpn == nil
         }
-        var allowInsecure = false
         if let value = fields.optional("allow_insecure") {
             let flag = bool(value, at: path.appending("allow_insecure"))
-            allowInsecure = flag ?? true  // already reported: do not pile a plaintext refusal on top
+            settings.allowInsecure = flag ?? true  // already reported: do not pile a plaintext refusal on top
             failed = failed || flag == nil
         }
         if let url, let urlNode {
-            failed = !transportIsSound(url, urlNode: urlNode, fields: fields, allowInsecure: allowInsecure) || failed
+            failed = !transportIsSound(url, urlNode: urlNode, fields: fields, allowInsecure: settings.allowInsecure) || failed
         }
-        guard !failed, let url, let baseTopic, let clientID else { return nil }
-        var settings = MQTTSettings(url: url, baseTopic: baseTopic, clientID: clientID, keepAliveSeconds: keepAlive,
-                                    username: username, passwordFile: passwordFile,
-                                    caFile: caFile, caDirectory: caDirectory, certFile: certFile, keyFile: keyFile,
-                                    alpn: alpn, allowInsecure: allowInsecure)
-        settings.reconnectDelayMin = reconnect.min
-        settings.reconnectDelayMax = reconnect.max
-        settings.maxMessageBytes = maxMessageBytes
+        guard !failed, url != nil, deviceID != nil || (fields.optional("base_topic") != nil && fields.optional("client_id") != nil)
+        else { return nil }
         return settings
+    }
+
+    /// A string that `problem` finds nothing wrong with (a topic or a client id).
+    private mutating func checkedString(_ node: Node, at path: ConfigKeyPath, _ problem: (String) -> String?) -> String? {
+        guard let text = string(node, at: path) else { return nil }
+        if let message = problem(text) {
+            report(message, at: node, path)
+            return nil
+        }
+        return text
+    }
+
+    /// A duration within `range` that is a whole number of seconds.
+    private mutating func wholeSeconds(_ node: Node, at path: ConfigKeyPath, in range: DurationRange) -> Int? {
+        guard let seconds = duration(node, at: path, in: range) else { return nil }
+        guard seconds == seconds.rounded() else {
+            report("expected a whole number of seconds, got '\(node.scalar?.string ?? "")'", at: node, path)
+            return nil
+        }
+        return Int(seconds)
     }
 
     static let tlsKeys = ["ca_file", "ca_dir", "cert_file", "key_file", "alpn"]
@@ -143,7 +129,7 @@ extension ConfigReader {
             .filter { !$0.entry.value.isNull }
         guard url.tls else {
             var sound = true
-            if let first = given.min(by: { ($0.entry.key.mark?.line ?? 0) < ($1.entry.key.mark?.line ?? 0) }) {
+            if let first = given.min(by: { $0.entry.key.mark.line < $1.entry.key.mark.line }) {
                 report("TLS settings need an mqtts:// url (mqtt.url is \(url))", at: first.entry.key,
                        path.appending(first.key))
                 sound = false
@@ -209,15 +195,11 @@ extension ConfigReader {
             file = nil
         }
         var settings = StorageSettings(path: file ?? "")
-        if let value = fields.optional("outbox_limit") {
-            let bytes = size(value, at: path.appending("outbox_limit"), in: ConfigRanges.outboxLimit)
-            settings.outboxLimitBytes = bytes ?? 0
-            failed = failed || bytes == nil
+        decode("outbox_limit", in: fields, into: &settings.outboxLimitBytes, failed: &failed) {
+            $0.size($1, at: $2, in: ConfigRanges.outboxLimit)
         }
-        if let value = fields.optional("flush_interval") {
-            let seconds = duration(value, at: path.appending("flush_interval"), in: ConfigRanges.flushInterval)
-            settings.flushIntervalSeconds = seconds ?? 0
-            failed = failed || seconds == nil
+        decode("flush_interval", in: fields, into: &settings.flushIntervalSeconds, failed: &failed) {
+            $0.duration($1, at: $2, in: ConfigRanges.flushInterval)
         }
         return failed || file == nil ? nil : settings
     }
@@ -234,19 +216,14 @@ extension ConfigReader {
                 report("expected a time of day as \"HH:MM\", got \(value.summary)", at: value, path.appending("daily_at"))
             }
         }
-        var every: Double?
+        // What is not given keeps ReportSettings' default.
+        var settings = ReportSettings(dailyAt: dailyAt ?? TimeOfDay(hour: 0, minute: 0)!)
         if let value = fields.optional("every") {
-            every = duration(value, at: path.appending("every"), in: ConfigRanges.reportEvery)
-            failed = failed || every == nil
+            settings.everySeconds = duration(value, at: path.appending("every"), in: ConfigRanges.reportEvery)
+            failed = failed || settings.everySeconds == nil
         }
-        var onStart = true
-        if let value = fields.optional("on_start") {
-            let flag = bool(value, at: path.appending("on_start"))
-            onStart = flag ?? true
-            failed = failed || flag == nil
-        }
-        guard !failed, let dailyAt else { return nil }
-        return ReportSettings(dailyAt: dailyAt, everySeconds: every, onStart: onStart)
+        decode("on_start", in: fields, into: &settings.onStart, failed: &failed) { $0.bool($1, at: $2) }
+        return failed || dailyAt == nil ? nil : settings
     }
 
     private mutating func optionalString(_ key: String, in fields: ConfigFields, failed: inout Bool) -> String? {

@@ -1,6 +1,5 @@
 import ReplenishCore
 import ReplenishHardware
-import Yams
 
 // The `slots` list: each slot's definition, source and simulation.
 
@@ -24,7 +23,7 @@ extension ConfigReader {
             if let idNode = fields.optional("id"), case let .scalar(scalar) = idNode {
                 if let first = firstUse[scalar.string] {
                     report("duplicate slot id '\(scalar.string)' (first used by \(path.appending(index: first.index)) "
-                           + "at line \(first.node.mark?.line ?? 0))", at: idNode, itemPath.appending("id"))
+                           + "at line \(first.node.mark.line))", at: idNode, itemPath.appending("id"))
                 } else {
                     firstUse[scalar.string] = (index, idNode)
                 }

@@ -1,5 +1,4 @@
 import ReplenishHardware
-import Yams
 
 // A slot's `source:` section: the driver and its own keys. Every driver takes `driver` and
 // `sample_every`; GPIO drivers take `chip`, `active_low` and `bias`; I2C drivers `bus`,
@@ -351,7 +350,7 @@ extension ConfigReader {
         for problem in problems {
             let parts = problem.split(separator: ":", maxSplits: 1)
             let key = parts.count == 2 ? String(parts[0]) : ""
-            let message = parts.count == 2 ? parts[1].trimmingCharacters(in: .whitespaces) : problem
+            let message = parts.count == 2 ? String(parts[1].drop(while: \.isWhitespace)) : problem
             if let node = fields.optional(key) {
                 report(message, at: node, path.appending(key))
             } else {

@@ -11,8 +11,8 @@ enum TLSFileCheck {
         }
         let begin = "-----BEGIN CERTIFICATE-----", end = "-----END CERTIFICATE-----"
         var rest = Substring(text)
-        while let start = rest.range(of: begin) {
-            guard let stop = rest.range(of: end, range: start.upperBound..<rest.endIndex) else { break }
+        while let start = rest.firstRange(of: begin) {
+            guard let stop = rest[start.upperBound...].firstRange(of: end) else { break }
             let body = rest[start.upperBound..<stop.lowerBound].filter { !$0.isWhitespace }
             if let der = Data(base64Encoded: String(body)), der.first == 0x30 { return nil }
             rest = rest[stop.upperBound...]

@@ -71,6 +71,9 @@ public struct DemoRun: Sendable {
         try listener.subscribe(config.mqtt.baseTopic + "/status", qos: 1)
         try listener.subscribe(config.mqtt.baseTopic + "/events", qos: 1)
         try listener.subscribe(config.mqtt.baseTopic + "/replies", qos: 1)
+        // The daemon starts once the listener hears its own probe: subscribed, so it misses nothing.
+        let probe = config.mqtt.baseTopic + "/demo-probe-\(getpid())"
+        try listener.subscribe(probe, qos: 1)
         listener.start()
         defer { listener.stop() }
 
@@ -83,7 +86,7 @@ public struct DemoRun: Sendable {
         let sources = try Daemon.sources(for: config, simulate: true, start: clock.now())
         let service = ReplenishService(config: config, sources: sources, clock: clock, trust: FixedClockTrust(true),
                                        logger: logger)
-        let daemon = Task { try await service.run() }
+        var daemon: Task<Void, any Error>?
 
         var view = DemoView(config: config, zone: service.zone)
         var cloud = DemoCloud(base: config.mqtt.baseTopic,
@@ -110,9 +113,13 @@ public struct DemoRun: Sendable {
             switch input {
             case .tick:
                 if ContinuousClock.now - lastHeard > quiet {
-                    daemon.cancel()
+                    daemon?.cancel()
                     throw AgentError(.broker, "no report arrived for \(quiet); is the broker at \(config.mqtt.url) reachable?")
                 }
+            case .transport(.connected):
+                _ = try? listener.publish(topic: probe, payload: Array("probe".utf8), qos: 1, retain: false)
+            case .transport(.message(probe, _, _)):
+                if daemon == nil { daemon = Task { try await service.run() } }
             case .transport(.message(let topic, let payload, _)):
                 lastHeard = ContinuousClock.now
                 for line in view.take(topic: topic, payload: payload) { output(line) }
@@ -130,8 +137,13 @@ public struct DemoRun: Sendable {
             }
         }
 
-        daemon.cancel()
-        _ = try? await daemon.value
+        // What the device committed until now reaches the broker before it stops (a few seconds at most).
+        let drained = ContinuousClock.now + .seconds(5)
+        while service.delivery.lastAcknowledgedSeq < service.lastCommittedSeq, ContinuousClock.now < drained {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        daemon?.cancel()
+        _ = try? await daemon?.value
         let stats = try StateStore(path: config.storage.path).outboxStats()
         let elapsed = ContinuousClock.now - started
         let household = Dictionary(uniqueKeysWithValues: sources.compactMap { $0 as? SimulatedSource }
