@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ReplenishCore
 
 // The `device`, `mqtt`, `storage` and `report` sections.
