@@ -33,7 +33,7 @@ Version: $version
 Architecture: $arch
 Maintainer: replenishd authors <replenishd@example.invalid>
 Installed-Size: $size
-Depends: libc6 (>= 2.36), libstdc++6, libgcc-s1, libmosquitto1 (>= 2.0), libssl3 (>= 3.0), libgpiod2 (>= 1.6), libsqlite3-0 (>= 3.40), libsystemd0, libyaml-0-2 (>= 0.2.5)
+Depends: libc6 (>= 2.36), libstdc++6, libgcc-s1, libmosquitto1 (>= 2.0), libssl3 (>= 3.0), libgpiod2 (>= 1.6), libsqlite3-0 (>= 3.40), libsystemd0, libyaml-0-2 (>= 0.2.5), tzdata
 Recommends: systemd
 Section: net
 Priority: optional

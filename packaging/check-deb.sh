@@ -20,7 +20,7 @@ echo "$contents"
 field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Package)" = replenishd ] || fail "Package is $(field Package)"
 [ "$(field Architecture)" = "$(dpkg --print-architecture)" ] || fail "Architecture is $(field Architecture)"
-for dep in libc6 libmosquitto1 libgpiod2 libsqlite3-0 libsystemd0 libyaml-0-2; do
+for dep in libc6 libmosquitto1 libgpiod2 libsqlite3-0 libsystemd0 libyaml-0-2 tzdata; do
     grep -q "$dep" <<< "$(field Depends)" || fail "Depends lacks $dep: $(field Depends)"
 done
 grep -Eq ' conffiles +$' <<< "$info" || fail "no conffiles member"

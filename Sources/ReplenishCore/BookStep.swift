@@ -38,13 +38,13 @@ public struct BookContext: Sendable {
     public var header: MessageHeader
     public var maxMessageBytes: Int
     /// Gives the day a reading falls on before an accounting day is open.
-    public var calendar: Calendar
+    public var zone: LocalZone
 
-    public init(slots: [SlotDefinition], header: MessageHeader, maxMessageBytes: Int, calendar: Calendar) {
+    public init(slots: [SlotDefinition], header: MessageHeader, maxMessageBytes: Int, zone: LocalZone) {
         self.slots = slots
         self.header = header
         self.maxMessageBytes = maxMessageBytes
-        self.calendar = calendar
+        self.zone = zone
     }
 
     public var now: Date { header.generatedAt }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One reading of the clocks: the wall clock, the monotonic clock, and whether the wall clock is trusted.
 public struct TimeSample: Sendable, Equatable {
@@ -100,8 +100,8 @@ public struct DayAccounting: Sendable, Codable, Equatable {
     }
 
     /// Takes one sample; returns what happened to the open day.
-    public mutating func advance(_ sample: TimeSample, calendar: Calendar) -> DayChange {
-        let wallDay = DayKey(sample.wall, in: calendar)
+    public mutating func advance(_ sample: TimeSample, zone: LocalZone) -> DayChange {
+        let wallDay = DayKey(sample.wall, in: zone)
         guard let open = openDay else {
             openDay = wallDay
             openDayTrusted = sample.synchronized
@@ -117,14 +117,14 @@ public struct DayAccounting: Sendable, Codable, Equatable {
             let expected = a.wall.addingTimeInterval(sample.monotonic - a.monotonic)
             guard sample.synchronized else {
                 // Holdover: days close on the monotonic clock, never on the untrusted wall clock.
-                return close(upTo: DayKey(expected, in: calendar), calendar: calendar) ?? .none
+                return close(upTo: DayKey(expected, in: zone), zone: zone) ?? .none
             }
             anchor = Anchor(wall: sample.wall, monotonic: sample.monotonic)
             if abs(sample.wall.timeIntervalSince(expected)) <= tolerance {
-                return close(upTo: wallDay, calendar: calendar) ?? .none
+                return close(upTo: wallDay, zone: zone) ?? .none
             }
             // A jump: the boundaries the monotonic clock passed close, then the day takes the wall's label.
-            let closed = close(upTo: DayKey(expected, in: calendar), calendar: calendar)
+            let closed = close(upTo: DayKey(expected, in: zone), zone: zone)
             let current = openDay ?? open
             openDayWhole = false
             openDayTrusted = true
@@ -156,13 +156,13 @@ public struct DayAccounting: Sendable, Codable, Equatable {
     }
 
     /// Closes the open day and the quiet days after it, up to `target` (which opens, whole).
-    private mutating func close(upTo target: DayKey, calendar: Calendar) -> DayChange? {
+    private mutating func close(upTo target: DayKey, zone: LocalZone) -> DayChange? {
         guard let open = openDay, open < target else { return nil }
         var days = [open]
-        var day = open.next(in: calendar)
+        var day = open.next()
         while day < target, days.count < Self.maxClosedAtOnce {
             days.append(day)
-            day = day.next(in: calendar)
+            day = day.next()
         }
         let whole = openDayWhole
         openDay = target

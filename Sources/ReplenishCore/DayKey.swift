@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A local calendar day ("2026-11-22"), the unit of daily aggregation.
 public struct DayKey: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
@@ -12,16 +12,15 @@ public struct DayKey: Sendable, Hashable, Comparable, Codable, CustomStringConve
         self.day = day
     }
 
-    /// The local day that contains `date` in `calendar`'s time zone.
-    public init(_ date: Date, in calendar: Calendar) {
-        let c = calendar.dateComponents([.year, .month, .day], from: date)
-        self.init(year: c.year!, month: c.month!, day: c.day!)
+    /// The local day that contains `date` in `zone`.
+    public init(_ date: Date, in zone: LocalZone) {
+        self = zone.localTime(date).dayKey
     }
 
-    /// The following calendar day (handles month and year ends, DST-safe: it goes through the calendar).
-    public func next(in calendar: Calendar) -> DayKey {
-        let noon = calendar.date(from: DateComponents(year: year, month: month, day: day, hour: 12))!
-        return DayKey(calendar.date(byAdding: .day, value: 1, to: noon)!, in: calendar)
+    /// The following calendar day (month and year ends, leap years; civil dates know no DST).
+    public func next() -> DayKey {
+        let (y, m, d) = LocalTime.civil(fromDays: LocalTime.days(year: year, month: month, day: day) + 1)
+        return DayKey(year: y, month: m, day: d)
     }
 
     public static func < (a: DayKey, b: DayKey) -> Bool {

@@ -37,8 +37,8 @@ extension DeviceBook {
     }
 
     /// Moves the open day on with trusted time; every ledger follows the same change.
-    public mutating func advanceDay(_ sample: TimeSample, calendar: Calendar) -> DayChange {
-        let change = accounting.advance(sample, calendar: calendar)
+    public mutating func advanceDay(_ sample: TimeSample, zone: LocalZone) -> DayChange {
+        let change = accounting.advance(sample, zone: zone)
         if change != .none {
             unsaved = true
             for id in ledgers.keys { ledgers[id]?.apply(change) }
@@ -140,7 +140,7 @@ extension DeviceBook {
         case nil:
             break
         }
-        let events = observe(observations, slot: definition, at: at, fallbackDay: DayKey(at, in: context.calendar),
+        let events = observe(observations, slot: definition, at: at, fallbackDay: DayKey(at, in: context.zone),
                              clock: context.header.clock)
         unsaved = true
         if !events.isEmpty {

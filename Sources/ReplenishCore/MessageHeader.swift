@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Whether wall-clock time can be trusted (synchronized, or an RTC the config vouches for).
 public enum ClockStatus: String, Sendable, Codable {
@@ -55,11 +55,11 @@ struct JSONKey: CodingKey, ExpressibleByStringLiteral {
 /// ISO 8601 timestamps in UTC, the form Dash Replenishment and Alexa take.
 public enum Timestamp {
     public static func string(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false, timeZone: TimeZone(identifier: "UTC")!))
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false, timeZone: .gmt))
     }
 
     public static func parse(_ text: String) -> Date? {
-        try? Date.ISO8601FormatStyle(includingFractionalSeconds: false, timeZone: TimeZone(identifier: "UTC")!).parse(text)
+        try? Date.ISO8601FormatStyle(includingFractionalSeconds: false, timeZone: .gmt).parse(text)
     }
 }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// When the daily status report falls due: at a local time (the scheduler adds the optional
 /// fixed period on the monotonic clock).
@@ -9,20 +9,18 @@ public struct ReportSchedule: Sendable, Equatable {
         self.dailyAt = dailyAt
     }
 
-    /// The first daily report time strictly after `date`, in `calendar`'s time zone.
+    /// The first daily report time strictly after `date`, in `zone`.
     /// A local time that does not exist that day (skipped by DST) moves to the next valid instant;
-    /// one that occurs twice (autumn DST) counts once, at its first occurrence.
-    public func nextDaily(after date: Date, calendar: Calendar) -> Date {
-        let next = occurrence(after: date, calendar: calendar)
-        // Asked after the first of two occurrences, Foundation answers the second one, although
-        // `.first` says otherwise: that day's report is then already out, so take tomorrow's.
-        let firstThatDay = occurrence(after: calendar.startOfDay(for: next).addingTimeInterval(-1), calendar: calendar)
-        return firstThatDay < next ? occurrence(after: next, calendar: calendar) : next
-    }
-
-    private func occurrence(after date: Date, calendar: Calendar) -> Date {
-        let components = DateComponents(hour: dailyAt.hour, minute: dailyAt.minute, second: 0)
-        return calendar.nextDate(after: date, matching: components, matchingPolicy: .nextTime,
-                                 repeatedTimePolicy: .first, direction: .forward)!
+    /// one that occurs twice (autumn DST) counts once, at its first occurrence: asked after it,
+    /// the answer is the next day's.
+    public func nextDaily(after date: Date, zone: LocalZone) -> Date {
+        var day = DayKey(date, in: zone)
+        // Today's time, else tomorrow's (the day after only if a zone skips a whole day).
+        while true {
+            let at = zone.date(of: LocalTime(year: day.year, month: day.month, day: day.day,
+                                             hour: dailyAt.hour, minute: dailyAt.minute))
+            if at > date { return at }
+            day = day.next()
+        }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 import ReplenishAgent
 import ReplenishCore
@@ -134,7 +135,7 @@ extension Replenishd {
         func run() throws {
             let loaded = try file.load()
             let status = try DeviceStatus.read(config: loaded)
-            print(json ? try StatusJSON.render(status) : StatusText.render(status, timeZone: loaded.device.timeZone.flatMap(TimeZone.init(identifier:)) ?? .current))
+            print(json ? try StatusJSON.render(status) : StatusText.render(status, zone: loaded.device.zone))
         }
     }
 

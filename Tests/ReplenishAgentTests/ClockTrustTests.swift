@@ -61,7 +61,7 @@ private struct SchedulerRig {
         startMono = clock.monotonic()
         let scheduler = ReportScheduler(
             settings: ReportSettings(dailyAt: TimeOfDay(parsing: dailyAt)!, everySeconds: every),
-            clock: clock, calendar: ClockFixture.berlin, trust: trust)
+            clock: clock, zone: ClockFixture.berlin, trust: trust)
         let (clock, log) = (clock, log)
         task = Task { await scheduler.run { log.append($0, clock) } }
     }
@@ -99,16 +99,12 @@ private struct SchedulerRig {
     }
 }
 
-/// Calendars and instants, as in the Core tests.
+/// Zones and instants, as in the Core tests.
 private enum ClockFixture {
-    static let berlin: Calendar = {
-        var cal = Calendar(identifier: .gregorian)
-        cal.timeZone = TimeZone(identifier: "Europe/Berlin")!
-        return cal
-    }()
+    static let berlin = LocalZone.berlin
 
     static func local(_ year: Int, _ month: Int, _ day: Int, _ hour: Int = 12, _ minute: Int = 0) -> Date {
-        berlin.date(from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute))!
+        berlin.date(year, month, day, hour, minute)
     }
 }
 
@@ -128,7 +124,7 @@ struct ClockTrustSchedulerTests {
         let days = daily.map { DayKey($0.wall, in: ClockFixture.berlin) }
         #expect(Set(days).count == days.count)
         for entry in daily {
-            let c = ClockFixture.berlin.dateComponents([.hour, .minute, .second], from: entry.wall)
+            let c = ClockFixture.berlin.localTime(entry.wall)
             #expect(c.hour == 3 && c.minute == 0 && c.second == 0, "\(Timestamp.string(entry.wall))")
         }
         #expect(rig.log.all.allSatisfy { $0.reason != .periodic })
@@ -189,8 +185,8 @@ struct ClockTrustSchedulerTests {
         #expect(rig.dailyGaps.allSatisfy { $0 <= Rig.day + 1 })
         // Once settled, dailies are at 03:00 of the new wall time again.
         let last = try #require(after.last)
-        #expect(ClockFixture.berlin.component(.hour, from: last.wall) == 3)
-        #expect(ClockFixture.berlin.component(.year, from: last.wall) == 2029)
+        #expect(ClockFixture.berlin.localTime(last.wall).hour == 3)
+        #expect(ClockFixture.berlin.localTime(last.wall).year == 2029)
     }
 
     @Test("report.every: a periodic report every period of monotonic time from the start; none without a period",
@@ -227,7 +223,7 @@ struct ClockTrustSchedulerTests {
         await rig.stop()
         let daily = rig.log.daily
         #expect(daily.count == 3)
-        #expect(daily.allSatisfy { ClockFixture.berlin.component(.hour, from: $0.wall) == 3 })
+        #expect(daily.allSatisfy { ClockFixture.berlin.localTime($0.wall).hour == 3 })
         #expect(Set(daily.map { DayKey($0.wall, in: ClockFixture.berlin) }).count == 3)
         #expect(rig.dailyGaps.allSatisfy { $0 <= Rig.day + 1 })
     }

@@ -8,7 +8,7 @@ import Testing
 @Suite("replenishd status")
 struct StatusCommandTests {
     static let now = Date(timeIntervalSince1970: 1_795_000_000)  // 2026-11-18T11:06:40Z
-    static let utc: TimeZone = TimeZone(identifier: "UTC")!
+    static let utc = LocalZone.utc
 
     static func config(_ directory: TemporaryDirectory) throws -> AgentConfig {
         try ConfigLoader.parse("""
@@ -39,13 +39,11 @@ struct StatusCommandTests {
 
     /// Beans used 100 g a day for four days (1000 → 600); water never read.
     static func beansLedger(_ definition: SlotDefinition) -> SlotLedger {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = utc
         var ledger = SlotLedger()
         for day in 0...4 {
             let at = now.addingTimeInterval(Double(day - 5) * 86_400)
             _ = ledger.apply(Reading(slot: "beans", at: at, observation: .level(1000 - Double(day) * 100)),
-                             definition: definition, calendar: calendar)
+                             definition: definition, zone: utc)
         }
         return ledger
     }
@@ -80,7 +78,7 @@ struct StatusCommandTests {
         let config = try Self.config(directory)
         try Self.writeState(config)
         let status = try DeviceStatus.read(config: config, now: Self.now, isAlive: { _ in true })
-        let lines = StatusText.render(status, timeZone: Self.utc).split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = StatusText.render(status, zone: Self.utc).split(separator: "\n", omittingEmptySubsequences: false)
             .map(String.init)
         #expect(lines[0] == "replenishd \(AgentVersion.current) · device coffee-01 · config \(config.configHash)")
         #expect(lines[1] == "daemon   running (pid \(getpid()), up 3 h 12 min)")
@@ -131,7 +129,7 @@ struct StatusCommandTests {
         let config = try Self.config(directory)
         try Self.writeState(config, running: running)
         let status = try DeviceStatus.read(config: config, now: Self.now, isAlive: { _ in false })
-        let text = StatusText.render(status, timeZone: Self.utc)
+        let text = StatusText.render(status, zone: Self.utc)
         #expect(text.split(separator: "\n")[1] == line[...], "\(text)")
         // A stopped daemon is not connected, whatever it last recorded.
         #expect(status.broker.connected == false)

@@ -9,16 +9,16 @@ struct TimeSim {
     var mono: Double = 1_000
     var synchronized: Bool
     var accounting = DayAccounting()
-    let calendar: Calendar
+    let zone: LocalZone
 
-    init(wall: Date, synchronized: Bool, calendar: Calendar = Fixture.berlin) {
+    init(wall: Date, synchronized: Bool, zone: LocalZone = Fixture.berlin) {
         self.wall = wall
         self.synchronized = synchronized
-        self.calendar = calendar
+        self.zone = zone
     }
 
     mutating func sample() -> DayChange {
-        accounting.advance(TimeSample(wall: wall, monotonic: mono, synchronized: synchronized), calendar: calendar)
+        accounting.advance(TimeSample(wall: wall, monotonic: mono, synchronized: synchronized), zone: zone)
     }
 
     /// Time passes: both clocks move.
@@ -207,7 +207,7 @@ struct Board {
 
     /// Samples the clocks and makes every ledger follow; checks what closed against the oracle.
     mutating func sample() {
-        if !sim.synchronized { untrustedDays.insert(DayKey(sim.wall, in: sim.calendar)) }
+        if !sim.synchronized { untrustedDays.insert(DayKey(sim.wall, in: sim.zone)) }
         let change = sim.sample()
         for i in ledgers.indices {
             ledgers[i].apply(change)
@@ -222,13 +222,13 @@ struct Board {
 
     /// 15 minutes pass; one unit is used on each slot.
     mutating func step() {
-        let before = DayKey(sim.wall, in: sim.calendar)
+        let before = DayKey(sim.wall, in: sim.zone)
         let trustedBefore = sim.synchronized
         sim.pass(900)
         steps += 1
         if trustedBefore, sim.synchronized {
             var d = before
-            while d < DayKey(sim.wall, in: sim.calendar) { realBoundaries += 1; d = d.next(in: sim.calendar) }
+            while d < DayKey(sim.wall, in: sim.zone) { realBoundaries += 1; d = d.next() }
         }
         sample()
         level -= 1
@@ -275,7 +275,7 @@ struct ClockJumpLedgerTests {
               Scenario(boot: Fixture.local(2025, 11, 2, 8), forwardYears: 1, backYears: 30),   // stale fake-hwclock
           ])
     func noBogusDay(_ s: Scenario) throws {
-        let cal = Fixture.berlin
+        let zone = Fixture.berlin
         var board = Board(wall: s.boot, synchronized: false)
         board.sample()
         board.run(hours: 30)                        // untrusted, across the boot-time midnight(s)
@@ -287,9 +287,9 @@ struct ClockJumpLedgerTests {
         let synced = Fixture.local(2026, 5, 4, 9, 13)
         board.setWall(synced, synchronized: true)   // NTP: 2026
         board.run(hours: 84)
-        board.setWall(cal.date(byAdding: .year, value: s.forwardYears, to: board.sim.wall)!, synchronized: true)
+        board.setWall(zone.adding(years: s.forwardYears, to: board.sim.wall), synchronized: true)
         board.run(hours: 48)
-        board.setWall(cal.date(byAdding: .year, value: -(s.forwardYears + s.backYears), to: board.sim.wall)!,
+        board.setWall(zone.adding(years: -(s.forwardYears + s.backYears), to: board.sim.wall),
                       synchronized: true)
         board.run(hours: 72)
 

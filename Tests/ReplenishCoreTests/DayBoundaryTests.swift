@@ -5,7 +5,7 @@ import ReplenishTestSupport
 
 @Suite("Local days: DayKey and daily aggregation across midnight and DST (Europe/Berlin)")
 struct DayBoundaryTests {
-    let cal = Fixture.berlin
+    let zone = Fixture.berlin
 
     @Test("consumption at 23:59 and at 00:01 local lands on different days")
     func midnight() {
@@ -25,7 +25,7 @@ struct DayBoundaryTests {
     func localNotUTC() {
         // 22:30 UTC on May 4 is 00:30 on May 5 in Berlin (CEST, UTC+2).
         let instant = Fixture.utc(2026, 5, 4, 22, 30)
-        #expect(DayKey(instant, in: cal) == DayKey(year: 2026, month: 5, day: 5))
+        #expect(DayKey(instant, in: zone) == DayKey(year: 2026, month: 5, day: 5))
         #expect(DayKey(instant, in: Fixture.utc) == DayKey(year: 2026, month: 5, day: 4))
     }
 
@@ -55,7 +55,7 @@ struct DayBoundaryTests {
 
     @Test("instants around the DST changes fall on their local day", arguments: dstInstants)
     func dstDays(_ c: DSTInstant) {
-        #expect(DayKey(c.utc, in: cal) == c.day)
+        #expect(DayKey(c.utc, in: zone) == c.day)
     }
 
     @Test("consumption across a DST day aggregates into exactly that local day", arguments: [
@@ -64,7 +64,7 @@ struct DayBoundaryTests {
     ])
     func dstAggregation(_ day: DayKey, hours: Double) {
         var h = LedgerHarness(Fixture.slot(.usage))
-        let start = day.start(in: cal)
+        let start = day.start(in: zone)
         // one use every 30 minutes of real (UTC) time, from just before midnight to just after the next
         var t = start.addingTimeInterval(-15 * 60)
         while t < start.addingTimeInterval(hours * 3600 + 15 * 60 + 1) {
@@ -82,8 +82,8 @@ struct DayBoundaryTests {
         (DayKey(year: 2026, month: 5, day: 4), Fixture.utc(2026, 5, 3, 22), 24.0),
     ])
     func dayLength(_ day: DayKey, start: Date, hours: Double) {
-        #expect(day.start(in: cal) == start)
-        #expect(day.next(in: cal).start(in: cal).timeIntervalSince(start) == hours * 3600)
+        #expect(day.start(in: zone) == start)
+        #expect(day.next().start(in: zone).timeIntervalSince(start) == hours * 3600)
     }
 
     @Test("next day rolls over months, years and leap days", arguments: [
@@ -96,7 +96,7 @@ struct DayBoundaryTests {
         (DayKey(year: 2027, month: 2, day: 28), DayKey(year: 2027, month: 3, day: 1)),
     ])
     func nextDay(_ day: DayKey, next: DayKey) {
-        #expect(day.next(in: cal) == next)
+        #expect(day.next() == next)
         #expect(day < next)
     }
 
@@ -113,7 +113,7 @@ struct DayBoundaryTests {
 
 @Suite("Report schedule")
 struct ReportScheduleTests {
-    let cal = Fixture.berlin
+    let zone = Fixture.berlin
 
     struct DailyCase: CustomTestStringConvertible, Sendable {
         var at: String
@@ -155,7 +155,7 @@ struct ReportScheduleTests {
     @Test("nextDaily", arguments: dailyCases)
     func nextDaily(_ c: DailyCase) throws {
         let schedule = ReportSchedule(dailyAt: try #require(TimeOfDay(parsing: c.at)))
-        let next = schedule.nextDaily(after: c.after, calendar: cal)
+        let next = schedule.nextDaily(after: c.after, zone: zone)
         #expect(next == c.expected, "got \(Timestamp.string(next))")
         #expect(next > c.after)
     }
@@ -167,7 +167,7 @@ struct ReportScheduleTests {
             var t = Fixture.local(2026, 1, 1, 0)
             let end = Fixture.local(2027, 1, 1, 0)
             while t < end {
-                let next = schedule.nextDaily(after: t, calendar: cal)
+                let next = schedule.nextDaily(after: t, zone: zone)
                 #expect(next > t)
                 #expect(next.timeIntervalSince(t) <= 25 * 3600)
                 t = t.addingTimeInterval(17 * 60 * 3 + 7)
@@ -182,8 +182,8 @@ struct ReportScheduleTests {
         var t = Fixture.local(2025, 12, 31, 12)
         var days: [DayKey] = []
         for _ in 0..<365 {
-            t = schedule.nextDaily(after: t, calendar: cal)
-            days.append(DayKey(t, in: cal))
+            t = schedule.nextDaily(after: t, zone: zone)
+            days.append(DayKey(t, in: zone))
         }
         #expect(Set(days).count == 365)
         #expect(days.first == DayKey(year: 2026, month: 1, day: 1))
@@ -220,7 +220,7 @@ struct TimeOfDayTests {
 
 @Suite("daily_at inside a repeated or skipped local hour (Europe/Berlin)")
 struct DailyAtDSTTests {
-    let cal = Fixture.berlin
+    let zone = Fixture.berlin
 
     @Test("after the first 02:30 of the fall-back day has passed, the next is tomorrow's, not the repeated 02:30",
           arguments: [1.0, 60, 900, 1799, 3599])
@@ -228,7 +228,7 @@ struct DailyAtDSTTests {
         let schedule = ReportSchedule(dailyAt: try #require(TimeOfDay(parsing: "02:30")))
         // First 02:30 (CEST) is 00:30 UTC; a scheduler waking a little late, or a restart, asks from here.
         let after = Fixture.utc(2026, 10, 25, 0, 30).addingTimeInterval(secondsLate)
-        let next = schedule.nextDaily(after: after, calendar: cal)
+        let next = schedule.nextDaily(after: after, zone: zone)
         #expect(next == Fixture.utc(2026, 10, 26, 1, 30), "got \(Timestamp.string(next))")
     }
 
@@ -236,9 +236,9 @@ struct DailyAtDSTTests {
           arguments: [0.0, 1, 60, 1799])
     func skippedHour(_ secondsLate: Double) throws {
         let schedule = ReportSchedule(dailyAt: try #require(TimeOfDay(parsing: "02:30")))
-        let fired = schedule.nextDaily(after: Fixture.local(2026, 3, 28, 12), calendar: cal)
+        let fired = schedule.nextDaily(after: Fixture.local(2026, 3, 28, 12), zone: zone)
         #expect(fired == Fixture.utc(2026, 3, 29, 1))
-        let next = schedule.nextDaily(after: fired.addingTimeInterval(secondsLate), calendar: cal)
+        let next = schedule.nextDaily(after: fired.addingTimeInterval(secondsLate), zone: zone)
         #expect(next == Fixture.utc(2026, 3, 30, 0, 30), "got \(Timestamp.string(next))")
     }
 
@@ -250,14 +250,14 @@ struct DailyAtDSTTests {
                              (Fixture.local(2026, 10, 24, 12), Fixture.local(2026, 10, 27, 12))] {
             // What ReportScheduler does: fire when the wall clock reaches the deadline (seen up
             // to a minute late), then ask for the next one from that moment.
-            var next = schedule.nextDaily(after: start, calendar: cal)
+            var next = schedule.nextDaily(after: start, zone: zone)
             var fired: [DayKey] = []
             var t = start.addingTimeInterval(7)  // off the minute grid, as real wake-ups are
             while t < end {
                 t = t.addingTimeInterval(60)
                 if t >= next {
-                    fired.append(DayKey(t, in: cal))
-                    next = schedule.nextDaily(after: t, calendar: cal)
+                    fired.append(DayKey(t, in: zone))
+                    next = schedule.nextDaily(after: t, zone: zone)
                 }
             }
             #expect(fired.count == 3, "\(text): fired on \(fired)")

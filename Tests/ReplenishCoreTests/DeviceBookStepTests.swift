@@ -109,7 +109,7 @@ struct DeviceBookStepTests {
         BookContext(slots: [tank, pods],
                     header: MessageHeader(schema: "", deviceId: "dev-1", seq: 0, generatedAt: Fixture.noon,
                                           clock: .synchronized, agentVersion: "0.1.0", configHash: "cafe"),
-                    maxMessageBytes: maxMessageBytes, calendar: Fixture.utc)
+                    maxMessageBytes: maxMessageBytes, zone: Fixture.utc)
     }
 
     @Test("take", arguments: cases)

@@ -19,7 +19,7 @@ struct DeviceBookTests {
         for day in 0...3 {
             _ = ledger.apply(Reading(slot: "water", at: Fixture.noon.addingTimeInterval(Double(day) * 86_400),
                                      observation: .level(1800 - Double(day) * 300)),
-                             definition: water, calendar: Fixture.utc)
+                             definition: water, zone: Fixture.utc)
         }
         book.ledgers["water"] = ledger
         book.policies["water"] = ReplenishmentPolicy(settings: device)

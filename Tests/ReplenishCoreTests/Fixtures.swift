@@ -5,25 +5,16 @@ import ReplenishTestSupport
 /// The slot measurement, not Foundation's unit type of the same name.
 typealias Measurement = ReplenishCore.Measurement
 
-/// Fixed calendars and dates, so no test depends on the machine's zone or the wall clock.
+/// Fixed zones and dates, so no test depends on the machine's zone or the wall clock.
 enum Fixture {
-    static let berlin: Calendar = {
-        var cal = Calendar(identifier: .gregorian)
-        cal.timeZone = TimeZone(identifier: "Europe/Berlin")!
-        return cal
-    }()
+    static let berlin = LocalZone.berlin
 
-    static let utc: Calendar = {
-        var cal = Calendar(identifier: .gregorian)
-        cal.timeZone = TimeZone(identifier: "UTC")!
-        return cal
-    }()
+    static let utc = LocalZone.utc
 
-    /// A local wall-clock instant in `calendar`'s zone (Berlin by default).
+    /// A local wall-clock instant in `zone` (Berlin by default).
     static func local(_ year: Int, _ month: Int, _ day: Int, _ hour: Int = 12, _ minute: Int = 0,
-                      _ second: Int = 0, in calendar: Calendar = berlin) -> Date {
-        calendar.date(from: DateComponents(year: year, month: month, day: day,
-                                           hour: hour, minute: minute, second: second))!
+                      _ second: Int = 0, in zone: LocalZone = berlin) -> Date {
+        zone.date(year, month, day, hour, minute, second)
     }
 
     /// An instant given in UTC.
@@ -43,22 +34,22 @@ enum Fixture {
     }
 }
 
-/// A ledger with its slot and calendar, applying observations at given instants.
+/// A ledger with its slot and zone, applying observations at given instants.
 struct LedgerHarness {
     let definition: SlotDefinition
-    let calendar: Calendar
+    let zone: LocalZone
     var ledger = SlotLedger()
     var events: [LedgerEvent] = []
 
-    init(_ definition: SlotDefinition, calendar: Calendar = Fixture.berlin) {
+    init(_ definition: SlotDefinition, zone: LocalZone = Fixture.berlin) {
         self.definition = definition
-        self.calendar = calendar
+        self.zone = zone
     }
 
     @discardableResult
     mutating func apply(_ observation: Observation, at date: Date) -> [LedgerEvent] {
         let new = ledger.apply(Reading(slot: definition.id, at: date, observation: observation),
-                               definition: definition, calendar: calendar)
+                               definition: definition, zone: zone)
         events += new
         return new
     }

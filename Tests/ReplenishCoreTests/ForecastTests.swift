@@ -5,7 +5,7 @@ import ReplenishTestSupport
 
 @Suite("Daily average and run-out forecast")
 struct ForecastTests {
-    let cal = Fixture.berlin
+    let zone = Fixture.berlin
 
     /// A usage-style history on a levelUsage slot: `perDay[i]` consumed at 10:00 on day i after 2026-05-01.
     func ledger(perDay: [Double], capacity: Double = 100_000, window: Int = 14,
@@ -13,7 +13,7 @@ struct ForecastTests {
         var h = LedgerHarness(Fixture.slot(.levelUsage, capacity: capacity, window: window))
         let start = Fixture.local(2026, 5, 1, firstReadingHour)
         for (i, q) in perDay.enumerated() {
-            let at = cal.date(byAdding: .day, value: i, to: start)!
+            let at = zone.adding(days: i, to: start)
             h.apply(q > 0 ? .consumed(q) : .consumed(0), at: at)
         }
         return (h, start)
@@ -27,15 +27,15 @@ struct ForecastTests {
         // 100 a day, in four uses, on days 1...10 (day 0 is the partial first day)
         for d in 1...10 {
             for u in 0..<4 {
-                let at = cal.date(byAdding: .day, value: d, to: start)!.addingTimeInterval(Double(u) * 3 * 3600)
+                let at = zone.adding(days: d, to: start).addingTimeInterval(Double(u) * 3 * 3600)
                 h.apply(.level(1500 - Double((d - 1) * 100 + (u + 1) * 25)), at: at)
             }
         }
         #expect(h.ledger.remaining == 500)
         let now = Fixture.local(2026, 5, 12, 9)
-        let rate = try #require(h.ledger.averageDailyConsumption(asOf: now, window: 14, calendar: cal))
+        let rate = try #require(h.ledger.averageDailyConsumption(asOf: now, window: 14, zone: zone))
         #expect(abs(rate - 100) < 1e-9)
-        let runOut = try #require(h.ledger.expectedRunOut(asOf: now, window: 14, calendar: cal))
+        let runOut = try #require(h.ledger.expectedRunOut(asOf: now, window: 14, zone: zone))
         #expect(abs(runOut.timeIntervalSince(now) - 5 * 86_400) < 1e-6)
     }
 
@@ -45,9 +45,9 @@ struct ForecastTests {
         let morning = Fixture.local(2026, 5, 4, 7)
         h.apply([.level(900), .level(800), .level(700)], from: morning)
         let evening = Fixture.local(2026, 5, 4, 22)
-        #expect(h.ledger.averageDailyConsumption(asOf: evening, window: 14, calendar: cal) == nil)
-        #expect(h.ledger.expectedRunOut(asOf: evening, window: 14, calendar: cal) == nil)
-        #expect(SlotLedger().averageDailyConsumption(asOf: evening, window: 14, calendar: cal) == nil)
+        #expect(h.ledger.averageDailyConsumption(asOf: evening, window: 14, zone: zone) == nil)
+        #expect(h.ledger.expectedRunOut(asOf: evening, window: 14, zone: zone) == nil)
+        #expect(SlotLedger().averageDailyConsumption(asOf: evening, window: 14, zone: zone) == nil)
     }
 
     @Test("zero consumption gives no run-out date")
@@ -57,8 +57,8 @@ struct ForecastTests {
         h.apply(.level(700), at: Fixture.local(2026, 5, 3, 10))
         h.apply(.level(720), at: Fixture.local(2026, 5, 5, 10))
         let now = Fixture.local(2026, 5, 8, 10)
-        #expect(h.ledger.averageDailyConsumption(asOf: now, window: 14, calendar: cal) == 0)
-        #expect(h.ledger.expectedRunOut(asOf: now, window: 14, calendar: cal) == nil)
+        #expect(h.ledger.averageDailyConsumption(asOf: now, window: 14, zone: zone) == 0)
+        #expect(h.ledger.expectedRunOut(asOf: now, window: 14, zone: zone) == nil)
     }
 
     @Test("an empty slot runs out now")
@@ -66,7 +66,7 @@ struct ForecastTests {
         var h = LedgerHarness(Fixture.slot(.level))
         h.apply([.level(50), .level(0)])
         let now = Fixture.local(2026, 5, 4, 18)
-        #expect(h.ledger.expectedRunOut(asOf: now, window: 14, calendar: cal) == now)
+        #expect(h.ledger.expectedRunOut(asOf: now, window: 14, zone: zone) == now)
     }
 
     @Test("a usage slot, whose stock is elsewhere, has an average but no run-out date")
@@ -74,8 +74,8 @@ struct ForecastTests {
         var h = LedgerHarness(Fixture.slot(.usage))
         for d in 0..<5 { h.apply(.consumed(30), at: Fixture.local(2026, 5, 1 + d, 10)) }
         let now = Fixture.local(2026, 5, 6, 10)
-        #expect(h.ledger.averageDailyConsumption(asOf: now, window: 14, calendar: cal) == 30)
-        #expect(h.ledger.expectedRunOut(asOf: now, window: 14, calendar: cal) == nil)
+        #expect(h.ledger.averageDailyConsumption(asOf: now, window: 14, zone: zone) == 30)
+        #expect(h.ledger.expectedRunOut(asOf: now, window: 14, zone: zone) == nil)
     }
 
     struct WindowCase: CustomTestStringConvertible, Sendable {
@@ -109,8 +109,8 @@ struct ForecastTests {
     @Test("which days feed the average", arguments: windowCases)
     func window(_ c: WindowCase) throws {
         let (h, start) = ledger(perDay: c.perDay, window: c.window)
-        let now = cal.date(byAdding: .day, value: c.nowDayOffset, to: start)!.addingTimeInterval(3600)
-        let average = h.ledger.averageDailyConsumption(asOf: now, window: c.window, calendar: cal)
+        let now = zone.adding(days: c.nowDayOffset, to: start).addingTimeInterval(3600)
+        let average = h.ledger.averageDailyConsumption(asOf: now, window: c.window, zone: zone)
         if let expected = c.expected {
             let got = try #require(average)
             #expect(abs(got - expected) < 1e-9)
@@ -128,7 +128,7 @@ struct ForecastTests {
             return (h, 0)
         }()
         let now = Fixture.local(2026, 4, 1, 8)
-        let average = try #require(h.ledger.averageDailyConsumption(asOf: now, window: 14, calendar: cal))
+        let average = try #require(h.ledger.averageDailyConsumption(asOf: now, window: 14, zone: zone))
         #expect(average == 10)
     }
 
@@ -143,7 +143,7 @@ struct ForecastTests {
             level -= q
             _ = ledger.apply(Reading(slot: definition.id, at: Fixture.noon, observation: .level(level)),
                              definition: definition, day: day)
-            let next = day.next(in: cal)
+            let next = day.next()
             ledger.apply(.closed(days: [day], whole: w, newDay: next))   // the ledger's own first day is never whole
             day = next
         }

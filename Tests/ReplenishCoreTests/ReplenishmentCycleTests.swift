@@ -12,7 +12,7 @@ struct ReplenishmentCycleTests {
     func cycle(perDay: Double) {
         let slot = SlotDefinition(id: "water", sensor: .level, measurement: Measurement(type: .volume, unit: .milliliter),
                                   capacity: 1000, lowThreshold: 200, forecastWindowDays: 7)
-        var ledger = LedgerHarness(slot, calendar: Fixture.utc)
+        var ledger = LedgerHarness(slot, zone: Fixture.utc)
         var policy = ReplenishmentPolicy(settings: ReplenishmentSettings(mode: .device))
         let start = Fixture.utc(2026, 11, 1, 0)
         var level = slot.capacity
@@ -38,7 +38,7 @@ struct ReplenishmentCycleTests {
             }
             #expect(level > 0, "ran out at \(now)")
 
-            let runOut = ledger.ledger.expectedRunOut(asOf: now, window: slot.forecastWindowDays, calendar: Fixture.utc)
+            let runOut = ledger.ledger.expectedRunOut(asOf: now, window: slot.forecastWindowDays, zone: Fixture.utc)
             for event in policy.evaluate(remaining: ledger.ledger.remaining, runOut: runOut, capacity: slot.capacity,
                                          lowThreshold: slot.lowThreshold, now: now) {
                 guard case .replenishRequested(let reason, _, _) = event else { continue }

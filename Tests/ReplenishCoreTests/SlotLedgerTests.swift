@@ -168,10 +168,10 @@ struct SlotLedgerTests {
         var h = LedgerHarness(Fixture.slot(.usage))
         let first = Fixture.local(2026, 1, 1, 12)
         for d in 0..<(SlotLedger.retainedDays + 10) {
-            h.apply(.consumed(1), at: Fixture.berlin.date(byAdding: .day, value: d, to: first)!)
+            h.apply(.consumed(1), at: Fixture.berlin.adding(days: d, to: first))
         }
         #expect(h.ledger.daily.count == SlotLedger.retainedDays)
-        #expect(h.ledger.daily.first?.day == DayKey(Fixture.berlin.date(byAdding: .day, value: 10, to: first)!, in: Fixture.berlin))
+        #expect(h.ledger.daily.first?.day == DayKey(Fixture.berlin.adding(days: 10, to: first), in: Fixture.berlin))
         #expect(h.ledger.closedDayCount == SlotLedger.retainedDays + 9)
         #expect(h.ledger.daily.last?.day == h.ledger.openDay)
         #expect(h.ledger.consumedTotal == Double(SlotLedger.retainedDays + 10))

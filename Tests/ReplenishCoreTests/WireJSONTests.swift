@@ -18,7 +18,7 @@ struct WireJSONTests {
         "expectedReplenishmentDate", "totalQuantityOnHand", "health", "replenishment", "alexa",
     ]
 
-    let cal = Fixture.berlin
+    let zone = Fixture.berlin
     /// 2026-05-12 07:00:00 UTC (09:00 in Berlin).
     let now = Fixture.utc(2026, 5, 12, 7)
 
@@ -37,7 +37,7 @@ struct WireJSONTests {
             h.apply(definition.sensor == .level ? .level(1000 - Double(d) * 50.1) : .consumed(50.1), at: at)
             if d == 9 { h.ledger.markReported(total: h.ledger.consumedTotal) }
         }
-        return SlotStatus(definition: definition, ledger: h.ledger, health: health, now: now, calendar: cal)
+        return SlotStatus(definition: definition, ledger: h.ledger, health: health, now: now, zone: zone)
     }
 
     func report(_ slots: [SlotStatus]) throws -> [String: Any] {
@@ -72,7 +72,7 @@ struct WireJSONTests {
     @Test("every slot has exactly the contract's fields, present even when null", arguments: SensorKind.allCases)
     func slotKeys(_ sensor: SensorKind) throws {
         let json = try report([status(Fixture.slot(sensor)), SlotStatus(definition: Fixture.slot(sensor), ledger: SlotLedger(),
-                                                                   health: .fault, now: now, calendar: cal)])
+                                                                   health: .fault, now: now, zone: zone)])
         let slots = try #require(json["slots"] as? [[String: Any]])
         for slot in slots { #expect(Set(slot.keys) == Self.slotKeys) }
         #expect(slots[1]["health"] as? String == "fault")
@@ -108,7 +108,7 @@ struct WireJSONTests {
     func rounding(_ value: Double, wire: Double) throws {
         var h = LedgerHarness(Fixture.slot(.usage))
         h.apply(.consumed(value), at: now.addingTimeInterval(-60))
-        let s = SlotStatus(definition: Fixture.slot(.usage), ledger: h.ledger, health: .ok, now: now, calendar: cal)
+        let s = SlotStatus(definition: Fixture.slot(.usage), ledger: h.ledger, health: .ok, now: now, zone: zone)
         let bytes = try StatusReport(header: header(), reason: .daily, slots: [s]).json()
         let slot = try #require((try jsonObject(bytes)["slots"] as? [[String: Any]])?.first)
         #expect(slot["consumedTotal"] as? Double == wire)
@@ -166,7 +166,7 @@ struct WireJSONTests {
 
     @Test("a level slot without any reading has a null alexa member")
     func alexaLevelUnknown() throws {
-        let s = SlotStatus(definition: Fixture.slot(.level), ledger: SlotLedger(), health: .degraded, now: now, calendar: cal)
+        let s = SlotStatus(definition: Fixture.slot(.level), ledger: SlotLedger(), health: .degraded, now: now, zone: zone)
         let slot = try #require((try report([s])["slots"] as? [[String: Any]])?.first)
         #expect(slot["alexa"] is NSNull)
         #expect(slot["remainingQuantityInUnit"] is NSNull)
@@ -283,7 +283,7 @@ struct LedgerToWireTests {
         let now = Fixture.utc(2026, 5, 12, 7)
         let ids = ["water", "beans", "descaler"]
         let slots = ids.map {
-            SlotStatus(definition: Fixture.slot(.usage, id: $0), ledger: SlotLedger(), health: .ok, now: now, calendar: Fixture.berlin)
+            SlotStatus(definition: Fixture.slot(.usage, id: $0), ledger: SlotLedger(), health: .ok, now: now, zone: Fixture.berlin)
         }
         let header = MessageHeader(schema: StatusReport.schema, deviceId: "d", seq: 1, generatedAt: now,
                                    clock: .synchronized, agentVersion: "v", configHash: "h")

@@ -6,11 +6,7 @@ import ReplenishTestSupport
 
 @Suite("Simulated source")
 struct SimulatedSourceTests {
-    static let berlin: Calendar = {
-        var cal = Calendar(identifier: .gregorian)
-        cal.timeZone = TimeZone(identifier: "Europe/Berlin")!
-        return cal
-    }()
+    static let berlin = LocalZone.berlin
     /// 2026-03-01 00:00 UTC; the 60-day runs cross the spring-forward day.
     static let start = Date(timeIntervalSince1970: 1_772_323_200)
     static let fiveMinutes = 300.0
@@ -38,7 +34,7 @@ struct SimulatedSourceTests {
             for o in run.source.sample(at: t) {
                 run.observations.append((t, o))
                 run.events += run.ledger.apply(Reading(slot: definition.id, at: t, observation: o),
-                                               definition: definition, calendar: berlin)
+                                               definition: definition, zone: berlin)
             }
             t = t.addingTimeInterval(interval)
         }
@@ -127,7 +123,7 @@ struct SimulatedSourceTests {
         let perDay = run.source.totalUsed / 60
         #expect(abs(perDay - 200) <= 200 * 0.15, "mean \(perDay) a day")
         let now = Self.start.addingTimeInterval(60 * 86_400)
-        let average = try #require(run.ledger.averageDailyConsumption(asOf: now, window: 60, calendar: Self.berlin))
+        let average = try #require(run.ledger.averageDailyConsumption(asOf: now, window: 60, zone: Self.berlin))
         #expect(abs(average - 200) <= 200 * 0.15, "ledger average \(average) a day")
     }
 

@@ -39,6 +39,9 @@ public struct DeviceSettings: Sendable, Equatable {
         self.timeZone = timeZone
         self.hasRTC = hasRTC
     }
+
+    /// The zone `timeZone` names (checked when the config was read), else the system's.
+    public var zone: LocalZone { timeZone.flatMap { LocalZone(identifier: $0) } ?? .current }
 }
 
 /// `mqtt:` section.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ReplenishCore
 
 // The `device`, `mqtt`, `storage` and `report` sections.
@@ -8,7 +8,7 @@ extension ConfigReader {
         guard let fields = fields(of: node, at: path, allowed: ["id", "timezone", "has_rtc"]) else { return nil }
         var timeZone: String?
         if let value = fields.optional("timezone"), let name = string(value, at: path.appending("timezone")) {
-            if TimeZone(identifier: name) == nil {
+            if LocalZone(identifier: name) == nil {
                 report("unknown time zone '\(name)' (expected an IANA name such as 'Europe/Berlin')",
                        at: value, path.appending("timezone"))
             } else {

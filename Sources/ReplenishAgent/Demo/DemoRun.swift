@@ -88,7 +88,7 @@ public struct DemoRun: Sendable {
                                        logger: logger)
         var daemon: Task<Void, any Error>?
 
-        var view = DemoView(config: config, timeZone: service.timeZone)
+        var view = DemoView(config: config, zone: service.zone)
         var cloud = DemoCloud(base: config.mqtt.baseTopic,
                               capacities: Dictionary(uniqueKeysWithValues: config.slots.map { ($0.definition.id, $0.definition.capacity) }))
         // Three simulated days without a message means something is wrong (30 s at least).

@@ -4,7 +4,7 @@ import ReplenishCore
 /// Turns the messages the demo hears into a compact table per day and a closing summary.
 struct DemoView {
     private let config: AgentConfig
-    private let timeZone: TimeZone
+    private let zone: LocalZone
     private var seqs: [UInt64] = []
     private var duplicates = 0
     private var events: [String] = []
@@ -16,9 +16,9 @@ struct DemoView {
     private var replies = 0
     private(set) var dailyReports = 0
 
-    init(config: AgentConfig, timeZone: TimeZone) {
+    init(config: AgentConfig, zone: LocalZone) {
         self.config = config
-        self.timeZone = timeZone
+        self.zone = zone
     }
 
     /// Lines to print for one message (a day's table for a daily report, nothing for the rest).
@@ -62,7 +62,7 @@ struct DemoView {
 
     private mutating func dayTable(_ json: [String: Any], slots: [[String: Any]]) -> [String] {
         let generated = (json["generatedAt"] as? String).flatMap(Timestamp.parse) ?? Date()
-        var lines = ["Day \(pad(String(dailyReports), 2, left: true))  \(format(generated, "EEE d MMM HH:mm"))  "
+        var lines = ["Day \(pad(String(dailyReports), 2, left: true))  \(dayAndTime(generated))  "
             + "seq \(json["seq"] ?? "?")  clock \(json["clock"] ?? "?")"]
         for slot in slots {
             let id = slot["slot"] as? String ?? "?"
@@ -75,7 +75,7 @@ struct DemoView {
             let level = remaining.map { "\(bar($0 / max(capacity, 1)))  \(pad(number($0), 6, left: true))/\(number(capacity)) \(unit)" }
                 ?? "\(String(repeating: " ", count: 22)) usage meter   "
             let runOut = (slot["expectedReplenishmentDate"] as? String).flatMap(Timestamp.parse)
-                .map { "run-out \(format($0, "d MMM"))" } ?? "run-out —"
+                .map { "run-out \(dayOfMonth($0))" } ?? "run-out —"
             lines.append("  \(pad(id, 12)) \(level)  used \(pad(number(used), 6, left: true)) \(pad(unit, 3))  \(runOut)")
         }
         lines += events.map { "  ↻ " + $0 }
@@ -133,7 +133,7 @@ struct DemoView {
         case "lowSupply":
             return "\(slot) low: \(number((json["remainingQuantityInUnit"] as? NSNumber)?.doubleValue ?? 0)) left"
         case "replenishRequested":
-            let runOut = (json["expectedReplenishmentDate"] as? String).flatMap(Timestamp.parse).map { format($0, "d MMM") } ?? "?"
+            let runOut = (json["expectedReplenishmentDate"] as? String).flatMap(Timestamp.parse).map(dayOfMonth) ?? "?"
             return "\(slot) reorder requested (\(json["reason"] as? String ?? "?"), run-out \(runOut))"
         case "orderStateChanged":
             return "\(slot) order \(json["orderId"] as? String ?? "?"): \(json["previousState"] as? String ?? "?") → \(json["state"] as? String ?? "?")"
@@ -175,11 +175,15 @@ struct DemoView {
         return left ? fill + text : text + fill
     }
 
-    private func format(_ date: Date, _ pattern: String) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = timeZone
-        formatter.dateFormat = pattern
-        return formatter.string(from: date)
+    /// `Mon 4 May 12:00` in the demo's zone.
+    private func dayAndTime(_ date: Date) -> String {
+        let local = zone.localTime(date)
+        return "\(local.weekdayAbbreviation) \(local.day) \(local.monthAbbreviation) \(local.hourMinute)"
+    }
+
+    /// `4 May` in the demo's zone.
+    private func dayOfMonth(_ date: Date) -> String {
+        let local = zone.localTime(date)
+        return "\(local.day) \(local.monthAbbreviation)"
     }
 }

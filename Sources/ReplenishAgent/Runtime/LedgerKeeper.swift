@@ -15,7 +15,7 @@ final class LedgerKeeper: Sendable {
     private let queue: BlockingQueue
     private let clock: any AgentClock
     private let trust: any ClockTrust
-    private let calendar: Calendar
+    private let zone: LocalZone
     private let logger: Logger
     private let liveness: LoopLiveness
     /// Where the messages it commits go (the outbox), and whom it tells.
@@ -25,14 +25,14 @@ final class LedgerKeeper: Sendable {
     private let committed = Atomic<UInt64>(0)
 
     init(config: AgentConfig, store: StateStore, queue: BlockingQueue, clock: any AgentClock, trust: any ClockTrust,
-         calendar: Calendar, stored: StoredState, drainer: AsyncStream<DrainerInput>.Continuation,
+         zone: LocalZone, stored: StoredState, drainer: AsyncStream<DrainerInput>.Continuation,
          recorder: RuntimeRecorder, liveness: LoopLiveness, logger: Logger) {
         self.config = config
         self.store = store
         self.queue = queue
         self.clock = clock
         self.trust = trust
-        self.calendar = calendar
+        self.zone = zone
         self.logger = logger
         self.liveness = liveness
         self.drainer = drainer
@@ -61,7 +61,7 @@ final class LedgerKeeper: Sendable {
         for await input in inputs {
             liveness.begin("store")
             defer { liveness.end("store") }
-            let change = book.advanceDay(TimeSample(clock: clock, trust: trust), calendar: calendar)
+            let change = book.advanceDay(TimeSample(clock: clock, trust: trust), zone: zone)
             if change != .none { logger.info("accounting day changed", metadata: ["change": "\(change)"]) }
             let context = self.context()
             var input = input
@@ -78,7 +78,7 @@ final class LedgerKeeper: Sendable {
         let header = MessageHeader(schema: "", deviceId: config.device.id, seq: 0, generatedAt: clock.now(),
                                    clock: trust.status, agentVersion: AgentVersion.current, configHash: config.configHash)
         return BookContext(slots: config.slots.map(\.definition), header: header,
-                           maxMessageBytes: config.mqtt.maxMessageBytes, calendar: calendar)
+                           maxMessageBytes: config.mqtt.maxMessageBytes, zone: zone)
     }
 
     /// Writes the book and queues the step's messages with fresh seqs, all in one transaction,

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import ReplenishCore
 import ReplenishHardware
@@ -17,7 +17,8 @@ public final class ReplenishService: Service, Sendable {
     private let clock: any AgentClock
     private let trust: any ClockTrust
     private let logger: Logger
-    private let calendar: Calendar
+    /// The zone of day boundaries and `daily_at`.
+    public let zone: LocalZone
     private let keeperBox = Mutex<LedgerKeeper?>(nil)
     private let drainerBox = Mutex<OutboxDrainer?>(nil)
     private let notifier: ServiceNotifier
@@ -50,13 +51,8 @@ public final class ReplenishService: Service, Sendable {
         self.liveness = liveness ?? LoopLiveness()
         self.announceStart = announceStart
         self.logger = logger
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = config.device.timeZone.flatMap(TimeZone.init(identifier:)) ?? .current
-        self.calendar = calendar
+        self.zone = config.device.zone
     }
-
-    /// The zone of day boundaries and `daily_at`.
-    public var timeZone: TimeZone { calendar.timeZone }
 
     /// Highest seq committed by this process so far (0 before the first).
     public var lastCommittedSeq: UInt64 { keeperBox.withLock { $0?.lastCommittedSeq } ?? 0 }
@@ -91,7 +87,7 @@ public final class ReplenishService: Service, Sendable {
         let recorder = RuntimeRecorder(brokerURL: config.mqtt.url.description, slots: config.slots.map(\.definition.id),
                                        configHash: config.configHash)
         let keeper = LedgerKeeper(config: config, store: store, queue: queue, clock: clock, trust: trust,
-                                  calendar: calendar, stored: stored, drainer: uplink.drainerFeed, recorder: recorder,
+                                  zone: zone, stored: stored, drainer: uplink.drainerFeed, recorder: recorder,
                                   liveness: liveness, logger: logger)
         keeperBox.withLock { $0 = keeper }
         var reportSettings = config.report
@@ -100,7 +96,7 @@ public final class ReplenishService: Service, Sendable {
         let notifier = self.notifier
         let producers = ProducersService(
             sources: sources, slots: config.slots, clock: clock, flushInterval: config.storage.flushIntervalSeconds,
-            scheduler: ReportScheduler(settings: reportSettings, clock: clock, calendar: calendar, trust: trust),
+            scheduler: ReportScheduler(settings: reportSettings, clock: clock, zone: zone, trust: trust),
             watchdog: ServiceWatchdog(notifier: notifier, liveness: liveness, recorder: recorder,
                                       stallLimit: stallLimit, logger: logger),
             statusPeriod: min(5, notifier.watchdogInterval ?? 5), store: store, queue: queue, liveness: liveness,

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ReplenishCore
 
 /// Emits report deadlines: one at start-up, one a day, and one every `every`.
@@ -18,7 +18,7 @@ import ReplenishCore
 struct ReportScheduler: Sendable {
     let settings: ReportSettings
     let clock: any AgentClock
-    let calendar: Calendar
+    let zone: LocalZone
     let trust: any ClockTrust
     /// Longest wait between two looks at the clocks.
     let maxSleep: Double
@@ -31,12 +31,12 @@ struct ReportScheduler: Sendable {
 
     /// `trust` defaults to trusting the wall clock (the behaviour before clock trust existed); the
     /// agent passes `KernelClockTrust.forDevice(hasRTC:)`.
-    init(settings: ReportSettings, clock: any AgentClock, calendar: Calendar,
+    init(settings: ReportSettings, clock: any AgentClock, zone: LocalZone,
          trust: any ClockTrust = FixedClockTrust(true), maxSleep: Double = 900,
          tolerance: Double = DayAccounting.defaultTolerance) {
         self.settings = settings
         self.clock = clock
-        self.calendar = calendar
+        self.zone = zone
         self.trust = trust
         self.maxSleep = maxSleep
         self.tolerance = tolerance
@@ -62,13 +62,13 @@ struct ReportScheduler: Sendable {
             lastWall = wall
             lastMono = mono
             if !trusted || jumped { nextDaily = nil; steady = false }
-            if trusted, nextDaily == nil { nextDaily = schedule.nextDaily(after: wall, calendar: calendar) }
+            if trusted, nextDaily == nil { nextDaily = schedule.nextDaily(after: wall, zone: zone) }
 
             var dailySent = false
             if let scheduled = nextDaily, wall >= scheduled {
                 due(.daily)
                 dailySent = true
-                nextDaily = schedule.nextDaily(after: wall, calendar: calendar)
+                nextDaily = schedule.nextDaily(after: wall, zone: zone)
                 steady = true
             } else if mono >= guarantee(lastDaily: lastDailyMono, mono: mono, wall: wall, nextDaily: steady ? nextDaily : nil) {
                 due(.daily)

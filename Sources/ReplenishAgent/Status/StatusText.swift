@@ -1,13 +1,14 @@
 import Foundation
+import ReplenishCore
 
 /// `replenishd status` for a person: one block for the device, two or three lines per slot, 80 columns.
 public enum StatusText {
-    public static func render(_ status: DeviceStatus, timeZone: TimeZone = .current) -> String {
+    public static func render(_ status: DeviceStatus, zone: LocalZone = .current) -> String {
         var lines: [String] = []
         let now = status.generatedAt
         lines.append("replenishd \(status.agentVersion) · device \(status.device) · config \(status.configHash)")
         lines.append("daemon   " + daemon(status.daemon, now: now))
-        lines.append("broker   " + broker(status.broker, now: now, timeZone: timeZone))
+        lines.append("broker   " + broker(status.broker, now: now, zone: zone))
         lines.append("outbox   " + outbox(status.outbox))
         lines.append("seq      \(status.lastSeq) issued · \(status.database)")
         for slot in status.slots {
@@ -23,7 +24,7 @@ public enum StatusText {
             if let average = slot.averageDailyConsumption {
                 detail.append("avg \(quantity(average))\(unit(slot.unit))/day")
             }
-            detail.append(slot.expectedRunOut.map { "runs out ~\(day($0, timeZone))" } ?? "run-out unknown")
+            detail.append(slot.expectedRunOut.map { "runs out ~\(zone.localTime($0).dayKey)" } ?? "run-out unknown")
             lines.append(pad("", 9) + detail.joined(separator: " · "))
             if let replenishment = slot.replenishment {
                 lines.append(pad("", 9) + "replenishment: " + replenishment + (slot.orderId.map { " (order \($0))" } ?? ""))
@@ -45,9 +46,9 @@ public enum StatusText {
         }
     }
 
-    static func broker(_ broker: DeviceStatus.Broker, now: Date, timeZone: TimeZone) -> String {
+    static func broker(_ broker: DeviceStatus.Broker, now: Date, zone: LocalZone) -> String {
         guard let connected = broker.connected else { return "\(broker.url), state unknown" }
-        let since = broker.since.map { " since \(time($0, timeZone, now: now)) (\(ago($0, now)))" } ?? ""
+        let since = broker.since.map { " since \(time($0, zone, now: now)) (\(ago($0, now)))" } ?? ""
         if connected { return "connected to \(broker.url)\(since)" }
         return "disconnected from \(broker.url)\(since)" + (broker.lastError.map { ": \($0)" } ?? "")
     }
@@ -93,17 +94,9 @@ public enum StatusText {
     }
 
     /// The time of day, with the date only when it is not the day of `now`.
-    private static func time(_ date: Date, _ zone: TimeZone, now: Date) -> String {
-        day(date, zone) == day(now, zone) ? format(date, zone, "HH:mm") : format(date, zone, "yyyy-MM-dd HH:mm")
-    }
-    private static func day(_ date: Date, _ zone: TimeZone) -> String { format(date, zone, "yyyy-MM-dd") }
-
-    private static func format(_ date: Date, _ zone: TimeZone, _ pattern: String) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = zone
-        formatter.dateFormat = pattern
-        return formatter.string(from: date)
+    private static func time(_ date: Date, _ zone: LocalZone, now: Date) -> String {
+        let local = zone.localTime(date)
+        return local.dayKey == zone.localTime(now).dayKey ? local.hourMinute : "\(local.dayKey) \(local.hourMinute)"
     }
 }
 
