@@ -7,11 +7,14 @@ import ReplenishTestSupport
 /// SIGHUP or SIGUSR1 killed it by their default action.
 @Suite("signals while the daemon starts", .serialized)
 struct StartupSignalTests {
-    /// The signals a process blocks, from /proc (nil once it is gone).
-    static func blockedSignals(_ pid: Int32) -> UInt64? {
+    /// The signals a process catches with a handler of its own, from /proc (nil once it is gone).
+    /// Handlers are process-wide; a thread's blocked mask is not (the main thread of an async
+    /// `main` ends in libdispatch's `sigsuspend` with nothing blocked, while the code runs on a
+    /// worker), so the handler `StartupSignals.hold()` installs is what says the daemon holds them.
+    static func caughtSignals(_ pid: Int32) -> UInt64? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigBlk:") }) else { return nil }
-        return UInt64(line.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }) else { return nil }
+        return UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16)
     }
 
     /// Waits until `run` has entered `main` and holds its signals: from here on nothing depends on luck.
@@ -19,7 +22,7 @@ struct StartupSignalTests {
     static func waitUntilHolding(_ process: Process) async throws {
         do {
             try await waitUntil("the daemon holds its signals") {
-                guard let mask = blockedSignals(process.processIdentifier) else { return !process.isRunning }
+                guard let mask = caughtSignals(process.processIdentifier) else { return !process.isRunning }
                 return mask & (1 << UInt64(SIGTERM - 1)) != 0
             }
         } catch {
