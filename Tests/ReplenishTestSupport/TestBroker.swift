@@ -48,7 +48,10 @@ public final class TestBroker: Sendable {
     /// Starts the broker. With `persistence`, sessions and queued messages survive `restart()`
     /// (written on a clean stop), as they do on a production broker.
     public static func start(persistence: Bool = false, tls: TLSListener? = nil, logger: Logger? = nil) throws -> TestBroker {
-        var configuration = tls?.configuration ?? ""
+        // No per-client queue limit (mosquitto's default drops QoS 1 messages past 1000 queued for a
+        // subscriber): a test that sends a burst of 1500 commands must not lose replies when its
+        // subscriber reads slowly on a loaded machine.
+        var configuration = "max_queued_messages 0\n" + (tls?.configuration ?? "")
         var directory: String?
         if persistence {
             let path = FileManager.default.temporaryDirectory

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ReplenishCore
 
 /// Turns the messages the demo hears into a compact table per day and a closing summary.
@@ -23,8 +23,8 @@ struct DemoView {
 
     /// Lines to print for one message (a day's table for a daily report, nothing for the rest).
     mutating func take(topic: String, payload: [UInt8]) -> [String] {
-        guard let json = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any],
-              let seq = (json["seq"] as? NSNumber)?.uint64Value else {
+        guard case .object(let json)? = try? JSONValue.parse(payload),
+              let seq = json["seq"]?.number.flatMap({ UInt64(exactly: $0) }) else {
             return ["  ! unreadable message on \(topic)"]
         }
         if seqs.contains(seq) {
@@ -35,46 +35,48 @@ struct DemoView {
 
         if topic.hasSuffix("/replies") {
             replies += 1
-            if json["status"] as? String != "ok" {
-                events.append("✗ \(json["command"] as? String ?? "?") rejected: \(json["error"] as? String ?? "?")")
+            if json["status"]?.string != "ok" {
+                events.append("✗ \(json["command"]?.string ?? "?") rejected: \(json["error"]?.string ?? "?")")
             }
             return []
         }
         if topic.hasSuffix("/events") {
-            let slot = json["slot"] as? String ?? "?"
-            let name = json["event"] as? String ?? "?"
+            let slot = json["slot"]?.string ?? "?"
+            let name = json["event"]?.string ?? "?"
             if name == "refilled" || name == "replaced" { refills[slot, default: 0] += 1 }
             events.append(describe(event: name, json))
             return []
         }
-        guard let slots = json["slots"] as? [[String: Any]] else { return [] }
+        guard let slots = json["slots"]?.array?.compactMap(\.object) else { return [] }
         statusReports += 1
         for slot in slots {
-            guard let id = slot["slot"] as? String, let total = (slot["consumedTotal"] as? NSNumber)?.doubleValue else { continue }
+            guard let id = slot["slot"]?.string, let total = slot["consumedTotal"]?.number else { continue }
             if firstTotals[id] == nil { firstTotals[id] = total }
             if totalsAtLastDaily[id] == nil { totalsAtLastDaily[id] = total }
             lastTotals[id] = total
         }
-        guard json["reason"] as? String == "daily" else { return [] }
+        guard json["reason"]?.string == "daily" else { return [] }
         dailyReports += 1
         return dayTable(json, slots: slots)
     }
 
-    private mutating func dayTable(_ json: [String: Any], slots: [[String: Any]]) -> [String] {
-        let generated = (json["generatedAt"] as? String).flatMap(Timestamp.parse) ?? Date()
+    private mutating func dayTable(_ json: [String: JSONValue], slots: [[String: JSONValue]]) -> [String] {
+        let generated = json["generatedAt"]?.string.flatMap(Timestamp.parse) ?? Date()
+        let seq = json["seq"]?.number.flatMap { UInt64(exactly: $0) }.map(String.init) ?? "?"
         var lines = ["Day \(pad(String(dailyReports), 2, left: true))  \(dayAndTime(generated))  "
-            + "seq \(json["seq"] ?? "?")  clock \(json["clock"] ?? "?")"]
+            + "seq \(seq)  clock \(json["clock"]?.string ?? "?")"]
         for slot in slots {
-            let id = slot["slot"] as? String ?? "?"
-            let capacity = (slot["originalQuantityInUnit"] as? NSNumber)?.doubleValue ?? 0
-            let remaining = (slot["remainingQuantityInUnit"] as? NSNumber)?.doubleValue
-            let total = (slot["consumedTotal"] as? NSNumber)?.doubleValue ?? 0
+            let id = slot["slot"]?.string ?? "?"
+            let capacity = slot["originalQuantityInUnit"]?.number ?? 0
+            let remaining = slot["remainingQuantityInUnit"]?.number
+            let total = slot["consumedTotal"]?.number ?? 0
             let used = total - (totalsAtLastDaily[id] ?? total)
             totalsAtLastDaily[id] = total
-            let unit = unitLabel(slot["measurement"])
+            let measurement = slot["measurement"]?.object
+            let unit = unitLabel(unit: measurement?["unit"]?.string, type: measurement?["type"]?.string)
             let level = remaining.map { "\(bar($0 / max(capacity, 1)))  \(pad(number($0), 6, left: true))/\(number(capacity)) \(unit)" }
                 ?? "\(String(repeating: " ", count: 22)) usage meter   "
-            let runOut = (slot["expectedReplenishmentDate"] as? String).flatMap(Timestamp.parse)
+            let runOut = slot["expectedReplenishmentDate"]?.string.flatMap(Timestamp.parse)
                 .map { "run-out \(dayOfMonth($0))" } ?? "run-out —"
             lines.append("  \(pad(id, 12)) \(level)  used \(pad(number(used), 6, left: true)) \(pad(unit, 3))  \(runOut)")
         }
@@ -99,7 +101,7 @@ struct DemoView {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         var lines = [
             "",
-            "\(dailyReports) days simulated in \(String(format: "%.1f", seconds)) s: \(statusReports) status reports and "
+            "\(dailyReports) days simulated in \(cFormat("%.1f", seconds)) s: \(statusReports) status reports and "
                 + "\(plural(seqs.count - statusReports - replies, "event")) and \(replies == 1 ? "1 command reply" : "\(replies) command replies") received, seq \(sorted.first ?? 0)…\(sorted.last ?? 0) "
                 + "\(inOrder ? "in order" : "OUT OF ORDER"), \(gaps) gaps, \(duplicates) duplicates; "
                 + "the broker acknowledged \(delivery.delivered) (last seq \(delivery.lastAcknowledgedSeq)), "
@@ -108,8 +110,8 @@ struct DemoView {
         for slot in config.slots {
             let id = slot.definition.id
             let used = (lastTotals[id] ?? 0) - (firstTotals[id] ?? 0)
-            let unit = unitLabel(["unit": slot.definition.measurement.unit?.rawValue as Any,
-                                  "type": slot.definition.measurement.type.rawValue])
+            let unit = unitLabel(unit: slot.definition.measurement.unit?.rawValue,
+                                 type: slot.definition.measurement.type.rawValue)
             let perDay = dailyReports > 0 ? used / Double(dailyReports) : 0
             let truth = household[id].map { truth in
                 "; at stop the ledger counted \(number(ledger[id] ?? 0)) \(unit), the simulated household used "
@@ -121,22 +123,22 @@ struct DemoView {
         return lines
     }
 
-    private func describe(event name: String, _ json: [String: Any]) -> String {
-        let slot = json["slot"] as? String ?? "?"
+    private func describe(event name: String, _ json: [String: JSONValue]) -> String {
+        let slot = json["slot"]?.string ?? "?"
         switch name {
         case "refilled":
-            let from = (json["fromQuantity"] as? NSNumber)?.doubleValue ?? 0
-            let to = (json["toQuantity"] as? NSNumber)?.doubleValue ?? 0
+            let from = json["fromQuantity"]?.number ?? 0
+            let to = json["toQuantity"]?.number ?? 0
             return "\(slot) refilled \(number(from)) → \(number(to))"
         case "replaced":
             return "\(slot) replaced"
         case "lowSupply":
-            return "\(slot) low: \(number((json["remainingQuantityInUnit"] as? NSNumber)?.doubleValue ?? 0)) left"
+            return "\(slot) low: \(number(json["remainingQuantityInUnit"]?.number ?? 0)) left"
         case "replenishRequested":
-            let runOut = (json["expectedReplenishmentDate"] as? String).flatMap(Timestamp.parse).map(dayOfMonth) ?? "?"
-            return "\(slot) reorder requested (\(json["reason"] as? String ?? "?"), run-out \(runOut))"
+            let runOut = json["expectedReplenishmentDate"]?.string.flatMap(Timestamp.parse).map(dayOfMonth) ?? "?"
+            return "\(slot) reorder requested (\(json["reason"]?.string ?? "?"), run-out \(runOut))"
         case "orderStateChanged":
-            return "\(slot) order \(json["orderId"] as? String ?? "?"): \(json["previousState"] as? String ?? "?") → \(json["state"] as? String ?? "?")"
+            return "\(slot) order \(json["orderId"]?.string ?? "?"): \(json["previousState"]?.string ?? "?") → \(json["state"]?.string ?? "?")"
         default:
             return "\(slot) \(name)"
         }
@@ -151,9 +153,8 @@ struct DemoView {
         return "[" + String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled) + "]"
     }
 
-    private func unitLabel(_ measurement: Any?) -> String {
-        let m = measurement as? [String: Any]
-        switch m?["unit"] as? String {
+    private func unitLabel(unit: String?, type: String?) -> String {
+        switch unit {
         case "MILLILITER": return "mL"
         case "LITER": return "L"
         case "GRAM": return "g"
@@ -162,12 +163,12 @@ struct DemoView {
         case "OUNCE": return "oz"
         case "POUND": return "lb"
         case "US_FLUID_OUNCE": return "fl oz"
-        default: return (m?["type"] as? String) == "Percentage" ? "%" : "pcs"
+        default: return type == "Percentage" ? "%" : "pcs"
         }
     }
 
     private func number(_ value: Double) -> String {
-        abs(value) >= 100 ? String(format: "%.0f", value) : String(format: "%.1f", value)
+        abs(value) >= 100 ? cFormat("%.0f", value) : cFormat("%.1f", value)
     }
 
     private func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
@@ -186,4 +187,11 @@ struct DemoView {
         let local = zone.localTime(date)
         return "\(local.day) \(local.monthAbbreviation)"
     }
+}
+
+private extension JSONValue {
+    var string: String? { if case .string(let value) = self { value } else { nil } }
+    var number: Double? { if case .number(let value) = self { value } else { nil } }
+    var array: [JSONValue]? { if case .array(let value) = self { value } else { nil } }
+    var object: [String: JSONValue]? { if case .object(let value) = self { value } else { nil } }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ReplenishCore
 
 /// `replenishd status` for a person: one block for the device, two or three lines per slot, 80 columns.
@@ -13,7 +13,7 @@ public enum StatusText {
         lines.append("seq      \(status.lastSeq) issued · \(status.database)")
         for slot in status.slots {
             lines.append("")
-            let percent = slot.levelPercent.map { String(format: "%3.0f%%", $0) } ?? "  ?%"
+            let percent = slot.levelPercent.map { cFormat("%3.0f%%", $0) } ?? "  ?%"
             let remaining = slot.remaining.map { "\(quantity($0)) of \(quantity(slot.capacity))\(unit(slot.unit))" }
                 ?? "level unknown"
             lines.append(pad(slot.slot, 9) + bar(slot.levelPercent) + "  " + percent + "  " + remaining + "  " + slot.health)
@@ -71,7 +71,7 @@ public enum StatusText {
     }
 
     static func quantity(_ value: Double) -> String {
-        value.rounded() == value || abs(value) >= 100 ? String(format: "%.0f", value) : String(format: "%.1f", value)
+        value.rounded() == value || abs(value) >= 100 ? cFormat("%.0f", value) : cFormat("%.1f", value)
     }
 
     private static func unit(_ unit: String) -> String {
@@ -82,7 +82,7 @@ public enum StatusText {
     }
 
     static func bytes(_ count: Int) -> String {
-        count < 1024 ? "\(count) B" : String(format: "%.1f KiB", Double(count) / 1024)
+        count < 1024 ? "\(count) B" : cFormat("%.1f KiB", Double(count) / 1024)
     }
 
     private static func ago(_ date: Date?, _ now: Date) -> String {
