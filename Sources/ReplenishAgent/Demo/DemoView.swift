@@ -113,9 +113,11 @@ struct DemoView {
             let unit = unitLabel(unit: slot.definition.measurement.unit?.rawValue,
                                  type: slot.definition.measurement.type.rawValue)
             let perDay = dailyReports > 0 ? used / Double(dailyReports) : 0
+            // A level slot counts from its first reading: what the household used before it is not seen.
+            let since = slot.definition.sensor == .level ? " since it started (a level sensor counts from its first reading)" : ""
             let truth = household[id].map { truth in
                 "; at stop the ledger counted \(number(ledger[id] ?? 0)) \(unit), the simulated household used "
-                    + "\(number(truth.used)) \(unit) and refilled \(plural(truth.refills, "time"))"
+                    + "\(number(truth.used)) \(unit)\(since) and refilled \(plural(truth.refills, "time"))"
             }
             lines.append("  \(pad(id, 12)) used \(number(used)) \(unit) (\(number(perDay)) \(unit)/day), "
                          + "refilled or replaced \(plural(refills[id] ?? 0, "time"))" + (truth ?? ""))
