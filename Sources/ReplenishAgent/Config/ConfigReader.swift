@@ -97,30 +97,19 @@ struct ConfigReader {
 
     /// Decodes `key` with `read` into `target` when it is given and not null, so that what is not given
     /// keeps the settings type's default: one line per key. False (and `failed` set) when the value was
-    /// reported. `target` must not be an Optional: `read`'s nil would then arrive as a value.
+    /// reported.
     @discardableResult
     mutating func decode<T>(_ key: String, in fields: ConfigFields, into target: inout T, failed: inout Bool,
                             _ read: (inout ConfigReader, Node, ConfigKeyPath) -> T?) -> Bool {
-        guard let value = fields.optional(key) else { return true }
-        guard let decoded = read(&self, value, fields.path.appending(key)) else {
-            failed = true
-            return false
-        }
-        target = decoded
-        return true
+        guard let node = fields.optional(key) else { return true }
+        return assign(node, key, in: fields, into: &target, failed: &failed, read)
     }
 
     /// `decode` for an optional setting: a value given sets it.
     @discardableResult
     mutating func decode<T>(_ key: String, in fields: ConfigFields, into target: inout T?, failed: inout Bool,
                             _ read: (inout ConfigReader, Node, ConfigKeyPath) -> T?) -> Bool {
-        guard let node = fields.optional(key) else { return true }
-        guard let decoded = read(&self, node, fields.path.appending(key)) else {
-            failed = true
-            return false
-        }
-        target = decoded
-        return true
+        decode(key, in: fields, into: &target, failed: &failed) { reader, node, path in read(&reader, node, path).map(Optional.some) }
     }
 
     /// `decode` for a key that must be given: its absence is reported (see `required`).
@@ -130,11 +119,19 @@ struct ConfigReader {
             failed = true
             return
         }
+        assign(node, key, in: fields, into: &target, failed: &failed, read)
+    }
+
+    /// `node`, the value of `key`, read into `target`; false (and `failed` set) when it was reported.
+    @discardableResult
+    private mutating func assign<T>(_ node: Node, _ key: String, in fields: ConfigFields, into target: inout T,
+                                    failed: inout Bool, _ read: (inout ConfigReader, Node, ConfigKeyPath) -> T?) -> Bool {
         guard let decoded = read(&self, node, fields.path.appending(key)) else {
             failed = true
-            return
+            return false
         }
         target = decoded
+        return true
     }
 
     /// The elements of a sequence.
