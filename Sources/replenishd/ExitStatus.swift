@@ -2,7 +2,7 @@ import ArgumentParser
 import ReplenishAgent
 
 /// How a command that failed ends the process: the one mapping from error to exit status that
-/// every command goes through (`Replenishd.main`), with the numbers of sysexits.h.
+/// every command goes through (`Replenishd.runCommand`), with the numbers of sysexits.h.
 enum ExitStatus {
     /// The command failed; stderr says why.
     static let failure: Int32 = 1

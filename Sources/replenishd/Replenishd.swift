@@ -8,7 +8,6 @@ import ReplenishCore
 import ReplenishHardware
 import ReplenishSystemd
 
-@main
 struct Replenishd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replenishd",
@@ -17,23 +16,9 @@ struct Replenishd: AsyncParsableCommand {
         subcommands: [Run.self, Check.self, Reload.self, Status.self, Reset.self, Probe.self, Demo.self, Version.self]
     )
 
-    /// `run` holds its signals before anything else happens (see `StartupSignals`); the other
-    /// commands keep the default actions, so SIGTERM and Ctrl-C end them as usual.
-    ///
-    /// The other commands are what people run, often unprivileged (`status` as the service user):
-    /// there libdispatch's manager thread is refused the nice value -4 it asks for and logs
-    /// "Failed to set thread priority for worker thread … errno=13" to the journal, once per
-    /// command. They leave libdispatch's log off unless the caller set LIBDISPATCH_LOG; the
-    /// daemon keeps it (its unit allows that nice value, see replenishd.service).
-    ///
     /// Then as ArgumentParser's `main`, except that an error a command throws ends the process
     /// through `ExitStatus`, the one mapping from error to exit status every command uses.
-    static func main() async {
-        if CommandLine.arguments.dropFirst().first == "run" {
-            StartupSignals.hold()
-        } else {
-            setenv("LIBDISPATCH_LOG", "NO", 0)
-        }
+    static func runCommand() async {
         var command: any ParsableCommand
         do {
             command = try await asyncParseAsRoot(nil)
@@ -49,6 +34,38 @@ struct Replenishd: AsyncParsableCommand {
         } catch {
             exit(withError: ExitStatus.ending(error, of: command))
         }
+    }
+}
+
+/// The process's entry point. `run` holds its signals before anything else happens (see
+/// `StartupSignals`); the other commands keep the default actions, so SIGTERM and Ctrl-C end them
+/// as usual.
+///
+/// The other commands are what people run, often unprivileged (`status` as the service user):
+/// there libdispatch's manager thread is refused the nice value -4 it asks for and logs
+/// "Failed to set thread priority for worker thread … errno=13" to the journal, once per command.
+/// They leave libdispatch's log off unless the caller set LIBDISPATCH_LOG; the daemon keeps it
+/// (its unit allows that nice value, see replenishd.service).
+///
+/// The command runs on the concurrency runtime's pool while the main thread waits for it, instead
+/// of an `async` main: that one ends in `dispatch_main`, which leaves the main thread with
+/// `pthread_exit`, whose forced unwind loads libgcc_s and searches the binary's unwind tables —
+/// about 1 MiB of a 2 MiB table made resident once, at every start, for nothing (issue 16). Nothing
+/// here runs on the main actor or the main queue.
+@main
+enum Entry {
+    static func main() {
+        if CommandLine.arguments.dropFirst().first == "run" {
+            StartupSignals.hold()
+        } else {
+            setenv("LIBDISPATCH_LOG", "NO", 0)
+        }
+        let finished = DispatchSemaphore(value: 0)
+        Task.detached {
+            await Replenishd.runCommand()
+            finished.signal()
+        }
+        finished.wait()
     }
 }
 
