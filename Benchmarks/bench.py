@@ -47,8 +47,11 @@ def build():
         return
     # The static build where `make release` puts it; the dynamic one in a scratch path of its own, so
     # neither rebuild undoes the other.
+    # The static one with `make release`'s flags (function sections for the linker's ordering).
+    release_flags = subprocess.run(["make", "-s", "--no-print-directory", "release-flags"], cwd=ROOT, check=True,
+                                   capture_output=True, text=True).stdout.split()
     for flags, dest in ((["-c", "release", "--scratch-path", os.path.join(BUILD_DIR, "dynamic")], DYNAMIC),
-                        (["-c", "release", "--static-swift-stdlib"], STATIC)):
+                        (release_flags, STATIC)):
         log("swift build", *flags)
         subprocess.run(["swift", "build", *flags], cwd=ROOT, check=True, stdout=sys.stderr)
         bin_path = subprocess.run(["swift", "build", *flags, "--show-bin-path"], cwd=ROOT, check=True,
