@@ -24,7 +24,7 @@ extension ConfigMistake {
                       "cfg.yaml:15:26: slots[0].simulation.refill: expected 'every DURATION' with a duration longer than 0s and at most 366d, got 'every 1e20'"),
         ConfigMistake("debounce beyond 10s", replacing: [("    source: {driver: simulated}",
                       "    source: {driver: gpio-presence, chip: gpiochip0, line: GPIO17, debounce: 1e20}")],
-                      "cfg.yaml:14:78: slots[0].source.debounce: expected a duration at least 0s and at most 10s, got '1e20'"),
+                      "cfg.yaml:14:78: slots[0].source.debounce: expected 0 to 10 seconds, got '1e20'"),
         ConfigMistake("relative storage path", "  path: /var/lib/replenishd/state.db", "  path: state.db",
                       "cfg.yaml:6:9: storage.path: expected an absolute path to the database file, got 'state.db'"),
         ConfigMistake("empty storage path", "  path: /var/lib/replenishd/state.db", "  path: \"\"",

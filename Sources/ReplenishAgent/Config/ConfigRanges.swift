@@ -1,6 +1,7 @@
-// Every duration and size the config accepts, with its range, in one table: a value outside
-// its range is a diagnostic at its key, so no later conversion (to Duration, to Int) can trap.
-// The README's Configuration section lists the same ranges.
+// Every duration and size of the agent's own settings, with its range, in one table: a value
+// outside its range is a diagnostic at its key, so no later conversion (to Duration, to Int) can
+// trap. A driver's keys are ranged by its settings type alone (`problems` in ReplenishHardware),
+// which the decoder reports at the key. The README's Configuration section lists the same ranges.
 
 /// The seconds a duration key accepts.
 struct DurationRange: Sendable {
@@ -40,8 +41,6 @@ enum ConfigRanges {
 
     // slots[].source and its drivers
     static let sampleEvery = DurationRange(minimum: 0.01, maximum: day)
-    static let debounce = DurationRange(minimum: 0, maximum: 10)
-    static let readyTimeout = DurationRange(minimum: 0.01, maximum: 5)  // HX711Settings.problems: at most 5 s
 
     // slots[].simulation
     static let refillEvery = DurationRange(minimum: 0, maximum: 366 * day, exclusiveMinimum: true)

@@ -199,6 +199,15 @@ struct ConfigReader {
         return value
     }
 
+    /// A plain YAML integer, its range left to the settings type that takes it.
+    mutating func integer(_ node: Node, at path: ConfigKeyPath) -> Int? {
+        guard let text = node.plainText, let value = Int(text) else {
+            report("expected a whole number, got \(node.summary)", at: node, path)
+            return nil
+        }
+        return value
+    }
+
     /// One of a fixed set of names, such as a sensor kind or a measurement unit.
     mutating func choice<T: RawRepresentable>(_ node: Node, at path: ConfigKeyPath, of cases: [T]) -> T?
     where T.RawValue == String {
@@ -223,6 +232,11 @@ struct ConfigReader {
             return nil
         }
         return seconds
+    }
+
+    /// A duration such as `90s` or `1h30m`, its range left to the settings type that takes it.
+    mutating func duration(_ node: Node, at path: ConfigKeyPath) -> Double? {
+        duration(node, at: path, in: DurationRange(minimum: 0, maximum: .infinity))
     }
 
     static func describe(_ range: DurationRange) -> String {

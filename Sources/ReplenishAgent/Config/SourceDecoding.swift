@@ -166,7 +166,7 @@ extension ConfigReader {
             var failed = false
             var settings = PulseCounterSettings(quantityPerPulse: 1)
             decode("edge", in: fields, into: &settings.edge, failed: &failed) { $0.choice($1, at: $2, of: PulseCounterSettings.Edge.allCases) }
-            decode("debounce", in: fields, into: &settings.debounceSeconds, failed: &failed) { $0.duration($1, at: $2, in: ConfigRanges.debounce) }
+            decode("debounce", in: fields, into: &settings.debounceSeconds, failed: &failed) { $0.duration($1, at: $2) }
             decodeRequired("quantity_per_pulse", in: fields, into: &settings.quantityPerPulse, failed: &failed) { $0.number($1, at: $2) }
             return !failed && checked(settings.problems, fields, at: path) ? .pulseCounter(line, settings) : nil
 
@@ -191,7 +191,7 @@ extension ConfigReader {
             guard let line = gpioLine("line", fields, at: path) else { return nil }
             var failed = false
             var settings = PresenceSettings()
-            decode("debounce", in: fields, into: &settings.debounceSeconds, failed: &failed) { $0.duration($1, at: $2, in: ConfigRanges.debounce) }
+            decode("debounce", in: fields, into: &settings.debounceSeconds, failed: &failed) { $0.duration($1, at: $2) }
             decode("quantity_on_insert", in: fields, into: &settings.quantityOnInsert, failed: &failed) {
                 $0.quantityOnInsert($1, at: $2, capacity: capacity)
             }
@@ -205,8 +205,8 @@ extension ConfigReader {
             var failed = false
             var settings = HX711Settings(clockLine: clockLine, dataLine: dataLine)
             decode("gain", in: fields, into: &settings.gain, failed: &failed) { $0.hx711Gain($1, at: $2) }
-            decode("ready_timeout", in: fields, into: &settings.readyTimeoutSeconds, failed: &failed) { $0.duration($1, at: $2, in: ConfigRanges.readyTimeout) }
-            decode("retries", in: fields, into: &settings.retries, failed: &failed) { $0.integer($1, at: $2, in: 0...10) }
+            decode("ready_timeout", in: fields, into: &settings.readyTimeoutSeconds, failed: &failed) { $0.duration($1, at: $2) }
+            decode("retries", in: fields, into: &settings.retries, failed: &failed) { $0.integer($1, at: $2) }
             return !failed && checked(settings.problems, fields, at: path) ? .hx711(chip, settings) : nil
 
         case .ads1115:
@@ -214,10 +214,10 @@ extension ConfigReader {
             var failed = false
             var settings = ADS1115Settings(bus: bus, channel: 0)
             decode("address", in: fields, into: &settings.address, failed: &failed) { $0.byte($1, at: $2) }
-            decodeRequired("channel", in: fields, into: &settings.channel, failed: &failed) { $0.integer($1, at: $2, in: 0...3) }
+            decodeRequired("channel", in: fields, into: &settings.channel, failed: &failed) { $0.integer($1, at: $2) }
             decode("full_scale", in: fields, into: &settings.fullScale, failed: &failed) { $0.fullScale($1, at: $2) }
             decode("data_rate", in: fields, into: &settings.dataRate, failed: &failed) { $0.dataRate($1, at: $2) }
-            decode("retries", in: fields, into: &settings.retries, failed: &failed) { $0.integer($1, at: $2, in: 0...10) }
+            decode("retries", in: fields, into: &settings.retries, failed: &failed) { $0.integer($1, at: $2) }
             return !failed && checked(settings.problems, fields, at: path) ? .ads1115(settings) : nil
 
         case .max17048:
@@ -225,7 +225,7 @@ extension ConfigReader {
             var failed = false
             var settings = MAX17048Settings(bus: bus)
             decode("address", in: fields, into: &settings.address, failed: &failed) { $0.byte($1, at: $2) }
-            decode("retries", in: fields, into: &settings.retries, failed: &failed) { $0.integer($1, at: $2, in: 0...10) }
+            decode("retries", in: fields, into: &settings.retries, failed: &failed) { $0.integer($1, at: $2) }
             return !failed && checked(settings.problems, fields, at: path) ? .max17048(settings) : nil
 
         case .i2cRegister:
@@ -242,7 +242,7 @@ extension ConfigReader {
             decode("scale", in: fields, into: &settings.scale, failed: &failed) { $0.number($1, at: $2) }
             decode("offset", in: fields, into: &settings.offset, failed: &failed) { $0.number($1, at: $2) }
             decode("unit", in: fields, into: &settings.unit, failed: &failed) { $0.string($1, at: $2) }
-            decode("retries", in: fields, into: &settings.retries, failed: &failed) { $0.integer($1, at: $2, in: 0...10) }
+            decode("retries", in: fields, into: &settings.retries, failed: &failed) { $0.integer($1, at: $2) }
             return !failed && checked(settings.problems, fields, at: path) ? .i2cRegister(settings) : nil
         }
     }
@@ -335,11 +335,14 @@ extension ConfigReader {
         return value
     }
 
-    /// Reports a driver's own problems ("key: message") at the key they name; true when there were none.
+    /// Reports a driver's own problems ("key: message") at the key they name, with the value written
+    /// there; true when there were none. The driver's settings type holds its defaults and its ranges
+    /// (the decoder above only reads each key as a duration, a number or a name).
     private mutating func checked(_ problems: [SettingsProblem], _ fields: ConfigFields, at path: ConfigKeyPath) -> Bool {
         for problem in problems {
             if let node = fields.optional(problem.key) {
-                report(problem.message, at: node, path.appending(problem.key))
+                let written = node.scalar == nil ? "" : ", got \(node.summary)"
+                report(problem.message + written, at: node, path.appending(problem.key))
             } else {
                 report(problem.description, at: fields.node, path)
             }
