@@ -30,6 +30,13 @@ enum ConfigRanges {
     static let reconnectMax = DurationRange(minimum: 0.01, maximum: day)
     static let maxMessageSize = SizeRange(minimum: MQTTSettings.minimumMaxMessageBytes,
                                           maximum: MQTTSettings.maximumMaxMessageBytes)
+    // mqtt under `broker: aws-iot` (BrokerProfile): AWS IoT Core's quotas
+    /// AWS raises a keepalive below 30 s to 30 and refuses one above 1200 s.
+    static let awsIoTKeepalive = DurationRange(minimum: 30, maximum: 1_200)
+    /// AWS IoT Core accepts one CONNECT per second per client id.
+    static let awsIoTReconnectMin = DurationRange(minimum: 1, maximum: 3_600)
+    /// AWS IoT Core's payload limit.
+    static let awsIoTMaxMessageSize = SizeRange(minimum: MQTTSettings.minimumMaxMessageBytes, maximum: 128 << 10)
 
     // storage
     static let flushInterval = DurationRange(minimum: 0, maximum: day, exclusiveMinimum: true)
