@@ -90,6 +90,10 @@ public struct MQTTSettings: Sendable, Equatable {
     /// The largest message the broker takes (key `max_message_size`): a status report that would be
     /// larger goes out in parts. Default AWS IoT Core's 128 KiB payload limit.
     public var maxMessageBytes: Int = MQTTSettings.defaultMaxMessageBytes
+    /// Whether the birth (`online`), the will and the farewell (`offline`) carry the retain flag
+    /// (key `retain`; default true). False for a broker or policy that refuses retained messages
+    /// (mosquitto's `retain_available false` closes the connection; AWS IoT Core needs `iot:RetainPublish`).
+    public var retain: Bool = true
 
     public static let defaultMaxMessageBytes = 128 << 10
     /// Room for one slot of a status report with its header, several times over.

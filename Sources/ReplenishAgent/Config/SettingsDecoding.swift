@@ -29,7 +29,7 @@ extension ConfigReader {
     /// `deviceID` fills the defaults of `base_topic` and `client_id`; nil when the device section failed.
     mutating func mqttSettings(_ node: Node, at path: ConfigKeyPath, deviceID: String?) -> MQTTSettings? {
         let allowed = ["url", "base_topic", "client_id", "keepalive", "username", "password_file",
-                       "reconnect_min", "reconnect_max", "max_message_size"] + Self.tlsKeys + ["allow_insecure", "broker"]
+                       "reconnect_min", "reconnect_max", "max_message_size"] + Self.tlsKeys + ["allow_insecure", "broker", "retain"]
         guard let fields = fields(of: node, at: path, allowed: allowed) else { return nil }
         var failed = false
         var url: BrokerURL?
@@ -95,6 +95,7 @@ extension ConfigReader {
             outsideProfile("max_message_size", in: fields, limits: limits,
                            "messages of at most \(Self.bytes(limits.maxMessageSize.maximum))", failed: &failed)
         }
+        decode("retain", in: fields, into: &settings.retain, failed: &failed) { $0.bool($1, at: $2) }
         settings.caFile = optionalString("ca_file", in: fields, failed: &failed)
         settings.caDirectory = optionalString("ca_dir", in: fields, failed: &failed)
         settings.certFile = optionalString("cert_file", in: fields, failed: &failed)

@@ -33,8 +33,8 @@ final class OutboxDrainer: Sendable {
     private let client: MQTTClient
     private let window: Int
     private let logger: Logger
-    /// The retained birth message published on every connect (topic, payload).
-    private let birth: (topic: String, payload: [UInt8])?
+    /// The birth message published on every connect (topic, payload, retained: `mqtt.retain`).
+    private let birth: (topic: String, payload: [UInt8], retain: Bool)?
     private let liveness: LoopLiveness
     let stats = Mutex(DeliveryStats())
     /// Acknowledged seqs: those waiting for the flusher, and every one not yet deleted.
@@ -46,7 +46,7 @@ final class OutboxDrainer: Sendable {
     }
 
     init(store: StateStore, queue: BlockingQueue, client: MQTTClient, window: Int,
-         birth: (topic: String, payload: [UInt8])? = nil, liveness: LoopLiveness = LoopLiveness(), logger: Logger) {
+         birth: (topic: String, payload: [UInt8], retain: Bool)? = nil, liveness: LoopLiveness = LoopLiveness(), logger: Logger) {
         self.store = store
         self.queue = queue
         self.client = client
@@ -87,9 +87,9 @@ final class OutboxDrainer: Sendable {
                 logger.notice("broker connected; draining the outbox", metadata: JournalMessageID.brokerBack.metadata
                     .merging(["connection": "\(connection)"]) { $1 })
                 if let birth {
-                    // Retained, so the cloud sees the device online whenever it subscribes.
+                    // Retained (unless mqtt.retain is false), so the cloud sees the device online whenever it subscribes.
                     do {
-                        _ = try client.publish(topic: birth.topic, payload: birth.payload, qos: 1, retain: true)
+                        _ = try client.publish(topic: birth.topic, payload: birth.payload, qos: 1, retain: birth.retain)
                     } catch {
                         logger.debug("birth message not sent", metadata: ["error": "\(error)"])
                     }

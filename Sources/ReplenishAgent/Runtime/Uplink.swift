@@ -58,11 +58,13 @@ final class Uplink: Sendable {
         var options = try MQTTOptionsBuilder.options(for: config)
         // A persistent session: commands sent while the device is offline wait at the broker.
         options.cleanSession = false
-        options.will = MQTTWill(topic: availability, payload: Array("offline".utf8), qos: 1, retain: true)
+        options.will = MQTTWill(topic: availability, payload: Array("offline".utf8), qos: 1, retain: config.mqtt.retain)
+        options.retainRefusalFix = "set mqtt.retain: false"
         client = try MQTTClient(options: options, logger: logger)
         try client.subscribe(commands + "+", qos: 1)
         drainer = OutboxDrainer(store: store, queue: queue, client: client, window: 32,
-                                birth: (availability, Array("online".utf8)), liveness: liveness, logger: logger)
+                                birth: (availability, Array("online".utf8), config.mqtt.retain), liveness: liveness,
+                                logger: logger)
         (drainerInputs, drainerFeed) = AsyncStream.makeStream(of: DrainerInput.self)
     }
 
@@ -140,7 +142,7 @@ final class Uplink: Sendable {
     /// the uplink does not, as the next one connects at once.
     func stop(final: Bool) async {
         drainer.stats.withLock { $0.stopping = true }
-        let farewell = final ? (topic: availability, payload: Array("offline".utf8), retain: true) : nil
+        let farewell = final ? (topic: availability, payload: Array("offline".utf8), retain: mqtt.retain) : nil
         // The client's stop waits (up to seconds) for the final message and its network thread.
         await BlockingQueue.offPool("replenishd.uplink.stop") { [client] in client.stop(final: farewell) }
         let running = tasks.withLock { $0 }
