@@ -125,6 +125,15 @@ final class MQTTNetworkLoop: Sendable {
         logger.debug("subscribed", metadata: ["mqtt.topic": "\(filter)", "mqtt.qos": "\(qos)"])
     }
 
+    func dropConnection(reason: String) {
+        state.withLock { s in
+            guard s.socketOpen, s.connected, !s.disconnectRequested, !s.stopping, let handle = s.handle else { return }
+            s.disconnectReason = reason
+            s.disconnectRequested = true
+            handle.disconnect()
+        }
+    }
+
     func stop(final: (topic: String, payload: [UInt8], retain: Bool)?) {
         let (firstStop, started, finalMessageID) = state.withLock { s -> (Bool, Bool, Int32?) in
             guard !s.stopping else { return (false, s.started, nil) }

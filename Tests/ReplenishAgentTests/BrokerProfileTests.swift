@@ -27,6 +27,12 @@ struct BrokerProfileTests {
                       "cfg.yaml:6:15: mqtt.base_topic: AWS IoT Core (mqtt.broker: aws-iot) takes topics of at most 256 bytes, and the base topic with '/commands/subscriptionChanged' has 269"),
         ConfigMistake("base topic under $aws", url, aws + "\n  base_topic: $aws/things/cm-1",
                       "cfg.yaml:6:15: mqtt.base_topic: a base topic must not begin with '$' (brokers reserve $-topics such as $SYS and drop our publishes), got '$aws/things/cm-1'"),
+        ConfigMistake("max_publish_rate above 100/s", url, aws + "\n  max_publish_rate: 200",
+                      "cfg.yaml:6:21: mqtt.max_publish_rate: AWS IoT Core (mqtt.broker: aws-iot) takes at most 100 publishes per second, got '200'"),
+        ConfigMistake("max_publish_rate of 0", url, url + "\n  max_publish_rate: 0",
+                      "cfg.yaml:5:21: mqtt.max_publish_rate: expected messages per second from 0.1 to 100000, got '0'"),
+        ConfigMistake("ack_timeout of 0s", url, url + "\n  ack_timeout: 0s",
+                      "cfg.yaml:5:16: mqtt.ack_timeout: expected a duration at least 1s and at most 1h, got '0s'"),
         ConfigMistake("an unknown profile", url, url + "\n  broker: aws",
                       "cfg.yaml:5:11: mqtt.broker: expected one of: generic, aws-iot, got 'aws'"),
         // Under generic (a loopback url), MQTT's own limits.
@@ -46,6 +52,7 @@ struct BrokerProfileTests {
     static let genericAcceptedLines: [String] = [
         "  keepalive: 3600s", "  keepalive: 10s", "  reconnect_min: 500ms", "  max_message_size: 256KiB",
         "  client_id: " + String(repeating: "c", count: 129), "  base_topic: " + eightSlashes, "  base_topic: " + longBase,
+        "  max_publish_rate: 5000",
     ]
 
     @Test("under generic AWS's limits do not apply", arguments: genericAcceptedLines)
@@ -82,9 +89,18 @@ struct BrokerProfileTests {
         }
     }
 
-    @Test("reconnect_min defaults to 1s (one connect per second)")
-    func reconnectDefault() throws {
-        let plain = ConfigMistake("", Self.url, Self.url).yaml
-        #expect(try ConfigLoader.parse(plain, fileName: "cfg.yaml").mqtt.reconnectDelayMin == 1)
+    @Test("reconnect_min defaults to 1s, ack_timeout to 30s, max_publish_rate to none (generic) or 100 (aws-iot)")
+    func defaults() throws {
+        let generic = try ConfigLoader.parse(ConfigMistake("", Self.url, Self.url).yaml, fileName: "cfg.yaml").mqtt
+        #expect(generic.reconnectDelayMin == 1)
+        #expect(generic.ackTimeoutSeconds == 30)
+        #expect(generic.maxPublishRate == nil)
+        let aws = try ConfigLoader.parse(ConfigMistake("", Self.url, Self.aws).yaml, fileName: "cfg.yaml").mqtt
+        #expect(aws.maxPublishRate == 100)
+        #expect(aws.reconnectDelayMin == 1)
+        let slower = ConfigMistake("", Self.url, Self.aws + "\n  max_publish_rate: 20\n  ack_timeout: 10s").yaml
+        let set = try ConfigLoader.parse(slower, fileName: "cfg.yaml").mqtt
+        #expect(set.maxPublishRate == 20)
+        #expect(set.ackTimeoutSeconds == 10)
     }
 }

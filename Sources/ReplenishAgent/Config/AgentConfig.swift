@@ -94,6 +94,13 @@ public struct MQTTSettings: Sendable, Equatable {
     /// (key `retain`; default true). False for a broker or policy that refuses retained messages
     /// (mosquitto's `retain_available false` closes the connection; AWS IoT Core needs `iot:RetainPublish`).
     public var retain: Bool = true
+    /// Most messages per second the outbox drainer publishes (key `max_publish_rate`); nil for no
+    /// limit. Default: none under `generic`, 100 under `aws-iot` (AWS IoT Core's per-connection limit).
+    public var maxPublishRate: Double?
+    /// How long a QoS 1 publish may wait for its PUBACK before the client reconnects and publishes
+    /// it again (key `ack_timeout`; default 30s): a broker that throttles by withholding PUBACKs
+    /// must not stall the outbox.
+    public var ackTimeoutSeconds: Double = 30
 
     public static let defaultMaxMessageBytes = 128 << 10
     /// Room for one slot of a status report with its header, several times over.

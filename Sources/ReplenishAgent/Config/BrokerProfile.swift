@@ -15,6 +15,8 @@ struct BrokerLimits: Sendable {
     var keepalive: DurationRange
     var reconnectMin: DurationRange
     var maxMessageSize: SizeRange
+    /// The default and the most `max_publish_rate` may be; nil for no limit.
+    var maxPublishRate: Double?
 }
 
 extension MQTTSettings.Broker {
@@ -33,11 +35,12 @@ extension MQTTSettings.Broker {
             // MQTT's strings are 16-bit length prefixed.
             BrokerLimits(owner: "MQTT", topicBytes: 65_535, topicSlashes: nil, clientIDBytes: 65_535,
                          keepalive: ConfigRanges.keepalive, reconnectMin: ConfigRanges.reconnectMin,
-                         maxMessageSize: ConfigRanges.maxMessageSize)
+                         maxMessageSize: ConfigRanges.maxMessageSize, maxPublishRate: nil)
         case .awsIoT:
             BrokerLimits(owner: "AWS IoT Core (mqtt.broker: aws-iot)", topicBytes: 256, topicSlashes: 7,
                          clientIDBytes: 128, keepalive: ConfigRanges.awsIoTKeepalive,
-                         reconnectMin: ConfigRanges.awsIoTReconnectMin, maxMessageSize: ConfigRanges.awsIoTMaxMessageSize)
+                         reconnectMin: ConfigRanges.awsIoTReconnectMin, maxMessageSize: ConfigRanges.awsIoTMaxMessageSize,
+                         maxPublishRate: ConfigRanges.awsIoTPublishRate)
         }
     }
 }

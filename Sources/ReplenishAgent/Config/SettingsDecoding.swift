@@ -29,7 +29,8 @@ extension ConfigReader {
     /// `deviceID` fills the defaults of `base_topic` and `client_id`; nil when the device section failed.
     mutating func mqttSettings(_ node: Node, at path: ConfigKeyPath, deviceID: String?) -> MQTTSettings? {
         let allowed = ["url", "base_topic", "client_id", "keepalive", "username", "password_file",
-                       "reconnect_min", "reconnect_max", "max_message_size"] + Self.tlsKeys + ["allow_insecure", "broker", "retain"]
+                       "reconnect_min", "reconnect_max", "max_message_size"] + Self.tlsKeys + ["allow_insecure", "broker", "retain",
+                                                                                           "max_publish_rate", "ack_timeout"]
         guard let fields = fields(of: node, at: path, allowed: allowed) else { return nil }
         var failed = false
         var url: BrokerURL?
@@ -96,6 +97,16 @@ extension ConfigReader {
                            "messages of at most \(Self.bytes(limits.maxMessageSize.maximum))", failed: &failed)
         }
         decode("retain", in: fields, into: &settings.retain, failed: &failed) { $0.bool($1, at: $2) }
+        settings.maxPublishRate = limits.maxPublishRate
+        if decode("max_publish_rate", in: fields, into: &settings.maxPublishRate, failed: &failed, {
+            $0.rate($1, at: $2, in: ConfigRanges.publishRate)
+        }), let most = limits.maxPublishRate, let rate = settings.maxPublishRate, rate > most {
+            outsideProfile("max_publish_rate", in: fields, limits: limits,
+                           "at most \(Self.number(most)) publishes per second", failed: &failed)
+        }
+        decode("ack_timeout", in: fields, into: &settings.ackTimeoutSeconds, failed: &failed) {
+            $0.duration($1, at: $2, in: ConfigRanges.ackTimeout)
+        }
         settings.caFile = optionalString("ca_file", in: fields, failed: &failed)
         settings.caDirectory = optionalString("ca_dir", in: fields, failed: &failed)
         settings.certFile = optionalString("cert_file", in: fields, failed: &failed)
@@ -133,6 +144,17 @@ extension ConfigReader {
             return nil
         }
         return text
+    }
+
+    /// Messages per second within `range`.
+    private mutating func rate(_ node: Node, at path: ConfigKeyPath, in range: ClosedRange<Double>) -> Double? {
+        guard let value = number(node, at: path) else { return nil }
+        guard range.contains(value) else {
+            report("expected messages per second from \(Self.number(range.lowerBound)) to \(Self.number(range.upperBound)), "
+                   + "got \(node.summary)", at: node, path)
+            return nil
+        }
+        return value
     }
 
     /// A duration within `range` that is a whole number of seconds.

@@ -41,8 +41,11 @@ final class Uplink: Sendable {
     }
 
     /// `previous`, a stopped uplink, lends its database when the path is the same: one process
-    /// keeps one connection (and one lock) on its database across reloads.
-    init(config: AgentConfig, previous: Uplink? = nil, liveness: LoopLiveness, logger: Logger) throws {
+    /// keeps one connection (and one lock) on its database across reloads. `clock` paces the
+    /// drainer (publish rate, PUBACK timeout): real time, also under `--time-scale`, as the broker's
+    /// limits are.
+    init(config: AgentConfig, previous: Uplink? = nil, liveness: LoopLiveness, clock: any AgentClock = SystemClock(),
+         logger: Logger) throws {
         self.logger = logger
         mqtt = config.mqtt
         storagePath = config.storage.path
@@ -63,8 +66,9 @@ final class Uplink: Sendable {
         client = try MQTTClient(options: options, logger: logger)
         try client.subscribe(commands + "+", qos: 1)
         drainer = OutboxDrainer(store: store, queue: queue, client: client, window: 32,
-                                birth: (availability, Array("online".utf8), config.mqtt.retain), liveness: liveness,
-                                logger: logger)
+                                birth: (availability, Array("online".utf8), config.mqtt.retain),
+                                maxPublishRate: config.mqtt.maxPublishRate, ackTimeout: config.mqtt.ackTimeoutSeconds,
+                                clock: clock, liveness: liveness, logger: logger)
         (drainerInputs, drainerFeed) = AsyncStream.makeStream(of: DrainerInput.self)
     }
 
@@ -84,7 +88,7 @@ final class Uplink: Sendable {
     /// Connects, and starts delivering the outbox and routing what the broker sends.
     func start() {
         client.start()
-        let drainerTask = Task { [drainer, drainerInputs] in await drainer.run(inputs: drainerInputs) }
+        let drainerTask = Task { [drainer, drainerInputs, drainerFeed] in await drainer.run(inputs: drainerInputs, feed: drainerFeed) }
         let forwarder = Task { [self] in
             for await event in client.events {
                 switch event {
