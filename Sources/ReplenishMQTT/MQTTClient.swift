@@ -38,6 +38,13 @@ public final class MQTTClient: Sendable {
         try networkLoop.publish(topic: topic, payload: payload, qos: qos, retain: retain)
     }
 
+    /// Ends the current connection with `reason` (logged, and in the `.disconnected` event); the
+    /// client reconnects after the usual backoff. For a connection that is up but useless, such as
+    /// one whose PUBACKs stopped coming. Nothing happens without a connection.
+    public func reconnect(reason: String) {
+        networkLoop.dropConnection(reason: reason)
+    }
+
     /// Subscribes now if connected; remembered and re-subscribed after every reconnect.
     public func subscribe(_ filter: String, qos: Int32) throws {
         try networkLoop.subscribe(filter, qos: qos)

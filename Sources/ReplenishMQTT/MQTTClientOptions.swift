@@ -33,6 +33,10 @@ public struct MQTTClientOptions: Sendable {
     public var maxInflight: Int = 32
     /// TLS settings; nil means plaintext MQTT.
     public var tls: MQTTTLSOptions? = nil
+    /// How to stop sending retained messages (the daemon names its config key): added to the log
+    /// line when the broker closes a connection while a retained will or publish is in play, as a
+    /// broker that does not take retained messages does.
+    public var retainRefusalFix: String? = nil
 
     public init(
         host: String,

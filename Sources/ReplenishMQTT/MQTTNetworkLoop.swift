@@ -30,6 +30,9 @@ final class MQTTNetworkLoop: Sendable {
         var started = false
         var stopping = false
         var finalMessageID: Int32?
+        /// Retained publishes on `handle` not yet acknowledged: a broker that refuses retained
+        /// messages closes the connection instead.
+        var retainedUnacknowledged: Set<Int32> = []
     }
 
     let options: MQTTClientOptions
@@ -85,6 +88,7 @@ final class MQTTNetworkLoop: Sendable {
                 throw MQTTError(code: .notConnected, message: s.stopping ? "client is stopped" : "not connected to the broker")
             }
             let mid = try handle.publish(topic: topic, payload: payload, qos: qos, retain: retain)
+            if retain, qos > 0 { s.retainedUnacknowledged.insert(mid) }
             return (s.generation, mid)
         }
         logger.trace("published", metadata: [
@@ -121,6 +125,15 @@ final class MQTTNetworkLoop: Sendable {
         logger.debug("subscribed", metadata: ["mqtt.topic": "\(filter)", "mqtt.qos": "\(qos)"])
     }
 
+    func dropConnection(reason: String) {
+        state.withLock { s in
+            guard s.socketOpen, s.connected, !s.disconnectRequested, !s.stopping, let handle = s.handle else { return }
+            s.disconnectReason = reason
+            s.disconnectRequested = true
+            handle.disconnect()
+        }
+    }
+
     func stop(final: (topic: String, payload: [UInt8], retain: Bool)?) {
         let (firstStop, started, finalMessageID) = state.withLock { s -> (Bool, Bool, Int32?) in
             guard !s.stopping else { return (false, s.started, nil) }
@@ -131,6 +144,7 @@ final class MQTTNetworkLoop: Sendable {
             if let final, s.connected, let handle = s.handle {
                 do {
                     s.finalMessageID = try handle.publish(topic: final.topic, payload: final.payload, qos: 1, retain: final.retain)
+                    if final.retain, let mid = s.finalMessageID { s.retainedUnacknowledged.insert(mid) }
                 } catch {
                     logger.warning("final message not sent", metadata: ["mqtt.topic": "\(final.topic)", "error": "\(error)"])
                 }
@@ -200,6 +214,7 @@ final class MQTTNetworkLoop: Sendable {
             s.establishedThisAttempt = false
             s.disconnectRequested = false
             s.disconnectReason = nil
+            s.retainedUnacknowledged = []
             return true
         }
         guard proceed else { return }
@@ -231,14 +246,16 @@ final class MQTTNetworkLoop: Sendable {
             loopResult = handle.loop(timeoutMilliseconds: timeout)
         } while loopResult == MosquittoLibrary.success
 
-        let (established, generation, reason, stopping) = state.withLock { s in
+        let (established, generation, reason, stopping, retainedPending) = state.withLock { s in
             s.handle = nil
             s.socketOpen = false
             s.connected = false
-            return (s.establishedThisAttempt, s.generation, s.disconnectReason, s.stopping)
+            return (s.establishedThisAttempt, s.generation, s.disconnectReason, s.stopping, !s.retainedUnacknowledged.isEmpty)
         }
         let libraryErrors = attemptErrors.withLock { $0 }
         let why = ([reason ?? describeLoss(loopResult)] + libraryErrors).joined(separator: "; ")
+            + (stopping ? "" : retainRefusalHint(established: established, retainedPending: retainedPending,
+                                                 reason: reason, libraryErrors: libraryErrors))
         if established {
             if stopping {
                 logger.info("MQTT disconnected", metadata: metadata.merging(["mqtt.connection": "\(generation)"]) { $1 })
@@ -262,6 +279,19 @@ final class MQTTNetworkLoop: Sendable {
             logger.warning("MQTT TLS connection attempt failed", metadata: metadata.merging(["reason": "\(why)\(hint)"]) { $1 })
         }
         // `handle` is destroyed here, on this thread, after no other thread can reach it.
+    }
+
+    /// When the broker may have closed the connection because it does not take retained messages:
+    /// mosquitto with `retain_available false` closes an MQTT 3.1.1 connection without a word, before
+    /// CONNACK for a retained will, after a retained PUBLISH; empty otherwise.
+    func retainRefusalHint(established: Bool, retainedPending: Bool, reason: String?, libraryErrors: [String]) -> String {
+        let refusedByConnack = reason?.hasPrefix("connection refused:") == true
+        let suspect = established ? retainedPending : options.will?.retain == true && !refusedByConnack && libraryErrors.isEmpty
+        guard suspect else { return "" }
+        let what = established ? "a retained message was unacknowledged" : "its will is retained"
+        return "; the broker closed the connection while \(what), as a broker that does not take retained messages does "
+            + "(mosquitto's retain_available false, an AWS IoT Core policy without iot:RetainPublish): "
+            + (options.retainRefusalFix ?? "publish without the retain flag")
     }
 
     /// Why a connection ended, for the log. libmosquitto 2.0.11 has no text for MOSQ_ERR_KEEPALIVE
@@ -317,7 +347,10 @@ final class MQTTNetworkLoop: Sendable {
     }
 
     func handlePublished(messageID: Int32) {
-        let (generation, isFinal) = state.withLock { s in (s.generation, s.finalMessageID == messageID) }
+        let (generation, isFinal) = state.withLock { s in
+            s.retainedUnacknowledged.remove(messageID)
+            return (s.generation, s.finalMessageID == messageID)
+        }
         logger.trace("PUBACK", metadata: ["mqtt.mid": "\(messageID)", "mqtt.connection": "\(generation)"])
         continuation.yield(.published(connection: generation, messageID: messageID))
         if isFinal { finalSettled.signal() }

@@ -19,7 +19,7 @@ struct ReloadRefusalTests {
         }, reason: "storage.path: the database's directory"),
         BadConfig(name: "client id of 70,000 bytes", change: { text, _ in
             text.replacingOccurrences(of: "mqtt:\n", with: "mqtt:\n  client_id: \(String(repeating: "c", count: 70_000))\n")
-        }, reason: "mqtt.client_id: expected a client id of at most 128 bytes (AWS IoT Core's limit), got 70000 bytes"),
+        }, reason: "mqtt.client_id: MQTT takes client ids of at most 65535 bytes, got 70000 bytes"),
         BadConfig(name: "password_file without username", change: { text, directory in
             text.replacingOccurrences(of: "mqtt:\n", with: "mqtt:\n  password_file: \(directory.path("mqtt.password"))\n")
         }, reason: "mqtt.password_file: password_file needs username"),

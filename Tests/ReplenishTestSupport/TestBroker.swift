@@ -47,11 +47,14 @@ public final class TestBroker: Sendable {
 
     /// Starts the broker. With `persistence`, sessions and queued messages survive `restart()`
     /// (written on a clean stop), as they do on a production broker.
-    public static func start(persistence: Bool = false, tls: TLSListener? = nil, logger: Logger? = nil) throws -> TestBroker {
+    /// `extraConfiguration` is appended to mosquitto.conf as it is (e.g. `retain_available false`).
+    public static func start(persistence: Bool = false, tls: TLSListener? = nil, extraConfiguration: String = "",
+                             logger: Logger? = nil) throws -> TestBroker {
         // No per-client queue limit (mosquitto's default drops QoS 1 messages past 1000 queued for a
         // subscriber): a test that sends a burst of 1500 commands must not lose replies when its
         // subscriber reads slowly on a loaded machine.
-        var configuration = "max_queued_messages 0\n" + (tls?.configuration ?? "")
+        var configuration = "max_queued_messages 0\n" + (tls?.configuration ?? "") + extraConfiguration
+        if !configuration.hasSuffix("\n") { configuration += "\n" }
         var directory: String?
         if persistence {
             let path = FileManager.default.temporaryDirectory

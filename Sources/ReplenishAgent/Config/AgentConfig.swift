@@ -46,6 +46,18 @@ public struct DeviceSettings: Sendable, Equatable {
 
 /// `mqtt:` section.
 public struct MQTTSettings: Sendable, Equatable {
+    /// Key `broker`: whose limits the config is checked against (`BrokerProfile.swift`).
+    public enum Broker: String, Sendable, Equatable, CaseIterable {
+        /// MQTT's own limits: topics up to 65,535 bytes, no `$` base topic, no wildcards in names.
+        case generic
+        /// AWS IoT Core's quotas: topics of at most 256 bytes and 7 slashes, client ids of at most
+        /// 128 bytes, keepalive 30-1200 s, payloads up to 128 KiB, at most one connect per second.
+        case awsIoT = "aws-iot"
+    }
+
+    /// Default: `aws-iot` when the url's host is an AWS IoT Core endpoint
+    /// (`*.iot.<region>.amazonaws.com`), else `generic`.
+    public var broker: Broker = .generic
     /// Parsed `url`: `mqtt://host[:port]` (1883) or `mqtts://host[:port]` (8883).
     public var url: BrokerURL
     /// Base topic; default `replenish/v1/{device.id}`.
@@ -57,8 +69,9 @@ public struct MQTTSettings: Sendable, Equatable {
     public var username: String?
     /// File holding the password (key `password_file`); the password itself is never in the config.
     public var passwordFile: String?
-    /// Shortest wait before reconnecting (key `reconnect_min`; default 500ms).
-    public var reconnectDelayMin: Double = 0.5
+    /// Shortest wait before reconnecting (key `reconnect_min`; default 1s: AWS IoT Core allows one
+    /// connect per second and client id).
+    public var reconnectDelayMin: Double = 1
     /// Longest wait before reconnecting (key `reconnect_max`; default 30s); each wait is drawn at
     /// random up to an exponentially growing bound, so a fleet does not reconnect in lockstep.
     public var reconnectDelayMax: Double = 30
@@ -77,6 +90,17 @@ public struct MQTTSettings: Sendable, Equatable {
     /// The largest message the broker takes (key `max_message_size`): a status report that would be
     /// larger goes out in parts. Default AWS IoT Core's 128 KiB payload limit.
     public var maxMessageBytes: Int = MQTTSettings.defaultMaxMessageBytes
+    /// Whether the birth (`online`), the will and the farewell (`offline`) carry the retain flag
+    /// (key `retain`; default true). False for a broker or policy that refuses retained messages
+    /// (mosquitto's `retain_available false` closes the connection; AWS IoT Core needs `iot:RetainPublish`).
+    public var retain: Bool = true
+    /// Most messages per second the outbox drainer publishes (key `max_publish_rate`); nil for no
+    /// limit. Default: none under `generic`, 100 under `aws-iot` (AWS IoT Core's per-connection limit).
+    public var maxPublishRate: Double?
+    /// How long a QoS 1 publish may wait for its PUBACK before the client reconnects and publishes
+    /// it again (key `ack_timeout`; default 30s): a broker that throttles by withholding PUBACKs
+    /// must not stall the outbox.
+    public var ackTimeoutSeconds: Double = 30
 
     public static let defaultMaxMessageBytes = 128 << 10
     /// Room for one slot of a status report with its header, several times over.

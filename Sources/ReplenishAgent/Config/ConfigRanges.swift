@@ -31,6 +31,18 @@ enum ConfigRanges {
     static let reconnectMax = DurationRange(minimum: 0.01, maximum: day)
     static let maxMessageSize = SizeRange(minimum: MQTTSettings.minimumMaxMessageBytes,
                                           maximum: MQTTSettings.maximumMaxMessageBytes)
+    static let ackTimeout = DurationRange(minimum: 1, maximum: 3_600)
+    /// Messages per second (`max_publish_rate`).
+    static let publishRate = 0.1...100_000.0
+    // mqtt under `broker: aws-iot` (BrokerProfile): AWS IoT Core's quotas
+    /// AWS raises a keepalive below 30 s to 30 and refuses one above 1200 s.
+    static let awsIoTKeepalive = DurationRange(minimum: 30, maximum: 1_200)
+    /// AWS IoT Core accepts one CONNECT per second per client id.
+    static let awsIoTReconnectMin = DurationRange(minimum: 1, maximum: 3_600)
+    /// AWS IoT Core's payload limit.
+    static let awsIoTMaxMessageSize = SizeRange(minimum: MQTTSettings.minimumMaxMessageBytes, maximum: 128 << 10)
+    /// AWS IoT Core's publishes per second and connection (the default and the most allowed).
+    static let awsIoTPublishRate = 100.0
 
     // storage
     static let flushInterval = DurationRange(minimum: 0, maximum: day, exclusiveMinimum: true)

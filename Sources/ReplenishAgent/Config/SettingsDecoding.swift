@@ -29,7 +29,8 @@ extension ConfigReader {
     /// `deviceID` fills the defaults of `base_topic` and `client_id`; nil when the device section failed.
     mutating func mqttSettings(_ node: Node, at path: ConfigKeyPath, deviceID: String?) -> MQTTSettings? {
         let allowed = ["url", "base_topic", "client_id", "keepalive", "username", "password_file",
-                       "reconnect_min", "reconnect_max", "max_message_size"] + Self.tlsKeys + ["allow_insecure"]
+                       "reconnect_min", "reconnect_max", "max_message_size"] + Self.tlsKeys + ["allow_insecure", "broker", "retain",
+                                                                                           "max_publish_rate", "ack_timeout"]
         guard let fields = fields(of: node, at: path, allowed: allowed) else { return nil }
         var failed = false
         var url: BrokerURL?
@@ -43,14 +44,26 @@ extension ConfigReader {
         // What is not given keeps MQTTSettings' default; base_topic and client_id default to the device id.
         var settings = MQTTSettings(url: url ?? BrokerURL(tls: false, host: "", port: 0),
                                     baseTopic: deviceID.map { "replenish/v1/\($0)" } ?? "", clientID: deviceID ?? "")
-        decode("base_topic", in: fields, into: &settings.baseTopic, failed: &failed) {
+        settings.broker = url.map { MQTTSettings.Broker.detected(host: $0.host) } ?? .generic
+        decode("broker", in: fields, into: &settings.broker, failed: &failed) {
+            $0.choice($1, at: $2, of: MQTTSettings.Broker.allCases)
+        }
+        let limits = settings.broker.limits
+        if decode("base_topic", in: fields, into: &settings.baseTopic, failed: &failed, {
             $0.checkedString($1, at: $2, TopicRules.baseTopicProblem)
+        }), let node = fields.optional("base_topic"),
+           let problem = TopicRules.topicProblem(base: settings.baseTopic, limits: limits) {
+            // The default (replenish/v1/ and a device id of at most 128 bytes) fits every profile.
+            report(problem, at: node, path.appending("base_topic"))
+            failed = true
         }
         decode("client_id", in: fields, into: &settings.clientID, failed: &failed) {
-            $0.checkedString($1, at: $2, TopicRules.clientIDProblem)
+            $0.checkedString($1, at: $2) { TopicRules.clientIDProblem($0, limits: limits) }
         }
-        decode("keepalive", in: fields, into: &settings.keepAliveSeconds, failed: &failed) {
+        if decode("keepalive", in: fields, into: &settings.keepAliveSeconds, failed: &failed, {
             $0.wholeSeconds($1, at: $2, in: ConfigRanges.keepalive)
+        }), !limits.keepalive.contains(Double(settings.keepAliveSeconds)) {
+            outsideProfile("keepalive", in: fields, limits: limits, "a keepalive \(Self.describe(limits.keepalive))", failed: &failed)
         }
         settings.username = optionalString("username", in: fields, failed: &failed)
         settings.passwordFile = optionalString("password_file", in: fields, failed: &failed)
@@ -63,6 +76,10 @@ extension ConfigReader {
         let minimumRead = decode("reconnect_min", in: fields, into: &settings.reconnectDelayMin, failed: &failed) {
             $0.duration($1, at: $2, in: ConfigRanges.reconnectMin)
         }
+        if minimumRead, !limits.reconnectMin.contains(settings.reconnectDelayMin) {
+            outsideProfile("reconnect_min", in: fields, limits: limits,
+                           "a reconnect_min \(Self.describe(limits.reconnectMin)) (one connect per second)", failed: &failed)
+        }
         let minimum = settings.reconnectDelayMin
         decode("reconnect_max", in: fields, into: &settings.reconnectDelayMax, failed: &failed) { reader, value, path in
             guard let seconds = reader.duration(value, at: path, in: ConfigRanges.reconnectMax) else { return nil }
@@ -73,8 +90,22 @@ extension ConfigReader {
             }
             return seconds
         }
-        decode("max_message_size", in: fields, into: &settings.maxMessageBytes, failed: &failed) {
+        if decode("max_message_size", in: fields, into: &settings.maxMessageBytes, failed: &failed, {
             $0.size($1, at: $2, in: ConfigRanges.maxMessageSize)
+        }), settings.maxMessageBytes > limits.maxMessageSize.maximum {
+            outsideProfile("max_message_size", in: fields, limits: limits,
+                           "messages of at most \(Self.bytes(limits.maxMessageSize.maximum))", failed: &failed)
+        }
+        decode("retain", in: fields, into: &settings.retain, failed: &failed) { $0.bool($1, at: $2) }
+        settings.maxPublishRate = limits.maxPublishRate
+        if decode("max_publish_rate", in: fields, into: &settings.maxPublishRate, failed: &failed, {
+            $0.rate($1, at: $2, in: ConfigRanges.publishRate)
+        }), let most = limits.maxPublishRate, let rate = settings.maxPublishRate, rate > most {
+            outsideProfile("max_publish_rate", in: fields, limits: limits,
+                           "at most \(Self.number(most)) publishes per second", failed: &failed)
+        }
+        decode("ack_timeout", in: fields, into: &settings.ackTimeoutSeconds, failed: &failed) {
+            $0.duration($1, at: $2, in: ConfigRanges.ackTimeout)
         }
         settings.caFile = optionalString("ca_file", in: fields, failed: &failed)
         settings.caDirectory = optionalString("ca_dir", in: fields, failed: &failed)
@@ -97,6 +128,14 @@ extension ConfigReader {
         return settings
     }
 
+    /// The value of `key`, within the general range but not within the broker profile's, reported at the key.
+    private mutating func outsideProfile(_ key: String, in fields: ConfigFields, limits: BrokerLimits, _ expected: String,
+                                         failed: inout Bool) {
+        guard let node = fields.optional(key) else { return }
+        report("\(limits.owner) takes \(expected), got '\(node.scalar?.string ?? "")'", at: node, fields.path.appending(key))
+        failed = true
+    }
+
     /// A string that `problem` finds nothing wrong with (a topic or a client id).
     private mutating func checkedString(_ node: Node, at path: ConfigKeyPath, _ problem: (String) -> String?) -> String? {
         guard let text = string(node, at: path) else { return nil }
@@ -105,6 +144,17 @@ extension ConfigReader {
             return nil
         }
         return text
+    }
+
+    /// Messages per second within `range`.
+    private mutating func rate(_ node: Node, at path: ConfigKeyPath, in range: ClosedRange<Double>) -> Double? {
+        guard let value = number(node, at: path) else { return nil }
+        guard range.contains(value) else {
+            report("expected messages per second from \(Self.number(range.lowerBound)) to \(Self.number(range.upperBound)), "
+                   + "got \(node.summary)", at: node, path)
+            return nil
+        }
+        return value
     }
 
     /// A duration within `range` that is a whole number of seconds.

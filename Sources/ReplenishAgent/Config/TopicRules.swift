@@ -1,10 +1,6 @@
 /// What MQTT allows in the names that become topic levels and client ids; each check returns why
 /// a name is rejected, or nil when it is fine.
 enum TopicRules {
-    /// AWS IoT Core's limit on client ids (MQTT itself allows 65535 bytes): a fleet's config must
-    /// work on the broker it is meant for, so the stricter bound is the one we keep.
-    static let clientIDLimit = 128
-
     /// Device ids are one topic level: 1...128 bytes, no `/ + #`, no NUL, no whitespace.
     static func deviceIDProblem(_ id: String) -> String? {
         if id.isEmpty { return "expected a device id, got an empty string" }
@@ -37,15 +33,18 @@ enum TopicRules {
             return "a base topic must not start or end with '/', got '\(topic)'"
         }
         if topic.contains("//") { return "a base topic must not have empty levels ('//'), got '\(topic)'" }
-        if topic.utf8.count > 65_535 - 64 { return "expected a base topic shorter than 65471 bytes" }
-        return nil
+        return nil  // its length, with the levels below it, is the broker's (`topicProblem`)
     }
 
-    /// Client ids: 1...128 bytes (AWS IoT Core's limit), no control or format characters.
-    static func clientIDProblem(_ id: String) -> String? {
+    /// Client ids: 1 byte up to the broker's limit (AWS IoT Core: 128), no wildcards (an ACL or an
+    /// IoT policy names the client id in a pattern), no control or format characters.
+    static func clientIDProblem(_ id: String, limits: BrokerLimits) -> String? {
         if id.isEmpty { return "expected a non-empty client id" }
-        if id.utf8.count > clientIDLimit {
-            return "expected a client id of at most \(clientIDLimit) bytes (AWS IoT Core's limit), got \(id.utf8.count) bytes"
+        if id.utf8.count > limits.clientIDBytes {
+            return "\(limits.owner) takes client ids of at most \(limits.clientIDBytes) bytes, got \(id.utf8.count) bytes"
+        }
+        if let c = id.first(where: { $0 == "+" || $0 == "#" }) {
+            return "a client id must not contain the wildcard '\(c)', got '\(id)'"
         }
         return invisibleCharacterProblem(id, what: "a client id")
     }

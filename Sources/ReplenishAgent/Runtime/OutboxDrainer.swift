@@ -1,4 +1,5 @@
 import Logging
+import ReplenishCore
 import ReplenishMQTT
 import ReplenishStore
 import ReplenishSystemd
@@ -9,6 +10,8 @@ enum DrainerInput: Sendable {
     case transport(MQTTEvent)
     /// Rows were added to the outbox.
     case outboxChanged
+    /// The drainer's own timer: a token is due (`max_publish_rate`) or a PUBACK overdue (`ack_timeout`).
+    case timer
 }
 
 /// Delivery counters, readable from any thread (status, demo, tests).
@@ -17,12 +20,21 @@ public struct DeliveryStats: Sendable, Equatable {
     /// A clean stop is under way: the coming disconnect is expected.
     public var stopping = false
     public var delivered: UInt64 = 0
+    /// Outbox rows handed to the client (every connection; a republished row counts again).
+    public var published: UInt64 = 0
+    /// Reconnects because a PUBACK did not come within `ack_timeout`.
+    public var ackTimeouts: UInt64 = 0
     public var lastAcknowledgedSeq: UInt64 = 0
 }
 
 /// Publishes outbox rows oldest first at QoS 1 with a bounded in-flight window, and deletes a
 /// row only when its PUBACK arrives. After a reconnect it starts again from the oldest row, so
 /// nothing unacknowledged is left behind.
+///
+/// Flow control: with a publish rate (`mqtt.max_publish_rate`) rows go out through a token bucket;
+/// a PUBACK that has not come within `ack_timeout` (a broker that throttles by withholding it)
+/// makes the client reconnect, after which the row goes out again with the rest. Both wait on the
+/// injected monotonic clock, one timer at a time.
 ///
 /// PUBACKs are settled in batches (group commit): a flusher task deletes every seq acknowledged
 /// since its last transaction in one transaction, so a synchronous=FULL write of the log is paid
@@ -33,9 +45,13 @@ final class OutboxDrainer: Sendable {
     private let client: MQTTClient
     private let window: Int
     private let logger: Logger
-    /// The retained birth message published on every connect (topic, payload).
-    private let birth: (topic: String, payload: [UInt8])?
+    /// The birth message published on every connect (topic, payload, retained: `mqtt.retain`).
+    private let birth: (topic: String, payload: [UInt8], retain: Bool)?
     private let liveness: LoopLiveness
+    private let clock: any AgentClock
+    private let ackTimeout: Double
+    /// Only the input loop touches it; a Mutex for Sendable.
+    private let bucket: Mutex<TokenBucket?>
     let stats = Mutex(DeliveryStats())
     /// Acknowledged seqs: those waiting for the flusher, and every one not yet deleted.
     private let acknowledged = Mutex(Acknowledged())
@@ -46,7 +62,9 @@ final class OutboxDrainer: Sendable {
     }
 
     init(store: StateStore, queue: BlockingQueue, client: MQTTClient, window: Int,
-         birth: (topic: String, payload: [UInt8])? = nil, liveness: LoopLiveness = LoopLiveness(), logger: Logger) {
+         birth: (topic: String, payload: [UInt8], retain: Bool)? = nil, maxPublishRate: Double? = nil,
+         ackTimeout: Double = 30, clock: any AgentClock = SystemClock(), liveness: LoopLiveness = LoopLiveness(),
+         logger: Logger) {
         self.store = store
         self.queue = queue
         self.client = client
@@ -54,6 +72,9 @@ final class OutboxDrainer: Sendable {
         self.birth = birth
         self.liveness = liveness
         self.logger = logger
+        self.clock = clock
+        self.ackTimeout = ackTimeout
+        bucket = Mutex(maxPublishRate.map { TokenBucket(rate: $0) })
     }
 
     private struct Flight {
@@ -62,24 +83,64 @@ final class OutboxDrainer: Sendable {
         var inflight: [Int32: UInt64] = [:]
         /// Highest seq handed to the client on the current connection.
         var cursor: UInt64 = 0
+        /// Message id -> when it was published (monotonic seconds), for `ack_timeout`.
+        var sentAt: [Int32: Double] = [:]
+        /// No token until then (monotonic seconds).
+        var tokenDue: Double?
+        /// `ack_timeout` passed and the client was told to reconnect.
+        var reconnecting = false
     }
 
-    func run(inputs: AsyncStream<DrainerInput>) async {
+    /// The one pending `.timer` wake-up.
+    private struct Timer {
+        var task: Task<Void, Never>?
+        var deadline: Double?
+    }
+
+    /// `feed` is the continuation of `inputs`: the drainer's timer wakes it there.
+    func run(inputs: AsyncStream<DrainerInput>, feed: AsyncStream<DrainerInput>.Continuation) async {
         // The flusher: woken after PUBACKs (wake-ups coalesce while it writes), it settles all
         // that arrived meanwhile. It finishes its last batch before `run` returns.
         let (wakeUps, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let flusher = Task { for await _ in wakeUps { await settleAcknowledged() } }
         var flight = Flight()
-        await handle(inputs, &flight, wake: wake)
+        var timer = Timer()
+        await handle(inputs, &flight, &timer, feed: feed, wake: wake)
+        timer.task?.cancel()
         wake.finish()
         await flusher.value
     }
 
-    private func handle(_ inputs: AsyncStream<DrainerInput>, _ flight: inout Flight,
-                        wake: AsyncStream<Void>.Continuation) async {
+    private func handle(_ inputs: AsyncStream<DrainerInput>, _ flight: inout Flight, _ timer: inout Timer,
+                        feed: AsyncStream<DrainerInput>.Continuation, wake: AsyncStream<Void>.Continuation) async {
         for await input in inputs {
             liveness.begin("transport")
             defer { liveness.end("transport") }
+            if case .timer = input { timer = Timer() }  // it fired: whatever comes next needs a new one
+            await take(input, &flight, wake: wake)
+            rearm(&timer, for: flight, feed: feed)
+        }
+    }
+
+    /// Keeps one timer for the earliest of the next token and the oldest PUBACK's deadline. A timer
+    /// that is already due earlier stays (it finds nothing to do and re-arms), so PUBACKs, which
+    /// move the oldest deadline on, do not replace the timer each time.
+    private func rearm(_ timer: inout Timer, for flight: Flight, feed: AsyncStream<DrainerInput>.Continuation) {
+        var deadline = flight.tokenDue
+        if !flight.reconnecting, let oldest = flight.sentAt.values.min() {
+            deadline = min(deadline ?? .infinity, oldest + ackTimeout)
+        }
+        guard let deadline else { return }
+        if let armed = timer.deadline, armed <= deadline { return }
+        timer.task?.cancel()
+        timer = Timer(deadline: deadline)
+        timer.task = Task { [clock] in
+            do { try await clock.sleep(for: deadline - clock.monotonic()) } catch { return }
+            feed.yield(.timer)
+        }
+    }
+
+    private func take(_ input: DrainerInput, _ flight: inout Flight, wake: AsyncStream<Void>.Continuation) async {
             switch input {
             case .transport(.connected(let connection, _)):
                 flight = Flight(connection: connection)
@@ -87,9 +148,11 @@ final class OutboxDrainer: Sendable {
                 logger.notice("broker connected; draining the outbox", metadata: JournalMessageID.brokerBack.metadata
                     .merging(["connection": "\(connection)"]) { $1 })
                 if let birth {
-                    // Retained, so the cloud sees the device online whenever it subscribes.
+                    // Retained (unless mqtt.retain is false), so the cloud sees the device online whenever it subscribes.
+                    // It does not wait for a token, but counts against the rate.
+                    bucket.withLock { $0?.spend(at: clock.monotonic()) }
                     do {
-                        _ = try client.publish(topic: birth.topic, payload: birth.payload, qos: 1, retain: true)
+                        _ = try client.publish(topic: birth.topic, payload: birth.payload, qos: 1, retain: birth.retain)
                     } catch {
                         logger.debug("birth message not sent", metadata: ["error": "\(error)"])
                     }
@@ -111,8 +174,9 @@ final class OutboxDrainer: Sendable {
 
             case .transport(.published(let connection, let messageID)):
                 guard flight.connection == connection, let seq = flight.inflight.removeValue(forKey: messageID) else {
-                    continue
+                    return
                 }
+                flight.sentAt[messageID] = nil
                 acknowledged.withLock {
                     $0.waiting.append(seq)
                     $0.unsettled.insert(seq)
@@ -127,8 +191,21 @@ final class OutboxDrainer: Sendable {
 
             case .outboxChanged:
                 await fill(&flight)
+
+            case .timer:
+                let now = clock.monotonic()
+                let overdue = flight.inflight.filter { now - (flight.sentAt[$0.key] ?? now) >= ackTimeout }.values.min()
+                if !flight.reconnecting, let seq = overdue {
+                    flight.reconnecting = true
+                    stats.withLock { $0.ackTimeouts += 1 }
+                    let reason = "no PUBACK within ack_timeout (\(ConfigReader.seconds(ackTimeout))) for seq \(seq)"
+                    logger.warning("\(reason); reconnecting to publish it again", metadata: [
+                        "seq": "\(seq)", "inflight": "\(flight.inflight.count)",
+                    ])
+                    client.reconnect(reason: reason)
+                }
+                await fill(&flight)
             }
-        }
     }
 
     /// Deletes every acknowledged seq that waits, in one transaction, then counts them delivered.
@@ -151,9 +228,13 @@ final class OutboxDrainer: Sendable {
         acknowledged.withLock { $0.unsettled.subtract(batch) }
     }
 
-    /// Tops the in-flight window up from the outbox.
+    /// Tops the in-flight window up from the outbox, as fast as the publish rate allows.
     private func fill(_ flight: inout Flight) async {
-        while let connection = flight.connection, flight.inflight.count < window {
+        if let due = flight.tokenDue {
+            guard clock.monotonic() >= due else { return }
+            flight.tokenDue = nil
+        }
+        while let connection = flight.connection, !flight.reconnecting, flight.inflight.count < window {
             let after = flight.cursor
             let limit = window - flight.inflight.count
             let rows: [OutboxMessage]
@@ -171,6 +252,11 @@ final class OutboxDrainer: Sendable {
                     flight.cursor = row.seq
                     continue
                 }
+                let now = clock.monotonic()
+                if let wait = bucket.withLock({ $0?.take(at: now) }) {
+                    flight.tokenDue = now + wait
+                    return
+                }
                 do {
                     let sent = try client.publish(topic: row.topic, payload: row.payload, qos: 1, retain: false)
                     guard sent.connection == connection else {
@@ -179,7 +265,9 @@ final class OutboxDrainer: Sendable {
                         return
                     }
                     flight.inflight[sent.messageID] = row.seq
+                    flight.sentAt[sent.messageID] = now
                     flight.cursor = row.seq
+                    stats.withLock { $0.published += 1 }
                     logger.debug("published", metadata: ["seq": "\(row.seq)", "topic": "\(row.topic)"])
                 } catch {
                     logger.debug("publish refused; waiting for the next connection", metadata: ["error": "\(error)"])

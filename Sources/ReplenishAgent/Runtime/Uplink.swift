@@ -41,8 +41,11 @@ final class Uplink: Sendable {
     }
 
     /// `previous`, a stopped uplink, lends its database when the path is the same: one process
-    /// keeps one connection (and one lock) on its database across reloads.
-    init(config: AgentConfig, previous: Uplink? = nil, liveness: LoopLiveness, logger: Logger) throws {
+    /// keeps one connection (and one lock) on its database across reloads. `clock` paces the
+    /// drainer (publish rate, PUBACK timeout): real time, also under `--time-scale`, as the broker's
+    /// limits are.
+    init(config: AgentConfig, previous: Uplink? = nil, liveness: LoopLiveness, clock: any AgentClock = SystemClock(),
+         logger: Logger) throws {
         self.logger = logger
         mqtt = config.mqtt
         storagePath = config.storage.path
@@ -58,11 +61,14 @@ final class Uplink: Sendable {
         var options = try MQTTOptionsBuilder.options(for: config)
         // A persistent session: commands sent while the device is offline wait at the broker.
         options.cleanSession = false
-        options.will = MQTTWill(topic: availability, payload: Array("offline".utf8), qos: 1, retain: true)
+        options.will = MQTTWill(topic: availability, payload: Array("offline".utf8), qos: 1, retain: config.mqtt.retain)
+        options.retainRefusalFix = "set mqtt.retain: false"
         client = try MQTTClient(options: options, logger: logger)
         try client.subscribe(commands + "+", qos: 1)
         drainer = OutboxDrainer(store: store, queue: queue, client: client, window: 32,
-                                birth: (availability, Array("online".utf8)), liveness: liveness, logger: logger)
+                                birth: (availability, Array("online".utf8), config.mqtt.retain),
+                                maxPublishRate: config.mqtt.maxPublishRate, ackTimeout: config.mqtt.ackTimeoutSeconds,
+                                clock: clock, liveness: liveness, logger: logger)
         (drainerInputs, drainerFeed) = AsyncStream.makeStream(of: DrainerInput.self)
     }
 
@@ -82,7 +88,7 @@ final class Uplink: Sendable {
     /// Connects, and starts delivering the outbox and routing what the broker sends.
     func start() {
         client.start()
-        let drainerTask = Task { [drainer, drainerInputs] in await drainer.run(inputs: drainerInputs) }
+        let drainerTask = Task { [drainer, drainerInputs, drainerFeed] in await drainer.run(inputs: drainerInputs, feed: drainerFeed) }
         let forwarder = Task { [self] in
             for await event in client.events {
                 switch event {
@@ -140,7 +146,7 @@ final class Uplink: Sendable {
     /// the uplink does not, as the next one connects at once.
     func stop(final: Bool) async {
         drainer.stats.withLock { $0.stopping = true }
-        let farewell = final ? (topic: availability, payload: Array("offline".utf8), retain: true) : nil
+        let farewell = final ? (topic: availability, payload: Array("offline".utf8), retain: mqtt.retain) : nil
         // The client's stop waits (up to seconds) for the final message and its network thread.
         await BlockingQueue.offPool("replenishd.uplink.stop") { [client] in client.stop(final: farewell) }
         let running = tasks.withLock { $0 }
