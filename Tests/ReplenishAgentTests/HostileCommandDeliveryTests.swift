@@ -181,6 +181,11 @@ struct HostileCommandDeliveryTests {
         try subscriber.client.publish(topic: base + "/commands/orderShipped",
                                       payload: Array(#"{"correlationId":"r-1","slot":"water","orderId":"o-1","quantity":500}"#.utf8),
                                       qos: 1, retain: true)
+        // Only once the broker has handled it (its copy comes back to us) is it a retained message
+        // waiting for the device; a device that subscribed first would get it live, unretained.
+        try await waitUntil("the broker has the retained command") {
+            subscriber.rawMessages.contains { $0.topic == base + "/commands/orderShipped" }
+        }
 
         let arguments = ["run", "--config", configPath, "--simulate"]
         let first = try DaemonProcessTests.launch(arguments, in: directory, name: "first")
