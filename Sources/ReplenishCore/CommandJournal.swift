@@ -13,6 +13,8 @@ public struct CommandJournal: Sendable, Codable, Equatable {
         public var digest: UInt64
         /// Nil when the command was applied; else why it was rejected.
         public var error: String?
+        /// The slot the command named; nil for device-wide ones (and entries written before it was kept).
+        public var slot: String?
     }
 
     /// Oldest first.
@@ -103,7 +105,7 @@ extension CommandJournal {
             outcome = Self.apply(request, slots: slots, policies: &policies, ledgers: &ledgers, now: now)
         }
         record(Entry(correlationId: request.correlationId, command: request.name.rawValue, digest: digest,
-                     error: outcome.reply?.error))
+                     error: outcome.reply?.error, slot: request.command.slot))
         return outcome
     }
 

@@ -65,11 +65,12 @@ struct AWSIoTPolicyTests {
     func grants() throws {
         let policy = try Self.policy()
         #expect(Self.allowed("iot:Connect", "\(Self.arn):client/\(Self.thing)", in: policy))
-        for leaf in ["status", "events", "replies", "availability"] {
+        for leaf in ["status", "events", "replies", "availability", "state"] {
             #expect(Self.allowed("iot:Publish", "\(Self.arn):topic/\(Self.base)/\(leaf)", in: policy), "publish \(leaf)")
         }
         // The birth and the will are retained; AWS also wants LastWill allowed at connect.
         #expect(Self.allowed("iot:RetainPublish", "\(Self.arn):topic/\(Self.base)/availability", in: policy))
+        #expect(Self.allowed("iot:RetainPublish", "\(Self.arn):topic/\(Self.base)/state", in: policy))
         let connect = try #require(policy.first { $0.actions.contains("iot:Connect") })
         let attributes = (connect.condition?["ForAllValues:StringEquals"] as? [String: Any])?["iot:ConnectAttributes"] as? [String]
         #expect(Set(attributes ?? []) == ["PersistentConnect", "LastWill"])

@@ -71,6 +71,7 @@ public struct DemoRun: Sendable {
         try listener.subscribe(config.mqtt.baseTopic + "/status", qos: 1)
         try listener.subscribe(config.mqtt.baseTopic + "/events", qos: 1)
         try listener.subscribe(config.mqtt.baseTopic + "/replies", qos: 1)
+        try listener.subscribe(config.mqtt.baseTopic + "/state", qos: 1)
         // The daemon starts once the listener hears its own probe: subscribed, so it misses nothing.
         let probe = config.mqtt.baseTopic + "/demo-probe-\(getpid())"
         try listener.subscribe(probe, qos: 1)
@@ -124,10 +125,11 @@ public struct DemoRun: Sendable {
                 lastHeard = ContinuousClock.now
                 for line in view.take(topic: topic, payload: payload) { output(line) }
                 if case .object(let json)? = try? JSONValue.parse(payload) {
-                    for (command, slot, body) in cloud.react(topic: topic, json: json) {
-                        view.note("☁ cloud sends \(command) for \(slot)")
-                        _ = try? listener.publish(topic: config.mqtt.baseTopic + "/commands/" + command,
-                                                  payload: Array(body.utf8), qos: 1, retain: false)
+                    for sent in cloud.react(topic: topic, json: json) {
+                        view.note(sent.again ? "☁ cloud sends \(sent.command) for \(sent.slot) again: the device's state does not list it"
+                                             : "☁ cloud sends \(sent.command) for \(sent.slot)")
+                        _ = try? listener.publish(topic: config.mqtt.baseTopic + "/commands/" + sent.command,
+                                                  payload: Array(sent.body.utf8), qos: 1, retain: false)
                     }
                 }
                 // One simulated day per daily report: the N-th closes the run.

@@ -23,6 +23,8 @@ struct DemoView {
 
     /// Lines to print for one message (a day's table for a daily report, nothing for the rest).
     mutating func take(topic: String, payload: [UInt8]) -> [String] {
+        // The device's state is a snapshot without a seq, for the cloud (DemoCloud); nothing to show.
+        if topic.hasSuffix("/state") { return [] }
         guard case .object(let json)? = try? JSONValue.parse(payload),
               let seq = json["seq"]?.number.flatMap({ UInt64(exactly: $0) }) else {
             return ["  ! unreadable message on \(topic)"]

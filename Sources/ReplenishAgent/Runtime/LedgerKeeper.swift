@@ -55,6 +55,8 @@ final class LedgerKeeper: Sendable {
                          metadata: ["part": "\(part.key)", "error": "\(part.error)"])
         }
         repair(&book, when: "loaded")
+        var announced: DeviceState?
+        announce(book, &announced)
         if (try? await queue.run({ [outbox] in outbox.prepare() })) != true {
             logger.warning("no room for the disk-full reserve yet", metadata: ["path": "\(store.reservePath)"])
         }
@@ -69,7 +71,23 @@ final class LedgerKeeper: Sendable {
             let step = book.take(input, context)
             if let (slot, health) = step.healthChanged { recorder.health(health, slot: slot) }
             for note in step.notes { logger.journal(note) }
-            if !step.isEmpty { await commit(step, &book, context) }
+            if !step.isEmpty {
+                await commit(step, &book, context)
+                announce(book, &announced)
+            }
+        }
+    }
+
+    /// Tells the drainer the device's state (`{base}/state`) when it differs from the last one told.
+    private func announce(_ book: DeviceBook, _ announced: inout DeviceState?) {
+        let context = context()
+        let state = book.state(slots: context.slots, configHash: config.configHash, at: context.now)
+        guard state != announced else { return }
+        do {
+            drainer.yield(.state(try state.encoded(header: context.header)))
+            announced = state
+        } catch {
+            logger.error("device state not encoded", metadata: ["error": "\(error)"])
         }
     }
 

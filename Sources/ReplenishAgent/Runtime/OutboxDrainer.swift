@@ -12,6 +12,8 @@ enum DrainerInput: Sendable {
     case outboxChanged
     /// The drainer's own timer: a token is due (`max_publish_rate`) or a PUBACK overdue (`ack_timeout`).
     case timer
+    /// The device's state (`{base}/state`) changed: published now when connected, and on every connect.
+    case state([UInt8])
 }
 
 /// Delivery counters, readable from any thread (status, demo, tests).
@@ -47,6 +49,10 @@ final class OutboxDrainer: Sendable {
     private let logger: Logger
     /// The birth message published on every connect (topic, payload, retained: `mqtt.retain`).
     private let birth: (topic: String, payload: [UInt8], retain: Bool)?
+    /// Where the device's state goes (`{base}/state`), and whether retained (`mqtt.retain`).
+    private let stateTopic: (topic: String, retain: Bool)?
+    /// The newest state; only the input loop touches it.
+    private let latestState = Mutex<[UInt8]?>(nil)
     private let liveness: LoopLiveness
     private let clock: any AgentClock
     private let ackTimeout: Double
@@ -62,7 +68,8 @@ final class OutboxDrainer: Sendable {
     }
 
     init(store: StateStore, queue: BlockingQueue, client: MQTTClient, window: Int,
-         birth: (topic: String, payload: [UInt8], retain: Bool)? = nil, maxPublishRate: Double? = nil,
+         birth: (topic: String, payload: [UInt8], retain: Bool)? = nil,
+         stateTopic: (topic: String, retain: Bool)? = nil, maxPublishRate: Double? = nil,
          ackTimeout: Double = 30, clock: any AgentClock = SystemClock(), liveness: LoopLiveness = LoopLiveness(),
          logger: Logger) {
         self.store = store
@@ -70,6 +77,7 @@ final class OutboxDrainer: Sendable {
         self.client = client
         self.window = max(1, window)
         self.birth = birth
+        self.stateTopic = stateTopic
         self.liveness = liveness
         self.logger = logger
         self.clock = clock
@@ -157,6 +165,7 @@ final class OutboxDrainer: Sendable {
                         logger.debug("birth message not sent", metadata: ["error": "\(error)"])
                     }
                 }
+                publishState()
                 await fill(&flight)
 
             case .transport(.disconnected(let connection, let reason)):
@@ -192,6 +201,10 @@ final class OutboxDrainer: Sendable {
             case .outboxChanged:
                 await fill(&flight)
 
+            case .state(let payload):
+                latestState.withLock { $0 = payload }
+                if flight.connection != nil { publishState() }
+
             case .timer:
                 let now = clock.monotonic()
                 let overdue = flight.inflight.filter { now - (flight.sentAt[$0.key] ?? now) >= ackTimeout }.values.min()
@@ -206,6 +219,19 @@ final class OutboxDrainer: Sendable {
                 }
                 await fill(&flight)
             }
+    }
+
+    /// The newest state, after the birth message on every connect and at once when it changes.
+    /// Like the birth message it does not wait for a token but counts against the rate, and it is
+    /// not an outbox row: a state lost with a connection is replaced by the next connect's.
+    private func publishState() {
+        guard let stateTopic, let payload = latestState.withLock({ $0 }) else { return }
+        bucket.withLock { $0?.spend(at: clock.monotonic()) }
+        do {
+            _ = try client.publish(topic: stateTopic.topic, payload: payload, qos: 1, retain: stateTopic.retain)
+        } catch {
+            logger.debug("state not sent", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Deletes every acknowledged seq that waits, in one transaction, then counts them delivered.

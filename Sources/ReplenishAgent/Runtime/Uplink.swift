@@ -67,6 +67,7 @@ final class Uplink: Sendable {
         try client.subscribe(commands + "+", qos: 1)
         drainer = OutboxDrainer(store: store, queue: queue, client: client, window: 32,
                                 birth: (availability, Array("online".utf8), config.mqtt.retain),
+                                stateTopic: (config.mqtt.baseTopic + "/state", config.mqtt.retain),
                                 maxPublishRate: config.mqtt.maxPublishRate, ackTimeout: config.mqtt.ackTimeoutSeconds,
                                 clock: clock, liveness: liveness, logger: logger)
         (drainerInputs, drainerFeed) = AsyncStream.makeStream(of: DrainerInput.self)
