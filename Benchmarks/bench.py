@@ -6,6 +6,7 @@ Benchmarks/results/latest.md and latest.json. It prints figures; it never fails 
 Environment:
   BENCH_IDLE_SECONDS     idle CPU window (default 60)
   BENCH_DRAIN_REPORTS    backlog size for the drain (default 10000)
+  BENCH_AWS_REPORTS      backlog size for the drain with AWS IoT Core's settings (default 1000, at 100/s)
   BENCH_QUEUE_REPORTS    reports per queueing variant (default 2000)
   BENCH_STARTUP_RUNS     start-up runs on an existing database (default 20)
   BENCH_RESULTS          where to write (default Benchmarks/results/latest)
@@ -28,6 +29,11 @@ from common import (BUILD_DIR, free_port, MiB, ROOT, sql, Broker, NotifySocket, 
 
 IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "60"))
 DRAIN_REPORTS = int(os.environ.get("BENCH_DRAIN_REPORTS", "10000"))
+AWS_REPORTS = int(os.environ.get("BENCH_AWS_REPORTS", "1000"))
+# A mosquitto with AWS IoT Core's limits (128 KiB packets, keepalive at most 1200 s) and the
+# daemon with `mqtt.broker: aws-iot`, whose max_publish_rate default (90/s) keeps under AWS's 100/s.
+AWS_BROKER = "max_packet_size 131072\nmax_keepalive 1200\n"
+AWS_MQTT = {"broker": "aws-iot"}
 QUEUE_REPORTS = int(os.environ.get("BENCH_QUEUE_REPORTS", "2000"))
 STARTUP_RUNS = int(os.environ.get("BENCH_STARTUP_RUNS", "20"))
 RESULTS = os.environ.get("BENCH_RESULTS", os.path.join(ROOT, "Benchmarks", "results", "latest"))
@@ -263,17 +269,22 @@ def free_closed_port():
     return free_port()  # nothing listens there once the probe socket is closed
 
 
-def drain(tmp, template_db):
-    d = os.path.join(tmp, "drain")
-    os.makedirs(d)
-    db = os.path.join(d, "state.db")
+def prefilled(template_db, db, count):
+    """A copy of the template database with `count` reports in its outbox."""
     shutil.copy2(template_db, db)
     for suffix in ("-wal", "-shm"):
         if os.path.exists(template_db + suffix):
             shutil.copy2(template_db + suffix, db + suffix)
-    subprocess.run(["sqlite3", db], input=PREFILL_SQL.format(count=DRAIN_REPORTS, device=DEVICE), text=True, check=True)
+    subprocess.run(["sqlite3", db], input=PREFILL_SQL.format(count=count, device=DEVICE), text=True, check=True)
     rows = int(sql(db, "SELECT count(*) FROM outbox"))
-    assert rows == DRAIN_REPORTS, rows
+    assert rows == count, rows
+    return db
+
+
+def drain(tmp, template_db):
+    d = os.path.join(tmp, "drain")
+    os.makedirs(d)
+    db = prefilled(template_db, os.path.join(d, "state.db"), DRAIN_REPORTS)
     payloads = os.path.join(d, "payloads.txt")
     with open(payloads, "w") as f:
         subprocess.run(["sqlite3", db, "SELECT CAST(payload AS TEXT) FROM outbox ORDER BY seq"], stdout=f, check=True)
@@ -283,20 +294,27 @@ def drain(tmp, template_db):
     results = {"reports": DRAIN_REPORTS, "payload_bytes_total": payload_bytes,
                "payload_bytes_mean": payload_bytes / DRAIN_REPORTS}
 
-    for name in ("mosquitto_pub", "replenishd"):
-        broker = Broker(d, persistence=False).start()
+    for name in ("mosquitto_pub", "replenishd", "replenishd-aws"):
+        daemon = name.startswith("replenishd")
+        aws = name == "replenishd-aws"
+        count = AWS_REPORTS if aws else DRAIN_REPORTS
+        if aws:
+            db = prefilled(template_db, os.path.join(d, "state-aws.db"), count)
+            last_prefilled = int(sql(db, "SELECT last_seq FROM seq_counter"))
+        broker = Broker(d, persistence=False, extra=AWS_BROKER if aws else "").start()
         out = os.path.join(d, f"sub-{name}.txt")
-        topics = ["-t", f"{base}/status", "-t", f"{base}/events"] if name == "replenishd" else ["-t", f"bench/{name}"]
+        topics = ["-t", f"{base}/status", "-t", f"{base}/events"] if daemon else ["-t", f"bench/{name}"]
         with open(out, "w") as f:
             sub = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(broker.port), "-q", "1", "-i",
-                                    f"drain-sub-{name}", "-C", str(DRAIN_REPORTS), "-F", "%U", *topics], stdout=f)
+                                    f"drain-sub-{name}", "-C", str(count), "-F", "%U", *topics], stdout=f)
             time.sleep(1.0)  # subscribed
-            if name == "replenishd":
-                cfg = write(os.path.join(d, "replenishd.yaml"),
-                            profile_config(DEVICE, broker.url, db, on_start=False, outbox_limit="64MiB"))
+            if daemon:
+                cfg = write(os.path.join(d, f"{name}.yaml"),
+                            profile_config(DEVICE, broker.url, db, on_start=False, outbox_limit="64MiB",
+                                           mqtt_extra=AWS_MQTT if aws else None))
                 launched = time.time()
                 pub = subprocess.Popen([STATIC, "run", "--config", cfg, "--simulate"],
-                                       stdout=open(os.path.join(d, "daemon.log"), "w"), stderr=subprocess.STDOUT)
+                                       stdout=open(os.path.join(d, f"{name}.log"), "w"), stderr=subprocess.STDOUT)
             else:
                 launched = time.time()
                 pub = subprocess.Popen(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port), "-q", "1", "-M",
@@ -306,7 +324,7 @@ def drain(tmp, template_db):
             except subprocess.TimeoutExpired:
                 stop(sub)
         empty_at = None
-        if name == "replenishd":
+        if daemon:
             # Every prefilled row (seq <= last_prefilled) acknowledged and deleted.
             while empty_at is None and time.time() - launched < 600:
                 if int(sql(db, f"SELECT count(*) FROM outbox WHERE seq <= {last_prefilled}")) == 0:
@@ -328,7 +346,8 @@ def drain(tmp, template_db):
             "rate_launch_to_last": received / (last - launched) if last else None,
             "rate_first_to_last": (received - 1) / (last - first) if last and last > first else None,
         }
-        if name == "replenishd":
+        results[name]["reports"] = count
+        if daemon:
             results[name]["launch_to_outbox_empty_seconds"] = empty_at - launched if empty_at else None
             results[name]["outbox_rows_left"] = int(sql(db, "SELECT count(*) FROM outbox"))
     return results
@@ -498,6 +517,13 @@ def render(r):
          ratio(rdr['rate_first_to_last'], mp['rate_first_to_last']), "—"))
     add(("3", "launch → outbox empty (every PUBACK deleted)", f"{fmt(rdr.get('launch_to_outbox_empty_seconds'), 2)} s",
          f"{rdr['outbox_rows_left']} rows left after stop", "—", "—"))
+    aws = dr.get("replenishd-aws")
+    if aws:
+        add(("3", f"backlog drain with AWS IoT Core's settings (`mqtt.broker: aws-iot`, a broker with its limits; "
+                  f"{aws['reports']:,} reports)",
+             f"{fmt(aws['rate_first_to_last'], 1)} msg/s steady ({fmt(aws['launch_to_last_seconds'], 1)} s launch → last; "
+             f"{aws['received']:,} received, {aws['outbox_rows_left']} rows left)",
+             f"generic settings above: {fmt(rdr['rate_first_to_last'], 0)} msg/s", "—", "≤ 100 msg/s in any second (AWS's limit per connection; default 90/s + a burst of 9)"))
     qd, qp, qb, qe = q["daemon"], q["plain"], q["batched"], r["queue_daemon"]
     add(("4", f"queueing: the daemon end to end ({qe['reports']:,} reports, broker down)",
          f"{fmt(qe['rate'], 0)} reports/s", f"plain INSERT, 1 tx each: {fmt(qp['rate'], 0)}/s",
@@ -581,7 +607,7 @@ def main():
               f"commit {info.get('commit', '?')}.\n\nLoad average (1/5/15 min): start {info['load_average']}, "
               f"before the idle window {results['load_before_idle']}, before the drain {results['load_before_drain']}, "
               f"end {results['load_at_end']}.\n\n")
-    notes = NOTES.format(idle=IDLE_SECONDS, drain=DRAIN_REPORTS, queue=QUEUE_REPORTS)
+    notes = NOTES.format(idle=IDLE_SECONDS, drain=DRAIN_REPORTS, queue=QUEUE_REPORTS, aws=AWS_REPORTS)
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with open(RESULTS + ".md", "w") as f:
         f.write(header + table + "\n\n" + notes)
@@ -614,6 +640,9 @@ NOTES = """What each side does:
    QoS 1 with 32 in flight and deletes each row on its PUBACK (one SQLite transaction, synchronous=FULL,
    per PUBACK). Reference: `mosquitto_pub -q 1 -M 32 -l` sending the same payloads, one per line, to
    one topic. "launch" is the process start; the first message follows within the start-up time.
+   With AWS IoT Core's settings: {aws:,} reports, the daemon with `mqtt.broker: aws-iot` (its
+   `max_publish_rate` default is 90 publishes/s, under AWS's 100 per connection with the token bucket's burst of
+   a tenth of a second), mosquitto with `max_packet_size 131072` and `max_keepalive 1200`.
 4. Queueing, daemon end to end: the real daemon, broker on a closed port, a status report every
    simulated second at --time-scale 2000 (more than it can commit), the profile's default 4 MiB
    outbox bound; rate from seq_counter sampled every 0.1 s. That includes building each report (JSON)

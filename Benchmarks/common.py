@@ -153,7 +153,7 @@ def _raise_nofile():
 # --- replenishd configs -------------------------------------------------------------------------
 
 def profile_config(device_id, broker_url, db_path, *, every=None, on_start=None, outbox_limit=None,
-                   reconnect=None, keepalive=None, flush_interval=None):
+                   reconnect=None, keepalive=None, flush_interval=None, mqtt_extra=None):
     """The coffee-machine profile with its broker, database and (optionally) cadence replaced.
 
     Everything else (slots, sources, filters, simulation households) stays as the profile has it.
@@ -166,6 +166,8 @@ def profile_config(device_id, broker_url, db_path, *, every=None, on_start=None,
         mqtt += f"\n  reconnect_min: {reconnect[0]}\n  reconnect_max: {reconnect[1]}"
     if keepalive:
         mqtt += f"\n  keepalive: {keepalive}"
+    for key, value in (mqtt_extra or {}).items():
+        mqtt += f"\n  {key}: {value}"
     text = re.sub(r"(?m)^  url: .*$", mqtt, text, count=1)
     storage = f"  path: {db_path}"
     if outbox_limit:

@@ -95,7 +95,7 @@ public struct MQTTSettings: Sendable, Equatable {
     /// (mosquitto's `retain_available false` closes the connection; AWS IoT Core needs `iot:RetainPublish`).
     public var retain: Bool = true
     /// Most messages per second the outbox drainer publishes (key `max_publish_rate`); nil for no
-    /// limit. Default: none under `generic`, 100 under `aws-iot` (AWS IoT Core's per-connection limit).
+    /// limit. Default: none under `generic`, 90 under `aws-iot` (AWS IoT Core allows 100 per connection; with the bucket's burst of a tenth, 90 stays under it in every second).
     public var maxPublishRate: Double?
     /// How long a QoS 1 publish may wait for its PUBACK before the client reconnects and publishes
     /// it again (key `ack_timeout`; default 30s): a broker that throttles by withholding PUBACKs

@@ -15,8 +15,10 @@ struct BrokerLimits: Sendable {
     var keepalive: DurationRange
     var reconnectMin: DurationRange
     var maxMessageSize: SizeRange
-    /// The default and the most `max_publish_rate` may be; nil for no limit.
+    /// The most `max_publish_rate` may be; nil for no limit.
     var maxPublishRate: Double?
+    /// `max_publish_rate` when the key is absent; nil for no limit.
+    var defaultPublishRate: Double?
 }
 
 extension MQTTSettings.Broker {
@@ -35,12 +37,13 @@ extension MQTTSettings.Broker {
             // MQTT's strings are 16-bit length prefixed.
             BrokerLimits(owner: "MQTT", topicBytes: 65_535, topicSlashes: nil, clientIDBytes: 65_535,
                          keepalive: ConfigRanges.keepalive, reconnectMin: ConfigRanges.reconnectMin,
-                         maxMessageSize: ConfigRanges.maxMessageSize, maxPublishRate: nil)
+                         maxMessageSize: ConfigRanges.maxMessageSize, maxPublishRate: nil, defaultPublishRate: nil)
         case .awsIoT:
             BrokerLimits(owner: "AWS IoT Core (mqtt.broker: aws-iot)", topicBytes: 256, topicSlashes: 7,
                          clientIDBytes: 128, keepalive: ConfigRanges.awsIoTKeepalive,
                          reconnectMin: ConfigRanges.awsIoTReconnectMin, maxMessageSize: ConfigRanges.awsIoTMaxMessageSize,
-                         maxPublishRate: ConfigRanges.awsIoTPublishRate)
+                         maxPublishRate: ConfigRanges.awsIoTPublishRate,
+                         defaultPublishRate: ConfigRanges.awsIoTDefaultPublishRate)
         }
     }
 }
@@ -49,7 +52,7 @@ extension TopicRules {
     /// The levels below the base topic that the daemon publishes or subscribes to; the broker sees
     /// the base topic with each of them.
     static var suffixes: [String] {
-        ["status", "events", "replies", "availability", "commands/+"]
+        ["status", "events", "replies", "availability", "state", "commands/+"]
             + CommandName.allCases.map { "commands/\($0.rawValue)" }
     }
 

@@ -41,8 +41,11 @@ enum ConfigRanges {
     static let awsIoTReconnectMin = DurationRange(minimum: 1, maximum: 3_600)
     /// AWS IoT Core's payload limit.
     static let awsIoTMaxMessageSize = SizeRange(minimum: MQTTSettings.minimumMaxMessageBytes, maximum: 128 << 10)
-    /// AWS IoT Core's publishes per second and connection (the default and the most allowed).
+    /// AWS IoT Core's publishes per second and connection: the most allowed.
     static let awsIoTPublishRate = 100.0
+    /// The default under aws-iot: the drainer's token bucket lets a tenth of a second's tokens
+    /// save up, so in any second at most rate + rate/10 go out; 90/s keeps that at 99.
+    static let awsIoTDefaultPublishRate = 90.0
 
     // storage
     static let flushInterval = DurationRange(minimum: 0, maximum: day, exclusiveMinimum: true)

@@ -97,7 +97,7 @@ extension ConfigReader {
                            "messages of at most \(Self.bytes(limits.maxMessageSize.maximum))", failed: &failed)
         }
         decode("retain", in: fields, into: &settings.retain, failed: &failed) { $0.bool($1, at: $2) }
-        settings.maxPublishRate = limits.maxPublishRate
+        settings.maxPublishRate = limits.defaultPublishRate
         if decode("max_publish_rate", in: fields, into: &settings.maxPublishRate, failed: &failed, {
             $0.rate($1, at: $2, in: ConfigRanges.publishRate)
         }), let most = limits.maxPublishRate, let rate = settings.maxPublishRate, rate > most {
