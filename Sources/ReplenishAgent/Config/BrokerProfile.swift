@@ -17,6 +17,7 @@ struct BrokerLimits: Sendable {
     var maxMessageSize: SizeRange
     /// The default and the most `max_publish_rate` may be; nil for no limit.
     var maxPublishRate: Double?
+    var sessionExpiry: DurationRange
 }
 
 extension MQTTSettings.Broker {
@@ -35,12 +36,13 @@ extension MQTTSettings.Broker {
             // MQTT's strings are 16-bit length prefixed.
             BrokerLimits(owner: "MQTT", topicBytes: 65_535, topicSlashes: nil, clientIDBytes: 65_535,
                          keepalive: ConfigRanges.keepalive, reconnectMin: ConfigRanges.reconnectMin,
-                         maxMessageSize: ConfigRanges.maxMessageSize, maxPublishRate: nil)
+                         maxMessageSize: ConfigRanges.maxMessageSize, maxPublishRate: nil,
+                         sessionExpiry: ConfigRanges.sessionExpiry)
         case .awsIoT:
             BrokerLimits(owner: "AWS IoT Core (mqtt.broker: aws-iot)", topicBytes: 256, topicSlashes: 7,
                          clientIDBytes: 128, keepalive: ConfigRanges.awsIoTKeepalive,
                          reconnectMin: ConfigRanges.awsIoTReconnectMin, maxMessageSize: ConfigRanges.awsIoTMaxMessageSize,
-                         maxPublishRate: ConfigRanges.awsIoTPublishRate)
+                         maxPublishRate: ConfigRanges.awsIoTPublishRate, sessionExpiry: ConfigRanges.awsIoTSessionExpiry)
         }
     }
 }

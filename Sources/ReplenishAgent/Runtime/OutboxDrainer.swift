@@ -181,7 +181,7 @@ final class OutboxDrainer: Sendable {
                     }
                 }
 
-            case .transport(.published(let connection, let messageID)):
+            case .transport(.published(let connection, let messageID, _)):
                 guard flight.connection == connection, let seq = flight.inflight.removeValue(forKey: messageID) else {
                     return
                 }
