@@ -26,11 +26,13 @@ public struct DeliveryStats: Sendable, Equatable {
     public var published: UInt64 = 0
     /// Reconnects because a PUBACK did not come within `ack_timeout`.
     public var ackTimeouts: UInt64 = 0
+    /// MQTT 5 PUBACKs with a failure reason (0x80 and above): the row stayed in the outbox.
+    public var refused: UInt64 = 0
     public var lastAcknowledgedSeq: UInt64 = 0
 }
 
 /// Publishes outbox rows oldest first at QoS 1 with a bounded in-flight window, and deletes a
-/// row only when its PUBACK arrives. After a reconnect it starts again from the oldest row, so
+/// row only when its PUBACK arrives and, under MQTT 5, does not refuse it. After a reconnect it starts again from the oldest row, so
 /// nothing unacknowledged is left behind.
 ///
 /// Flow control: with a publish rate (`mqtt.max_publish_rate`) rows go out through a token bucket;
@@ -56,6 +58,8 @@ final class OutboxDrainer: Sendable {
     private let liveness: LoopLiveness
     private let clock: any AgentClock
     private let ackTimeout: Double
+    /// Told of each refused publish (seq, reason), for `replenishd status`.
+    private let refusal = Mutex<(@Sendable (UInt64, String) -> Void)?>(nil)
     /// Only the input loop touches it; a Mutex for Sendable.
     private let bucket: Mutex<TokenBucket?>
     let stats = Mutex(DeliveryStats())
@@ -181,11 +185,16 @@ final class OutboxDrainer: Sendable {
                     }
                 }
 
-            case .transport(.published(let connection, let messageID, _)):
+            case .transport(.published(let connection, let messageID, let reasonCode)):
                 guard flight.connection == connection, let seq = flight.inflight.removeValue(forKey: messageID) else {
                     return
                 }
                 flight.sentAt[messageID] = nil
+                if MQTTEvent.isFailure(reasonCode: reasonCode) {
+                    refused(seq: seq, reasonCode: reasonCode)
+                    if flight.inflight.count <= window / 2 { await fill(&flight) }
+                    return
+                }
                 acknowledged.withLock {
                     $0.waiting.append(seq)
                     $0.unsettled.insert(seq)
@@ -219,6 +228,22 @@ final class OutboxDrainer: Sendable {
                 }
                 await fill(&flight)
             }
+    }
+
+    /// An MQTT 5 PUBACK that refuses the row (not authorized, quota exceeded, packet too large):
+    /// the row stays in the outbox. The cursor has passed it, so it goes out again only with the
+    /// next connection's republishing, not in a loop.
+    private func refused(seq: UInt64, reasonCode: UInt8) {
+        let reason = MQTTEvent.describe(reasonCode: reasonCode)
+        stats.withLock { $0.refused += 1 }
+        logger.warning("the broker refused the message; it stays in the outbox and goes out again after the next reconnect",
+                       metadata: ["seq": "\(seq)", "reason": "\(reason)"])
+        refusal.withLock { $0 }?(seq, reason)
+    }
+
+    /// Who hears of each refused publish (seq and reason); set once, before `run`.
+    func onRefusal(_ handler: @escaping @Sendable (UInt64, String) -> Void) {
+        refusal.withLock { $0 = handler }
     }
 
     /// The newest state, after the birth message on every connect and at once when it changes.

@@ -71,6 +71,9 @@ final class Uplink: Sendable {
                                 maxPublishRate: config.mqtt.maxPublishRate, ackTimeout: config.mqtt.ackTimeoutSeconds,
                                 clock: clock, liveness: liveness, logger: logger)
         (drainerInputs, drainerFeed) = AsyncStream.makeStream(of: DrainerInput.self)
+        drainer.onRefusal { [weak self] seq, reason in
+            self?.route.withLock { $0.listener?.recorder }?.publishRefused(seq: seq, reason: reason)
+        }
     }
 
     /// `init` off the cooperative pool: opening the database checks it and reads key files.
