@@ -26,12 +26,13 @@ struct RefusedPublishTests {
         return try TestBroker.start(extraConfiguration: "acl_file \(acl)\nmax_queued_messages 1000\n")
     }
 
-    /// Rows on `topics` in this order, seqs from the store's next.
-    static func enqueue(_ topics: [String], in setup: FlowControlTests.Setup) throws {
+    /// Rows on `topics` under `base` in this order (kind by topic), seqs from the store's next.
+    static func enqueue(_ topics: [String], in setup: FlowControlTests.Setup, base: String = base) throws {
+        let kinds: [String: MessageKind] = ["events": .event, "replies": .reply]
         try setup.uplink.store.commit { tx in
             for topic in topics {
                 let seq = try tx.nextSeq()
-                try tx.enqueue(seq: seq, topic: base + "/" + topic, kind: topic == "events" ? .event : .status,
+                try tx.enqueue(seq: seq, topic: base + "/" + topic, kind: kinds[topic] ?? .status,
                                payload: Array(#"{"seq":\#(seq)}"#.utf8), createdAt: 0)
             }
         }

@@ -194,6 +194,10 @@ public struct ReportSettings: Sendable, Equatable {
     public var everySeconds: Double?
     /// Send a report at start-up (key `on_start`, default true).
     public var onStart: Bool
+    /// MQTT 5's message expiry interval on status reports, in whole seconds (key `expire_after`;
+    /// default none): a broker drops a report it could not hand to a subscriber in that time.
+    /// No effect under MQTT 3.1.1.
+    public var expireAfterSeconds: Int?
 
     public init(dailyAt: TimeOfDay, everySeconds: Double? = nil, onStart: Bool = true) {
         self.dailyAt = dailyAt

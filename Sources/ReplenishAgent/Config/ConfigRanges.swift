@@ -34,6 +34,8 @@ enum ConfigRanges {
     static let ackTimeout = DurationRange(minimum: 1, maximum: 3_600)
     /// MQTT 5's session expiry interval is a 32-bit count of seconds (0xFFFFFFFF: never).
     static let sessionExpiry = DurationRange(minimum: 0, maximum: Double(UInt32.max - 1))
+    /// MQTT 5's message expiry interval is a 32-bit count of seconds (`report.expire_after`).
+    static let messageExpiry = DurationRange(minimum: 1, maximum: Double(UInt32.max))
     /// Messages per second (`max_publish_rate`).
     static let publishRate = 0.1...100_000.0
     // mqtt under `broker: aws-iot` (BrokerProfile): AWS IoT Core's quotas

@@ -271,7 +271,7 @@ extension ConfigReader {
     }
 
     mutating func reportSettings(_ node: Node, at path: ConfigKeyPath) -> ReportSettings? {
-        guard let fields = fields(of: node, at: path, allowed: ["daily_at", "every", "on_start"]) else { return nil }
+        guard let fields = fields(of: node, at: path, allowed: ["daily_at", "every", "on_start", "expire_after"]) else { return nil }
         var failed = false
         var dailyAt: TimeOfDay?
         if let value = required("daily_at", in: fields) {
@@ -289,6 +289,9 @@ extension ConfigReader {
             failed = failed || settings.everySeconds == nil
         }
         decode("on_start", in: fields, into: &settings.onStart, failed: &failed) { $0.bool($1, at: $2) }
+        decode("expire_after", in: fields, into: &settings.expireAfterSeconds, failed: &failed) {
+            $0.wholeSeconds($1, at: $2, in: ConfigRanges.messageExpiry)
+        }
         return failed || dailyAt == nil ? nil : settings
     }
 

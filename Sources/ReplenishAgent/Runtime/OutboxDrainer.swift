@@ -58,6 +58,8 @@ final class OutboxDrainer: Sendable {
     private let liveness: LoopLiveness
     private let clock: any AgentClock
     private let ackTimeout: Double
+    /// MQTT 5 message expiry interval on status reports (`report.expire_after`), seconds.
+    private let statusExpiry: UInt32?
     /// Told of each refused publish (seq, reason), for `replenishd status`.
     private let refusal = Mutex<(@Sendable (UInt64, String) -> Void)?>(nil)
     /// Only the input loop touches it; a Mutex for Sendable.
@@ -74,8 +76,9 @@ final class OutboxDrainer: Sendable {
     init(store: StateStore, queue: BlockingQueue, client: MQTTClient, window: Int,
          birth: (topic: String, payload: [UInt8], retain: Bool)? = nil,
          stateTopic: (topic: String, retain: Bool)? = nil, maxPublishRate: Double? = nil,
-         ackTimeout: Double = 30, clock: any AgentClock = SystemClock(), liveness: LoopLiveness = LoopLiveness(),
-         logger: Logger) {
+         ackTimeout: Double = 30, statusExpiry: UInt32? = nil, clock: any AgentClock = SystemClock(),
+         liveness: LoopLiveness = LoopLiveness(), logger: Logger) {
+        self.statusExpiry = statusExpiry
         self.store = store
         self.queue = queue
         self.client = client
@@ -253,7 +256,8 @@ final class OutboxDrainer: Sendable {
         guard let stateTopic, let payload = latestState.withLock({ $0 }) else { return }
         bucket.withLock { $0?.spend(at: clock.monotonic()) }
         do {
-            _ = try client.publish(topic: stateTopic.topic, payload: payload, qos: 1, retain: stateTopic.retain)
+            _ = try client.publish(topic: stateTopic.topic, payload: payload, qos: 1, retain: stateTopic.retain,
+                                   properties: MQTTPublishProperties(userProperties: [(name: "schema", value: DeviceState.schema)]))
         } catch {
             logger.debug("state not sent", metadata: ["error": "\(error)"])
         }
@@ -277,6 +281,13 @@ final class OutboxDrainer: Sendable {
             logger.error("could not delete acknowledged rows", metadata: ["seqs": "\(batch.count)", "error": "\(error)"])
         }
         acknowledged.withLock { $0.unsettled.subtract(batch) }
+    }
+
+    /// Under MQTT 5: the row's schema as the user property `schema`, and on a status report the
+    /// message expiry interval. The client leaves them out under 3.1.1.
+    private func properties(of row: OutboxMessage) -> MQTTPublishProperties {
+        MQTTPublishProperties(userProperties: row.kind.schema.map { [(name: "schema", value: $0)] } ?? [],
+                              messageExpirySeconds: row.kind == .status ? statusExpiry : nil)
     }
 
     /// Tops the in-flight window up from the outbox, as fast as the publish rate allows.
@@ -309,7 +320,8 @@ final class OutboxDrainer: Sendable {
                     return
                 }
                 do {
-                    let sent = try client.publish(topic: row.topic, payload: row.payload, qos: 1, retain: false)
+                    let sent = try client.publish(topic: row.topic, payload: row.payload, qos: 1, retain: false,
+                                                  properties: properties(of: row))
                     guard sent.connection == connection else {
                         // A newer connection took over; its .connected event restarts from the oldest row.
                         flight = Flight()
