@@ -1,7 +1,7 @@
 import CMosquitto
 import Logging
 
-/// An MQTT 3.1.1 client over libmosquitto for QoS 1 delivery driven by an outbox.
+/// An MQTT 5 or 3.1.1 client (`MQTTClientOptions.protocolVersion`) over libmosquitto for QoS 1 delivery driven by an outbox.
 ///
 /// Each connection uses a fresh libmosquitto handle, so nothing is re-sent by the library across
 /// connections: after `.connected` the caller republishes whatever its outbox still holds.
@@ -33,9 +33,11 @@ public final class MQTTClient: Sendable {
     /// Publishes on the current connection; returns the connection generation and message id.
     /// Throws (code `notConnected`) when there is no connection: the caller republishes from its
     /// outbox after the next `.connected`. The `.published` event may be emitted before this returns.
+    /// `properties` go out under MQTT 5 only.
     @discardableResult
-    public func publish(topic: String, payload: [UInt8], qos: Int32, retain: Bool) throws -> (connection: UInt64, messageID: Int32) {
-        try networkLoop.publish(topic: topic, payload: payload, qos: qos, retain: retain)
+    public func publish(topic: String, payload: [UInt8], qos: Int32, retain: Bool,
+                        properties: MQTTPublishProperties? = nil) throws -> (connection: UInt64, messageID: Int32) {
+        try networkLoop.publish(topic: topic, payload: payload, qos: qos, retain: retain, properties: properties)
     }
 
     /// Ends the current connection with `reason` (logged, and in the `.disconnected` event); the

@@ -13,6 +13,13 @@ public struct MQTTWill: Sendable, Equatable {
     }
 }
 
+/// The MQTT protocol version spoken to the broker.
+public enum MQTTProtocolVersion: String, Sendable, CaseIterable {
+    /// MQTT 5: reason codes on CONNACK, PUBACK, SUBACK and DISCONNECT, session expiry, properties.
+    case v5 = "5"
+    case v311 = "3.1.1"
+}
+
 /// How `MQTTClient` connects and reconnects.
 public struct MQTTClientOptions: Sendable {
     public var host: String
@@ -37,6 +44,12 @@ public struct MQTTClientOptions: Sendable {
     /// line when the broker closes a connection while a retained will or publish is in play, as a
     /// broker that does not take retained messages does.
     public var retainRefusalFix: String? = nil
+    /// MQTT 3.1.1 unless set: the library's callers opt in to MQTT 5.
+    public var protocolVersion: MQTTProtocolVersion = .v311
+    /// MQTT 5 only: how long the broker keeps the session (subscriptions, queued QoS 1 messages)
+    /// after the connection ends, in seconds (the CONNECT's session expiry interval). Nil sends
+    /// none, which MQTT 5 takes as 0: the session ends with the connection.
+    public var sessionExpirySeconds: UInt32? = nil
 
     public init(
         host: String,
@@ -73,6 +86,23 @@ extension MQTTClientOptions: CustomStringConvertible {
         "MQTTClientOptions(host: \(host), port: \(port), clientID: \(clientID), keepAlive: \(keepAliveSeconds)s, "
             + "cleanSession: \(cleanSession), username: \(username ?? "-"), password: \(password == nil ? "-" : "<redacted>"), "
             + "will: \(will?.topic ?? "-"), reconnect: \(reconnectDelayMin)...\(reconnectDelayMax)s, maxInflight: \(maxInflight), "
-            + "tls: \(tls.map { "\($0)" } ?? "-"))"
+            + "tls: \(tls.map { "\($0)" } ?? "-"), protocol: \(protocolVersion.rawValue), "
+            + "sessionExpiry: \(sessionExpirySeconds.map { "\($0)s" } ?? "-"))"
     }
+}
+
+/// MQTT 5 properties of one PUBLISH; ignored under MQTT 3.1.1, which has none.
+public struct MQTTPublishProperties: Sendable {
+    /// User properties, in order.
+    public var userProperties: [(name: String, value: String)]
+    /// The message expiry interval: the broker drops the message when it could not deliver it to
+    /// a subscriber within this many seconds.
+    public var messageExpirySeconds: UInt32?
+
+    public init(userProperties: [(name: String, value: String)] = [], messageExpirySeconds: UInt32? = nil) {
+        self.userProperties = userProperties
+        self.messageExpirySeconds = messageExpirySeconds
+    }
+
+    public var isEmpty: Bool { userProperties.isEmpty && messageExpirySeconds == nil }
 }

@@ -33,6 +33,8 @@ final class MQTTNetworkLoop: Sendable {
         /// Retained publishes on `handle` not yet acknowledged: a broker that refuses retained
         /// messages closes the connection instead.
         var retainedUnacknowledged: Set<Int32> = []
+        /// SUBSCRIBEs on `handle` awaiting their SUBACK: message id -> topic filter.
+        var pendingSubscriptions: [Int32: String] = [:]
     }
 
     let options: MQTTClientOptions
@@ -79,7 +81,8 @@ final class MQTTNetworkLoop: Sendable {
         PosixThread.detach(name: "mqtt-network") { [self] in run() }
     }
 
-    func publish(topic: String, payload: [UInt8], qos: Int32, retain: Bool) throws(MQTTError) -> (connection: UInt64, messageID: Int32) {
+    func publish(topic: String, payload: [UInt8], qos: Int32, retain: Bool,
+                 properties: MQTTPublishProperties?) throws(MQTTError) -> (connection: UInt64, messageID: Int32) {
         guard (0...2).contains(qos) else {
             throw MQTTError(code: .invalidArgument, message: "QoS must be 0, 1 or 2, not \(qos)")
         }
@@ -87,7 +90,7 @@ final class MQTTNetworkLoop: Sendable {
             guard s.connected, !s.stopping, let handle = s.handle else {
                 throw MQTTError(code: .notConnected, message: s.stopping ? "client is stopped" : "not connected to the broker")
             }
-            let mid = try handle.publish(topic: topic, payload: payload, qos: qos, retain: retain)
+            let mid = try handle.publish(topic: topic, payload: payload, qos: qos, retain: retain, properties: properties)
             if retain, qos > 0 { s.retainedUnacknowledged.insert(mid) }
             return (s.generation, mid)
         }
@@ -114,7 +117,8 @@ final class MQTTNetworkLoop: Sendable {
             }
             // When not connected it is sent by handleConnect on the next connection.
             if s.connected, let handle = s.handle {
-                let rc = handle.subscribe(filter, qos: qos)
+                let (rc, mid) = handle.subscribe(filter, qos: qos)
+                if rc == MosquittoLibrary.success { s.pendingSubscriptions[mid] = filter }
                 if rc != MosquittoLibrary.success {
                     logger.warning("subscribe failed; retried after reconnect", metadata: [
                         "mqtt.topic": "\(filter)", "error": "\(MosquittoLibrary.describe(rc))",
@@ -215,6 +219,7 @@ final class MQTTNetworkLoop: Sendable {
             s.disconnectRequested = false
             s.disconnectReason = nil
             s.retainedUnacknowledged = []
+            s.pendingSubscriptions = [:]
             return true
         }
         guard proceed else { return }
@@ -294,6 +299,14 @@ final class MQTTNetworkLoop: Sendable {
             + (options.retainRefusalFix ?? "publish without the retain flag")
     }
 
+    /// MQTT 5 says what 3.1.1 leaves to guess (`retainRefusalHint`): reason code 0x9A, retain not supported.
+    func retainNotSupportedHint(_ reasonCode: Int32, what: String) -> String {
+        guard reasonCode == Int32(MQTT_RC_RETAIN_NOT_SUPPORTED.rawValue) else { return "" }
+        return "; the broker does not take retained messages and \(what) "
+            + "(mosquitto's retain_available false, an AWS IoT Core policy without iot:RetainPublish): "
+            + (options.retainRefusalFix ?? "publish without the retain flag")
+    }
+
     /// Why a connection ended, for the log. libmosquitto 2.0.11 has no text for MOSQ_ERR_KEEPALIVE
     /// ("Unknown error."): it means the broker let a PINGREQ go unanswered for a whole keepalive,
     /// so nothing came from it for 1.5 to 2 keepalives.
@@ -306,7 +319,11 @@ final class MQTTNetworkLoop: Sendable {
 
     func handleConnect(result: Int32, flags: Int32) {
         guard result == 0 else {
-            let reason = String(cString: mosquitto_connack_string(result))
+            // MQTT 5: a CONNACK reason code (0x80 and above); 3.1.1: a CONNACK return code (1 to 5).
+            let reason = options.protocolVersion == .v5
+                ? MosquittoLibrary.describe(reasonCode: UInt8(truncatingIfNeeded: result))
+                    + retainNotSupportedHint(result, what: "its will is retained")
+                : String(cString: mosquitto_connack_string(result))
             state.withLock { $0.disconnectReason = "connection refused: \(reason)" }
             logger.error("MQTT broker refused the connection", metadata: metadata.merging(["reason": "\(reason)"]) { $1 })
             return
@@ -318,7 +335,8 @@ final class MQTTNetworkLoop: Sendable {
             s.failedAttempts = 0
             if let handle = s.handle {
                 for subscription in s.subscriptions {
-                    let rc = handle.subscribe(subscription.filter, qos: subscription.qos)
+                    let (rc, mid) = handle.subscribe(subscription.filter, qos: subscription.qos)
+                    if rc == MosquittoLibrary.success { s.pendingSubscriptions[mid] = subscription.filter }
                     if rc != MosquittoLibrary.success {
                         logger.warning("re-subscribe failed", metadata: [
                             "mqtt.topic": "\(subscription.filter)", "error": "\(MosquittoLibrary.describe(rc))",
@@ -340,20 +358,44 @@ final class MQTTNetworkLoop: Sendable {
             s.connected = false
             if s.disconnectReason == nil {
                 s.disconnectReason = result == 0 ? "disconnected by client" : describeLoss(result)
+                if options.protocolVersion == .v5, result >= 0x80, result <= 0xFF {
+                    // An MQTT 5 DISCONNECT from the broker: its reason code (libmosquitto's own
+                    // results are all below 0x80).
+                    s.disconnectReason = "the broker disconnected: "
+                        + MosquittoLibrary.describe(reasonCode: UInt8(truncatingIfNeeded: result))
+                        + retainNotSupportedHint(result, what: "a retained message was sent")
+                }
             }
             return s.finalMessageID != nil
         }
         if settleFinal { finalSettled.signal() }
     }
 
-    func handlePublished(messageID: Int32) {
+    /// `reasonCode`: the MQTT 5 PUBACK's (0 under 3.1.1).
+    func handlePublished(messageID: Int32, reasonCode: UInt8) {
         let (generation, isFinal) = state.withLock { s in
             s.retainedUnacknowledged.remove(messageID)
             return (s.generation, s.finalMessageID == messageID)
         }
-        logger.trace("PUBACK", metadata: ["mqtt.mid": "\(messageID)", "mqtt.connection": "\(generation)"])
-        continuation.yield(.published(connection: generation, messageID: messageID))
+        logger.trace("PUBACK", metadata: [
+            "mqtt.mid": "\(messageID)", "mqtt.connection": "\(generation)", "mqtt.reasonCode": "\(reasonCode)",
+        ])
+        continuation.yield(.published(connection: generation, messageID: messageID, reasonCode: reasonCode))
         if isFinal { finalSettled.signal() }
+    }
+
+    /// An MQTT 5 SUBACK: one reason code per filter (the granted QoS, or 0x80 and above when refused).
+    func handleSubscribed(messageID: Int32, reasonCodes: [UInt8]) {
+        guard let filter = state.withLock({ $0.pendingSubscriptions.removeValue(forKey: messageID) }) else { return }
+        for code in reasonCodes {
+            if MQTTEvent.isFailure(reasonCode: code) {
+                logger.error("the broker refused the subscription", metadata: metadata.merging([
+                    "mqtt.topic": "\(filter)", "reason": "\(MosquittoLibrary.describe(reasonCode: code))",
+                ]) { $1 })
+            } else {
+                logger.debug("subscription granted", metadata: ["mqtt.topic": "\(filter)", "mqtt.qos": "\(code)"])
+            }
+        }
     }
 
     func handleMessage(_ message: mosquitto_message) {

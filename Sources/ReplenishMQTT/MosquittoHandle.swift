@@ -11,6 +11,8 @@ import Glibc
 /// into it from other threads while holding its state lock, so no call sees a destroyed handle.
 final class MosquittoHandle: @unchecked Sendable {
     let raw: OpaquePointer
+    private(set) var protocolVersion: MQTTProtocolVersion = .v311
+    private var sessionExpirySeconds: UInt32?
 
     /// `userdata` is handed back to the C callbacks (an unretained `MQTTNetworkLoop`, or nil when
     /// only validating options). The corresponding C function is `mosquitto_new`.
@@ -37,8 +39,11 @@ final class MosquittoHandle: @unchecked Sendable {
     private func configure(_ options: MQTTClientOptions, userdata: UnsafeMutableRawPointer?) throws(MQTTError) {
         // We call mosquitto_loop on our own thread while other threads publish.
         try check(mosquitto_threaded_set(raw, true), "mosquitto_threaded_set")
-        try check(mosquitto_int_option(raw, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311),
-                  "setting protocol version 3.1.1")
+        let version = options.protocolVersion == .v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311
+        try check(mosquitto_int_option(raw, MOSQ_OPT_PROTOCOL_VERSION, version),
+                  "setting protocol version \(options.protocolVersion.rawValue)")
+        protocolVersion = options.protocolVersion
+        sessionExpirySeconds = options.sessionExpirySeconds
         try check(mosquitto_max_inflight_messages_set(raw, UInt32(options.maxInflight)),
                   "setting max inflight messages to \(options.maxInflight)")
         if let username = options.username {
@@ -54,24 +59,50 @@ final class MosquittoHandle: @unchecked Sendable {
         if let tls = options.tls {
             try configureTLS(tls, userdata: userdata)
         }
-        mosquitto_connect_with_flags_callback_set(raw) { _, userdata, rc, flags in
-            MQTTNetworkLoop.from(userdata)?.handleConnect(result: rc, flags: flags)
-        }
-        mosquitto_disconnect_callback_set(raw) { _, userdata, rc in
-            MQTTNetworkLoop.from(userdata)?.handleDisconnect(result: rc)
-        }
-        mosquitto_publish_callback_set(raw) { _, userdata, mid in
-            MQTTNetworkLoop.from(userdata)?.handlePublished(messageID: mid)
-        }
-        mosquitto_message_callback_set(raw) { _, userdata, message in
-            guard let message else { return }
-            MQTTNetworkLoop.from(userdata)?.handleMessage(message.pointee)
+        if options.protocolVersion == .v5 {
+            setVersion5Callbacks()
+        } else {
+            mosquitto_connect_with_flags_callback_set(raw) { _, userdata, rc, flags in
+                MQTTNetworkLoop.from(userdata)?.handleConnect(result: rc, flags: flags)
+            }
+            mosquitto_disconnect_callback_set(raw) { _, userdata, rc in
+                MQTTNetworkLoop.from(userdata)?.handleDisconnect(result: rc)
+            }
+            mosquitto_publish_callback_set(raw) { _, userdata, mid in
+                MQTTNetworkLoop.from(userdata)?.handlePublished(messageID: mid, reasonCode: 0)
+            }
+            mosquitto_message_callback_set(raw) { _, userdata, message in
+                guard let message else { return }
+                MQTTNetworkLoop.from(userdata)?.handleMessage(message.pointee)
+            }
         }
         // Always set: TLS failures (OpenSSL's reason, host name mismatch) only arrive this way.
         // The loop turns the text into a String only for errors, warnings and trace logging.
         mosquitto_log_callback_set(raw) { _, userdata, level, text in
             guard let text else { return }
             MQTTNetworkLoop.from(userdata)?.handleLibraryLog(level: level, text: text)
+        }
+    }
+
+    /// MQTT 5: the callbacks that carry reason codes (CONNACK, DISCONNECT, PUBACK, SUBACK).
+    /// libmosquitto hands a CONNACK's or DISCONNECT's reason code where 3.1.1 has its result.
+    private func setVersion5Callbacks() {
+        mosquitto_connect_v5_callback_set(raw) { _, userdata, rc, flags, _ in
+            MQTTNetworkLoop.from(userdata)?.handleConnect(result: rc, flags: flags)
+        }
+        mosquitto_disconnect_v5_callback_set(raw) { _, userdata, rc, _ in
+            MQTTNetworkLoop.from(userdata)?.handleDisconnect(result: rc)
+        }
+        mosquitto_publish_v5_callback_set(raw) { _, userdata, mid, reasonCode, _ in
+            MQTTNetworkLoop.from(userdata)?.handlePublished(messageID: mid, reasonCode: UInt8(truncatingIfNeeded: reasonCode))
+        }
+        mosquitto_message_v5_callback_set(raw) { _, userdata, message, _ in
+            guard let message else { return }
+            MQTTNetworkLoop.from(userdata)?.handleMessage(message.pointee)
+        }
+        mosquitto_subscribe_v5_callback_set(raw) { _, userdata, mid, count, granted, _ in
+            let codes = granted.map { Array(UnsafeBufferPointer(start: $0, count: Int(max(count, 0)))) } ?? []
+            MQTTNetworkLoop.from(userdata)?.handleSubscribed(messageID: mid, reasonCodes: codes.map { UInt8(truncatingIfNeeded: $0) })
         }
     }
 
@@ -116,8 +147,15 @@ final class MosquittoHandle: @unchecked Sendable {
 
     /// Blocking TCP connect and CONNECT send; CONNACK arrives later through `loop`.
     /// The corresponding C function is `mosquitto_connect`.
+    /// Under MQTT 5 with the session expiry interval as a CONNECT property (`mosquitto_connect_bind_v5`).
     func connect(host: String, port: Int, keepAliveSeconds: Int) -> Int32 {
-        mosquitto_connect(raw, host, Int32(port), Int32(keepAliveSeconds))
+        guard protocolVersion == .v5 else { return mosquitto_connect(raw, host, Int32(port), Int32(keepAliveSeconds)) }
+        let properties = MosquittoProperties()
+        if let sessionExpirySeconds {
+            let rc = properties.add(MQTT_PROP_SESSION_EXPIRY_INTERVAL, sessionExpirySeconds)
+            guard rc == MosquittoLibrary.success else { return rc }
+        }
+        return mosquitto_connect_bind_v5(raw, host, Int32(port), Int32(keepAliveSeconds), nil, properties.list)
     }
 
     /// Waits up to `timeoutMilliseconds` for network activity (or a wake-up from another thread's
@@ -127,8 +165,9 @@ final class MosquittoHandle: @unchecked Sendable {
     }
 
     /// Queues a PUBLISH and returns its message id. The corresponding C function is `mosquitto_publish`.
-    func publish(topic: String, payload: [UInt8], qos: Int32, retain: Bool) throws(MQTTError) -> Int32 {
-        let (rc, messageID) = publishResult(topic: topic, payload: payload, qos: qos, retain: retain)
+    func publish(topic: String, payload: [UInt8], qos: Int32, retain: Bool,
+                 properties: MQTTPublishProperties? = nil) throws(MQTTError) -> Int32 {
+        let (rc, messageID) = publishResult(topic: topic, payload: payload, qos: qos, retain: retain, properties: properties)
         switch rc {
         case MosquittoLibrary.success:
             return messageID
@@ -146,17 +185,36 @@ final class MosquittoHandle: @unchecked Sendable {
     /// The raw result and the message id libmosquitto assigned. Note: in 2.0.11 a QoS 1 publish
     /// that returns MOSQ_ERR_NO_CONN still gets an id and stays queued in the handle, to be sent
     /// if the same handle ever connects again; we never reconnect a handle.
-    func publishResult(topic: String, payload: [UInt8], qos: Int32, retain: Bool) -> (result: Int32, messageID: Int32) {
+    /// Under MQTT 5 with `properties` (`mosquitto_publish_v5`); 3.1.1 has none and ignores them.
+    func publishResult(topic: String, payload: [UInt8], qos: Int32, retain: Bool,
+                       properties: MQTTPublishProperties? = nil) -> (result: Int32, messageID: Int32) {
         var messageID: Int32 = 0
+        guard protocolVersion == .v5, let properties, !properties.isEmpty else {
+            let rc = payload.withUnsafeBytes { bytes in
+                mosquitto_publish(raw, &messageID, topic, Int32(bytes.count), bytes.baseAddress, qos, retain)
+            }
+            return (rc, messageID)
+        }
+        let list = MosquittoProperties()
+        for property in properties.userProperties {
+            let rc = list.addUserProperty(name: property.name, value: property.value)
+            guard rc == MosquittoLibrary.success else { return (rc, 0) }
+        }
+        if let expiry = properties.messageExpirySeconds {
+            let rc = list.add(MQTT_PROP_MESSAGE_EXPIRY_INTERVAL, expiry)
+            guard rc == MosquittoLibrary.success else { return (rc, 0) }
+        }
         let rc = payload.withUnsafeBytes { bytes in
-            mosquitto_publish(raw, &messageID, topic, Int32(bytes.count), bytes.baseAddress, qos, retain)
+            mosquitto_publish_v5(raw, &messageID, topic, Int32(bytes.count), bytes.baseAddress, qos, retain, list.list)
         }
         return (rc, messageID)
     }
 
-    /// The corresponding C function is `mosquitto_subscribe`.
-    func subscribe(_ filter: String, qos: Int32) -> Int32 {
-        mosquitto_subscribe(raw, nil, filter, qos)
+    /// The result and the SUBSCRIBE's message id (its SUBACK names it). The corresponding C function is `mosquitto_subscribe`.
+    func subscribe(_ filter: String, qos: Int32) -> (result: Int32, messageID: Int32) {
+        var messageID: Int32 = 0
+        let rc = mosquitto_subscribe(raw, &messageID, filter, qos)
+        return (rc, messageID)
     }
 
     /// Queues a DISCONNECT (no will) and wakes the loop. The corresponding C function is `mosquitto_disconnect`.
@@ -169,5 +227,24 @@ final class MosquittoHandle: @unchecked Sendable {
         guard rc == MosquittoLibrary.success else {
             throw MQTTError(code: code, message: what, mosquittoResult: rc)
         }
+    }
+}
+
+/// Owns one libmosquitto MQTT 5 property list (`mosquitto_property *`), freed in deinit.
+final class MosquittoProperties {
+    private(set) var list: OpaquePointer?
+
+    deinit {
+        mosquitto_property_free_all(&list)
+    }
+
+    /// A four-byte integer property. The corresponding C function is `mosquitto_property_add_int32`.
+    func add(_ identifier: mqtt5_property, _ value: UInt32) -> Int32 {
+        mosquitto_property_add_int32(&list, Int32(identifier.rawValue), value)
+    }
+
+    /// A user property (a name and a value). The corresponding C function is `mosquitto_property_add_string_pair`.
+    func addUserProperty(name: String, value: String) -> Int32 {
+        mosquitto_property_add_string_pair(&list, Int32(MQTT_PROP_USER_PROPERTY.rawValue), name, value)
     }
 }

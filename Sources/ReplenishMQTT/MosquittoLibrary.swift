@@ -25,5 +25,12 @@ enum MosquittoLibrary {
         return String(cString: mosquitto_strerror(result))
     }
 
+    /// The text of an MQTT 5 reason code with the code itself, e.g. `Not authorized (0x87)`.
+    /// The corresponding C function is `mosquitto_reason_string`.
+    static func describe(reasonCode: UInt8) -> String {
+        let hex = String(reasonCode, radix: 16, uppercase: false)
+        return "\(String(cString: mosquitto_reason_string(Int32(reasonCode)))) (0x\(hex.count < 2 ? "0" + hex : hex))"
+    }
+
     static let success = Int32(MOSQ_ERR_SUCCESS.rawValue)
 }

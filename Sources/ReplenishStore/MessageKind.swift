@@ -18,3 +18,15 @@ extension MessageKind {
         }
     }
 }
+
+extension MessageKind {
+    /// The `schema` its payload carries, sent again as the MQTT 5 user property `schema`.
+    public var schema: String? {
+        switch self {
+        case .status: StatusReport.schema
+        case .event: EventMessage.schema
+        case .reply: CommandReply.schema
+        case .availability: nil
+        }
+    }
+}

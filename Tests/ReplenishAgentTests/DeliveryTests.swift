@@ -105,9 +105,11 @@ struct DeliveryTests {
         #expect(reasons == ["startup", "periodic", "periodic", "daily", "periodic", "periodic", "periodic"])
     }
 
-    @Test("with the broker down, reports queue in SQLite; when it returns they all arrive in order and the outbox empties")
-    func brokerOutage() async throws {
-        let h = try await Harness(device: "outage-test")
+    /// MQTT 5 (the default) and 3.1.1 alike.
+    @Test("with the broker down, reports queue in SQLite; when it returns they all arrive in order and the outbox empties",
+          arguments: [MQTTSettings.ProtocolVersion.v5, .v311])
+    func brokerOutage(_ version: MQTTSettings.ProtocolVersion) async throws {
+        let h = try await Harness(device: "outage-test") { $0.mqtt.protocolVersion = version }
         try await h.subscriber.waitFor("the start-up report") { $0.contains { $0.reason == "startup" } }
         try await waitUntil("the outbox drained") { try h.outbox().count == 0 }
 

@@ -75,13 +75,16 @@ struct FlowControlTests {
     }
 
     /// An uplink on `url` (the broker's, or a proxy's) with the given mqtt keys, connected, its birth seen.
-    static func connect(device: String, mqttKeys: String, port: Int? = nil, broker: TestBroker? = nil) async throws -> Setup {
+    /// `reportKeys` are added to the `report` section.
+    static func connect(device: String, mqttKeys: String, reportKeys: String = "", port: Int? = nil,
+                        broker: TestBroker? = nil) async throws -> Setup {
         let broker = try broker ?? TestBroker.start()
         let directory = try TemporaryDirectory()
         let base = "replenish/v1/\(device)"
         let url = "mqtt://127.0.0.1:\(port ?? broker.port)"
         let yaml = testConfig(deviceID: device, broker: broker, database: directory.path("state.db"))
             .replacingOccurrences(of: "  url: \(broker.url)", with: "  url: \(url)\n  reconnect_min: 10ms\n  reconnect_max: 50ms\n" + mqttKeys)
+            .replacingOccurrences(of: "  every: 1h", with: "  every: 1h\n" + reportKeys)
         let config = try ConfigLoader.parse(yaml, fileName: "cfg.yaml")
         let subscriber = try Subscriber(broker: broker, base: base)
         try await subscriber.ready()

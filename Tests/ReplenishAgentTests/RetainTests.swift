@@ -6,11 +6,11 @@ import ReplenishTestSupport
 /// tested against mosquitto with `retain_available false`.
 @Suite("mqtt.retain against a broker without retained messages", .serialized)
 struct RetainTests {
-    static func start(retain: Bool?, device: String) throws -> (TestBroker, TemporaryDirectory, String) {
+    static func start(retain: Bool?, device: String, protocolVersion: String? = nil) throws -> (TestBroker, TemporaryDirectory, String) {
         let directory = try TemporaryDirectory()
         let broker = try TestBroker.start(extraConfiguration: "retain_available false")
         let configPath = directory.path("replenishd.yaml")
-        let retainLine = retain.map { "\n  retain: \($0)" } ?? ""
+        let retainLine = (retain.map { "\n  retain: \($0)" } ?? "") + (protocolVersion.map { "\n  protocol: \($0)" } ?? "")
         try testConfig(deviceID: device, broker: broker, database: directory.path("state.db"))
             .replacingOccurrences(of: "  url: \(broker.url)", with: "  url: \(broker.url)\(retainLine)")
             .write(toFile: configPath, atomically: true, encoding: .utf8)
@@ -55,11 +55,12 @@ struct RetainTests {
     }
 
     /// mosquitto 2.0 closes an MQTT 3.1.1 connection whose will is retained before CONNACK when
-    /// retain_available is false: the daemon never connects and retries with backoff; the log
-    /// names the fix.
-    @Test("retain: true (the default) never connects there, and the log says to set mqtt.retain: false")
-    func retainedRefused() async throws {
-        let (broker, directory, configPath) = try Self.start(retain: nil, device: "retain-on")
+    /// retain_available is false, and refuses an MQTT 5 one with CONNACK 0x9A (retain not
+    /// supported): the daemon never connects and retries with backoff; the log names the fix.
+    @Test("retain: true (the default) never connects there, and the log says to set mqtt.retain: false",
+          arguments: ["3.1.1", "5"])
+    func retainedRefused(_ version: String) async throws {
+        let (broker, directory, configPath) = try Self.start(retain: nil, device: "retain-on", protocolVersion: version)
         defer { broker.stop() }
         let daemon = try DaemonProcessTests.launch(["run", "--config", configPath, "--simulate"], in: directory, name: "d")
         defer {
@@ -70,8 +71,12 @@ struct RetainTests {
         try await waitUntil("the refusal explained") { stderr().contains("mqtt.retain: false") }
         #expect(stderr().contains("its will is retained"), "\(stderr())")
         #expect(!stderr().contains("MQTT connected"), "\(stderr())")
-        // mosquitto's own account: "Client <unknown> disconnected due to QoS too high or retain not supported."
-        #expect(broker.logTail(lines: 200).contains("retain not supported"), "\(broker.logTail(lines: 40))")
+        if version == "5" {
+            #expect(stderr().contains("connection refused: Retain not supported (0x9a)"), "\(stderr())")
+        } else {
+            // mosquitto's own account: "Client <unknown> disconnected due to QoS too high or retain not supported."
+            #expect(broker.logTail(lines: 200).contains("retain not supported"), "\(broker.logTail(lines: 40))")
+        }
         #expect(Self.connections(broker, clientID: "retain-on") == 0)
     }
 }

@@ -4,9 +4,10 @@ import Testing
 
 /// `{base}/state` (issue 17, item 4): a command the broker lost with the device's session is seen
 /// missing from the device's state when it comes back, sent again by the cloud, applied once,
-/// and the states converge. Real binary, real mosquitto; the broker runs without persistence, so
-/// restarting it while the device is offline loses the queued command exactly as an expired
-/// session does (AWS IoT Core discards a session's queue after its expiry, an hour by default).
+/// and the states converge. Real binary, real mosquitto. The session is lost in two ways: the
+/// broker runs without persistence and is restarted while the device is offline, or the device
+/// asks for an MQTT 5 session expiry of 2s and stays offline until mosquitto logs that it expired
+/// the session (AWS IoT Core discards a session's queue after its expiry, an hour by default).
 @Suite("the device's state on every connect")
 struct StateAnnouncementTests {
     static let base = "replenish/v1/state-test"
@@ -25,13 +26,16 @@ struct StateAnnouncementTests {
         (state["slots"] as? [[String: Any]])?.first { $0["slot"] as? String == id }
     }
 
-    @Test("a command lost with the session is missing from the state, sent again, applied once, and the states agree")
-    func lostCommandConverges() async throws {
+    @Test("a command lost with the session is missing from the state, sent again, applied once, and the states agree",
+          arguments: ["broker restart", "session expiry"])
+    func lostCommandConverges(_ loss: String) async throws {
         let directory = try TemporaryDirectory()
         let broker = try TestBroker.start()
         defer { broker.stop() }
         let config = directory.path("replenishd.yaml")
+        let expiry = loss == "session expiry" ? "\n  session_expiry: 2s" : ""
         try testConfig(deviceID: "state-test", broker: broker, database: directory.path("state.db"))
+            .replacingOccurrences(of: "  url: \(broker.url)", with: "  url: \(broker.url)" + expiry)
             .write(toFile: config, atomically: true, encoding: .utf8)
         let cloud = try Subscriber(broker: broker, base: Self.base)
         defer { cloud.stop() }
@@ -48,13 +52,17 @@ struct StateAnnouncementTests {
         #expect(first.terminationStatus == 0)
 
         // While the device is offline the cloud places an order; the broker queues it for the
-        // device's session, then loses it (restarted without persistence: the session is gone).
+        // device's session, then loses it (restarted without persistence, or the session expired).
         let order = #"{"correlationId":"p-1","slot":"water","orderId":"o-1","quantity":500}"#
         try cloud.client.publish(topic: Self.base + "/commands/orderPlaced", payload: Array(order.utf8), qos: 1, retain: false)
         try await waitUntil("the broker has the order") {
             cloud.rawMessages.contains { $0.topic == Self.base + "/commands/orderPlaced" }
         }
-        try broker.restart()
+        if loss == "session expiry" {
+            #expect(await broker.waitForLog(containing: "Expiring client state-test due to timeout"), "\(broker.logTail())")
+        } else {
+            try broker.restart()
+        }
 
         let seen = Self.states(cloud).count
         let second = try DaemonProcessTests.launch(["run", "--config", config, "--simulate"], in: directory, name: "second")

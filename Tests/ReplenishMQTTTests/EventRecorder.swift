@@ -87,7 +87,7 @@ extension MQTTEvent {
     var isDisconnected: Bool { if case .disconnected = self { true } else { false } }
     var connectionGeneration: UInt64? {
         switch self {
-        case .connected(let connection, _), .disconnected(let connection, _), .published(let connection, _): connection
+        case .connected(let connection, _), .disconnected(let connection, _), .published(let connection, _, _): connection
         case .message: nil
         }
     }

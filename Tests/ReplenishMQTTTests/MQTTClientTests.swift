@@ -49,7 +49,7 @@ struct MQTTClientTests {
         #expect(received == (0..<200).map { "\($0)" })
         var acknowledged: Set<Int32> = []
         while acknowledged.count < 200, let event = await events.next(where: { if case .published = $0 { true } else { false } }) {
-            if case .published(1, let mid) = event { acknowledged.insert(mid) }
+            if case .published(1, let mid, _) = event { acknowledged.insert(mid) }
         }
         #expect(acknowledged == messageIDs)
 
@@ -271,7 +271,7 @@ struct MQTTClientDeliveryTests {
         #expect(Set(ids).count == 200)
         var acknowledged: Set<Int32> = []
         while acknowledged.count < 200, let event = await events.next(where: { if case .published = $0 { true } else { false } }) {
-            if case .published(1, let mid) = event { acknowledged.insert(mid) }
+            if case .published(1, let mid, _) = event { acknowledged.insert(mid) }
         }
         #expect(acknowledged == Set(ids))
         client.stop()

@@ -101,4 +101,23 @@ public final class TestBroker: Sendable {
 
     /// The last lines of the broker's log and output.
     public func logTail(lines: Int = 20) -> String { broker.logTail(lines: lines) }
+
+    /// Waits until the broker's log has a line containing `text` (polled every 50 ms), e.g.
+    /// `Expiring client X due to timeout.`; false when `seconds` pass first.
+    public func waitForLog(containing text: String, within seconds: Double = 10) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if broker.logTail(lines: 100_000).contains(text) { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return broker.logTail(lines: 100_000).contains(text)
+    }
+
+    /// A file in the temporary directory with `lines` (an `acl_file`, a plugin's configuration).
+    public static func aclFile(_ lines: [String]) throws -> String {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("replenish-acl-\(getpid())-\(UInt64.random(in: 0...UInt64.max))").path
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
 }

@@ -55,6 +55,13 @@ public struct MQTTSettings: Sendable, Equatable {
         case awsIoT = "aws-iot"
     }
 
+    /// Key `protocol`: the MQTT version spoken to the broker.
+    public enum ProtocolVersion: String, Sendable, Equatable, CaseIterable {
+        /// Reason codes on CONNACK, PUBACK, SUBACK and DISCONNECT; session and message expiry; properties.
+        case v5 = "5"
+        case v311 = "3.1.1"
+    }
+
     /// Default: `aws-iot` when the url's host is an AWS IoT Core endpoint
     /// (`*.iot.<region>.amazonaws.com`), else `generic`.
     public var broker: Broker = .generic
@@ -101,6 +108,12 @@ public struct MQTTSettings: Sendable, Equatable {
     /// it again (key `ack_timeout`; default 30s): a broker that throttles by withholding PUBACKs
     /// must not stall the outbox.
     public var ackTimeoutSeconds: Double = 30
+    /// Key `protocol`: `5` (default) or `3.1.1`.
+    public var protocolVersion: ProtocolVersion = .v5
+    /// How long the broker keeps the device's session (its subscription and the commands queued
+    /// for it) after the connection ends, in whole seconds (key `session_expiry`; default 1h, AWS
+    /// IoT Core's default; at most 7d under `aws-iot`). MQTT 5 only: under 3.1.1 the broker decides.
+    public var sessionExpirySeconds: Int = 3_600
 
     public static let defaultMaxMessageBytes = 128 << 10
     /// Room for one slot of a status report with its header, several times over.
@@ -181,6 +194,10 @@ public struct ReportSettings: Sendable, Equatable {
     public var everySeconds: Double?
     /// Send a report at start-up (key `on_start`, default true).
     public var onStart: Bool
+    /// MQTT 5's message expiry interval on status reports, in whole seconds (key `expire_after`;
+    /// default none): a broker drops a report it could not hand to a subscriber in that time.
+    /// No effect under MQTT 3.1.1.
+    public var expireAfterSeconds: Int?
 
     public init(dailyAt: TimeOfDay, everySeconds: Double? = nil, onStart: Bool = true) {
         self.dailyAt = dailyAt

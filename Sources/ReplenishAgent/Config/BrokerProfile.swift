@@ -19,6 +19,7 @@ struct BrokerLimits: Sendable {
     var maxPublishRate: Double?
     /// `max_publish_rate` when the key is absent; nil for no limit.
     var defaultPublishRate: Double?
+    var sessionExpiry: DurationRange
 }
 
 extension MQTTSettings.Broker {
@@ -37,13 +38,15 @@ extension MQTTSettings.Broker {
             // MQTT's strings are 16-bit length prefixed.
             BrokerLimits(owner: "MQTT", topicBytes: 65_535, topicSlashes: nil, clientIDBytes: 65_535,
                          keepalive: ConfigRanges.keepalive, reconnectMin: ConfigRanges.reconnectMin,
-                         maxMessageSize: ConfigRanges.maxMessageSize, maxPublishRate: nil, defaultPublishRate: nil)
+                         maxMessageSize: ConfigRanges.maxMessageSize, maxPublishRate: nil, defaultPublishRate: nil,
+                         sessionExpiry: ConfigRanges.sessionExpiry)
         case .awsIoT:
             BrokerLimits(owner: "AWS IoT Core (mqtt.broker: aws-iot)", topicBytes: 256, topicSlashes: 7,
                          clientIDBytes: 128, keepalive: ConfigRanges.awsIoTKeepalive,
                          reconnectMin: ConfigRanges.awsIoTReconnectMin, maxMessageSize: ConfigRanges.awsIoTMaxMessageSize,
                          maxPublishRate: ConfigRanges.awsIoTPublishRate,
-                         defaultPublishRate: ConfigRanges.awsIoTDefaultPublishRate)
+                         defaultPublishRate: ConfigRanges.awsIoTDefaultPublishRate,
+                         sessionExpiry: ConfigRanges.awsIoTSessionExpiry)
         }
     }
 }

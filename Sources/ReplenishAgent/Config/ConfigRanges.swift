@@ -32,6 +32,10 @@ enum ConfigRanges {
     static let maxMessageSize = SizeRange(minimum: MQTTSettings.minimumMaxMessageBytes,
                                           maximum: MQTTSettings.maximumMaxMessageBytes)
     static let ackTimeout = DurationRange(minimum: 1, maximum: 3_600)
+    /// MQTT 5's session expiry interval is a 32-bit count of seconds (0xFFFFFFFF: never).
+    static let sessionExpiry = DurationRange(minimum: 0, maximum: Double(UInt32.max - 1))
+    /// MQTT 5's message expiry interval is a 32-bit count of seconds (`report.expire_after`).
+    static let messageExpiry = DurationRange(minimum: 1, maximum: Double(UInt32.max))
     /// Messages per second (`max_publish_rate`).
     static let publishRate = 0.1...100_000.0
     // mqtt under `broker: aws-iot` (BrokerProfile): AWS IoT Core's quotas
@@ -41,6 +45,8 @@ enum ConfigRanges {
     static let awsIoTReconnectMin = DurationRange(minimum: 1, maximum: 3_600)
     /// AWS IoT Core's payload limit.
     static let awsIoTMaxMessageSize = SizeRange(minimum: MQTTSettings.minimumMaxMessageBytes, maximum: 128 << 10)
+    /// AWS IoT Core keeps a persistent session for at most 7 days.
+    static let awsIoTSessionExpiry = DurationRange(minimum: 0, maximum: 7 * day)
     /// AWS IoT Core's publishes per second and connection: the most allowed.
     static let awsIoTPublishRate = 100.0
     /// The default under aws-iot: the drainer's token bucket lets a tenth of a second's tokens

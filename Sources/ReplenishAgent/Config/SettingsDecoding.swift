@@ -30,7 +30,8 @@ extension ConfigReader {
     mutating func mqttSettings(_ node: Node, at path: ConfigKeyPath, deviceID: String?) -> MQTTSettings? {
         let allowed = ["url", "base_topic", "client_id", "keepalive", "username", "password_file",
                        "reconnect_min", "reconnect_max", "max_message_size"] + Self.tlsKeys + ["allow_insecure", "broker", "retain",
-                                                                                           "max_publish_rate", "ack_timeout"]
+                                                                                           "max_publish_rate", "ack_timeout",
+                                                                                           "protocol", "session_expiry"]
         guard let fields = fields(of: node, at: path, allowed: allowed) else { return nil }
         var failed = false
         var url: BrokerURL?
@@ -106,6 +107,21 @@ extension ConfigReader {
         }
         decode("ack_timeout", in: fields, into: &settings.ackTimeoutSeconds, failed: &failed) {
             $0.duration($1, at: $2, in: ConfigRanges.ackTimeout)
+        }
+        decode("protocol", in: fields, into: &settings.protocolVersion, failed: &failed) {
+            $0.choice($1, at: $2, of: MQTTSettings.ProtocolVersion.allCases)
+        }
+        if decode("session_expiry", in: fields, into: &settings.sessionExpirySeconds, failed: &failed, {
+            $0.wholeSeconds($1, at: $2, in: ConfigRanges.sessionExpiry)
+        }), fields.optional("session_expiry") != nil {
+            if settings.protocolVersion != .v5, let entry = fields.entry("session_expiry") {
+                report("session_expiry needs protocol: 5 (under MQTT 3.1.1 the broker decides how long a session lasts)",
+                       at: entry.key, path.appending("session_expiry"))
+                failed = true
+            } else if !limits.sessionExpiry.contains(Double(settings.sessionExpirySeconds)) {
+                outsideProfile("session_expiry", in: fields, limits: limits,
+                               "a session_expiry \(Self.describe(limits.sessionExpiry))", failed: &failed)
+            }
         }
         settings.caFile = optionalString("ca_file", in: fields, failed: &failed)
         settings.caDirectory = optionalString("ca_dir", in: fields, failed: &failed)
@@ -255,7 +271,7 @@ extension ConfigReader {
     }
 
     mutating func reportSettings(_ node: Node, at path: ConfigKeyPath) -> ReportSettings? {
-        guard let fields = fields(of: node, at: path, allowed: ["daily_at", "every", "on_start"]) else { return nil }
+        guard let fields = fields(of: node, at: path, allowed: ["daily_at", "every", "on_start", "expire_after"]) else { return nil }
         var failed = false
         var dailyAt: TimeOfDay?
         if let value = required("daily_at", in: fields) {
@@ -273,6 +289,9 @@ extension ConfigReader {
             failed = failed || settings.everySeconds == nil
         }
         decode("on_start", in: fields, into: &settings.onStart, failed: &failed) { $0.bool($1, at: $2) }
+        decode("expire_after", in: fields, into: &settings.expireAfterSeconds, failed: &failed) {
+            $0.wholeSeconds($1, at: $2, in: ConfigRanges.messageExpiry)
+        }
         return failed || dailyAt == nil ? nil : settings
     }
 

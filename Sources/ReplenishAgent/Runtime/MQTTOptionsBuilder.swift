@@ -29,10 +29,18 @@ enum MQTTOptionsBuilder {
             tls = MQTTTLSOptions(caFile: mqtt.caFile, caDirectory: mqtt.caDirectory, certFile: mqtt.certFile,
                                  keyFile: mqtt.keyFile, alpn: mqtt.alpn)
         }
-        return MQTTClientOptions(host: mqtt.url.host, port: mqtt.url.port, clientID: mqtt.clientID,
-                                 keepAliveSeconds: mqtt.keepAliveSeconds, username: mqtt.username, password: password,
-                                 reconnectDelayMin: mqtt.reconnectDelayMin, reconnectDelayMax: mqtt.reconnectDelayMax,
-                                 tls: tls)
+        var options = MQTTClientOptions(host: mqtt.url.host, port: mqtt.url.port, clientID: mqtt.clientID,
+                                        keepAliveSeconds: mqtt.keepAliveSeconds, username: mqtt.username, password: password,
+                                        reconnectDelayMin: mqtt.reconnectDelayMin, reconnectDelayMax: mqtt.reconnectDelayMax,
+                                        tls: tls)
+        switch mqtt.protocolVersion {
+        case .v5:
+            options.protocolVersion = .v5
+            options.sessionExpirySeconds = UInt32(clamping: mqtt.sessionExpirySeconds)
+        case .v311:
+            options.protocolVersion = .v311
+        }
+        return options
     }
 
     /// A private key or password file: never readable or writable by others, never writable by the

@@ -26,11 +26,13 @@ public struct DeliveryStats: Sendable, Equatable {
     public var published: UInt64 = 0
     /// Reconnects because a PUBACK did not come within `ack_timeout`.
     public var ackTimeouts: UInt64 = 0
+    /// MQTT 5 PUBACKs with a failure reason (0x80 and above): the row stayed in the outbox.
+    public var refused: UInt64 = 0
     public var lastAcknowledgedSeq: UInt64 = 0
 }
 
 /// Publishes outbox rows oldest first at QoS 1 with a bounded in-flight window, and deletes a
-/// row only when its PUBACK arrives. After a reconnect it starts again from the oldest row, so
+/// row only when its PUBACK arrives and, under MQTT 5, does not refuse it. After a reconnect it starts again from the oldest row, so
 /// nothing unacknowledged is left behind.
 ///
 /// Flow control: with a publish rate (`mqtt.max_publish_rate`) rows go out through a token bucket;
@@ -56,6 +58,10 @@ final class OutboxDrainer: Sendable {
     private let liveness: LoopLiveness
     private let clock: any AgentClock
     private let ackTimeout: Double
+    /// MQTT 5 message expiry interval on status reports (`report.expire_after`), seconds.
+    private let statusExpiry: UInt32?
+    /// Told of each refused publish (seq, reason), for `replenishd status`.
+    private let refusal = Mutex<(@Sendable (UInt64, String) -> Void)?>(nil)
     /// Only the input loop touches it; a Mutex for Sendable.
     private let bucket: Mutex<TokenBucket?>
     let stats = Mutex(DeliveryStats())
@@ -70,8 +76,9 @@ final class OutboxDrainer: Sendable {
     init(store: StateStore, queue: BlockingQueue, client: MQTTClient, window: Int,
          birth: (topic: String, payload: [UInt8], retain: Bool)? = nil,
          stateTopic: (topic: String, retain: Bool)? = nil, maxPublishRate: Double? = nil,
-         ackTimeout: Double = 30, clock: any AgentClock = SystemClock(), liveness: LoopLiveness = LoopLiveness(),
-         logger: Logger) {
+         ackTimeout: Double = 30, statusExpiry: UInt32? = nil, clock: any AgentClock = SystemClock(),
+         liveness: LoopLiveness = LoopLiveness(), logger: Logger) {
+        self.statusExpiry = statusExpiry
         self.store = store
         self.queue = queue
         self.client = client
@@ -181,11 +188,16 @@ final class OutboxDrainer: Sendable {
                     }
                 }
 
-            case .transport(.published(let connection, let messageID)):
+            case .transport(.published(let connection, let messageID, let reasonCode)):
                 guard flight.connection == connection, let seq = flight.inflight.removeValue(forKey: messageID) else {
                     return
                 }
                 flight.sentAt[messageID] = nil
+                if MQTTEvent.isFailure(reasonCode: reasonCode) {
+                    refused(seq: seq, reasonCode: reasonCode)
+                    if flight.inflight.count <= window / 2 { await fill(&flight) }
+                    return
+                }
                 acknowledged.withLock {
                     $0.waiting.append(seq)
                     $0.unsettled.insert(seq)
@@ -221,6 +233,22 @@ final class OutboxDrainer: Sendable {
             }
     }
 
+    /// An MQTT 5 PUBACK that refuses the row (not authorized, quota exceeded, packet too large):
+    /// the row stays in the outbox. The cursor has passed it, so it goes out again only with the
+    /// next connection's republishing, not in a loop.
+    private func refused(seq: UInt64, reasonCode: UInt8) {
+        let reason = MQTTEvent.describe(reasonCode: reasonCode)
+        stats.withLock { $0.refused += 1 }
+        logger.warning("the broker refused the message; it stays in the outbox and goes out again after the next reconnect",
+                       metadata: ["seq": "\(seq)", "reason": "\(reason)"])
+        refusal.withLock { $0 }?(seq, reason)
+    }
+
+    /// Who hears of each refused publish (seq and reason); set once, before `run`.
+    func onRefusal(_ handler: @escaping @Sendable (UInt64, String) -> Void) {
+        refusal.withLock { $0 = handler }
+    }
+
     /// The newest state, after the birth message on every connect and at once when it changes.
     /// Like the birth message it does not wait for a token but counts against the rate, and it is
     /// not an outbox row: a state lost with a connection is replaced by the next connect's.
@@ -228,7 +256,8 @@ final class OutboxDrainer: Sendable {
         guard let stateTopic, let payload = latestState.withLock({ $0 }) else { return }
         bucket.withLock { $0?.spend(at: clock.monotonic()) }
         do {
-            _ = try client.publish(topic: stateTopic.topic, payload: payload, qos: 1, retain: stateTopic.retain)
+            _ = try client.publish(topic: stateTopic.topic, payload: payload, qos: 1, retain: stateTopic.retain,
+                                   properties: MQTTPublishProperties(userProperties: [(name: "schema", value: DeviceState.schema)]))
         } catch {
             logger.debug("state not sent", metadata: ["error": "\(error)"])
         }
@@ -252,6 +281,13 @@ final class OutboxDrainer: Sendable {
             logger.error("could not delete acknowledged rows", metadata: ["seqs": "\(batch.count)", "error": "\(error)"])
         }
         acknowledged.withLock { $0.unsettled.subtract(batch) }
+    }
+
+    /// Under MQTT 5: the row's schema as the user property `schema`, and on a status report the
+    /// message expiry interval. The client leaves them out under 3.1.1.
+    private func properties(of row: OutboxMessage) -> MQTTPublishProperties {
+        MQTTPublishProperties(userProperties: row.kind.schema.map { [(name: "schema", value: $0)] } ?? [],
+                              messageExpirySeconds: row.kind == .status ? statusExpiry : nil)
     }
 
     /// Tops the in-flight window up from the outbox, as fast as the publish rate allows.
@@ -284,7 +320,8 @@ final class OutboxDrainer: Sendable {
                     return
                 }
                 do {
-                    let sent = try client.publish(topic: row.topic, payload: row.payload, qos: 1, retain: false)
+                    let sent = try client.publish(topic: row.topic, payload: row.payload, qos: 1, retain: false,
+                                                  properties: properties(of: row))
                     guard sent.connection == connection else {
                         // A newer connection took over; its .connected event restarts from the oldest row.
                         flight = Flight()

@@ -33,6 +33,13 @@ final class RuntimeRecorder: Sendable {
         update(now) { $0.broker.connected = false; $0.broker.since = now; $0.broker.lastError = reason }
     }
 
+    /// The broker refused the publish of `seq` (MQTT 5 PUBACK) for `reason`.
+    func publishRefused(seq: UInt64, reason: String, at now: Date = Date()) {
+        update(now) { s in
+            s.refused = .init(count: (s.refused?.count ?? 0) + 1, lastSeq: seq, lastReason: reason, lastAt: now)
+        }
+    }
+
     func health(_ health: SlotHealth, slot: String, at now: Date = Date()) {
         update(now) { $0.health[slot] = health.rawValue }
     }

@@ -27,6 +27,15 @@ public struct RuntimeSnapshot: Codable, Sendable, Equatable {
         }
     }
 
+    /// Publishes the broker refused (MQTT 5 PUBACK reason codes of 0x80 and above) since the
+    /// daemon started: their rows stay in the outbox.
+    public struct Refusals: Codable, Sendable, Equatable {
+        public var count: UInt64
+        public var lastSeq: UInt64
+        public var lastReason: String
+        public var lastAt: Date
+    }
+
     /// The daemon's process id; `running` false once it stopped cleanly.
     public var pid: Int32
     public var running: Bool
@@ -39,6 +48,8 @@ public struct RuntimeSnapshot: Codable, Sendable, Equatable {
     /// The configuration the daemon runs (nil from versions before it was recorded): how
     /// `replenishd reload` learns that a reload took.
     public var configHash: String?
+    /// Nil until the broker refuses a publish (and in snapshots of versions before it was recorded).
+    public var refused: Refusals?
 
     public init(pid: Int32, running: Bool, startedAt: Date, updatedAt: Date, broker: Broker, health: [String: String],
                 configHash: String? = nil) {

@@ -11,6 +11,8 @@ import Synchronization
 final class Uplink: Sendable {
     let mqtt: MQTTSettings
     let storagePath: String
+    /// `report.expire_after`, which the drainer puts on status reports: a change needs a new uplink.
+    private let statusExpiry: Int?
     /// The database is opened for this device (the store refuses another device's file).
     let deviceID: String
     let store: StateStore
@@ -48,6 +50,7 @@ final class Uplink: Sendable {
          logger: Logger) throws {
         self.logger = logger
         mqtt = config.mqtt
+        statusExpiry = config.report.expireAfterSeconds
         storagePath = config.storage.path
         deviceID = config.device.id
         if let previous, previous.storagePath == config.storage.path, previous.deviceID == deviceID {
@@ -69,8 +72,12 @@ final class Uplink: Sendable {
                                 birth: (availability, Array("online".utf8), config.mqtt.retain),
                                 stateTopic: (config.mqtt.baseTopic + "/state", config.mqtt.retain),
                                 maxPublishRate: config.mqtt.maxPublishRate, ackTimeout: config.mqtt.ackTimeoutSeconds,
+                                statusExpiry: config.report.expireAfterSeconds.map { UInt32(clamping: $0) },
                                 clock: clock, liveness: liveness, logger: logger)
         (drainerInputs, drainerFeed) = AsyncStream.makeStream(of: DrainerInput.self)
+        drainer.onRefusal { [weak self] seq, reason in
+            self?.route.withLock { $0.listener?.recorder }?.publishRefused(seq: seq, reason: reason)
+        }
     }
 
     /// `init` off the cooperative pool: opening the database checks it and reads key files.
@@ -84,6 +91,7 @@ final class Uplink: Sendable {
     /// True when a generation running `config` can use this uplink as it is.
     func serves(_ config: AgentConfig) -> Bool {
         config.mqtt == mqtt && config.storage.path == storagePath && config.device.id == deviceID
+            && config.report.expireAfterSeconds == statusExpiry
     }
 
     /// Connects, and starts delivering the outbox and routing what the broker sends.

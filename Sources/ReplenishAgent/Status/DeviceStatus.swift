@@ -31,6 +31,12 @@ public struct DeviceStatus: Sendable, Encodable {
         public var oldestAgeSeconds: Double?
         /// Status reports dropped by the outbox bound and not yet announced to the cloud.
         public var evictedUnannounced: Int
+        /// Publishes the broker refused (MQTT 5 PUBACK reason codes) since the daemon started;
+        /// their rows stay in the outbox.
+        public var refused: UInt64 = 0
+        public var lastRefusedSeq: UInt64?
+        /// The last refusal's reason, e.g. `Not authorized (0x87)`.
+        public var lastRefusal: String?
     }
 
     public struct Slot: Sendable, Encodable {
@@ -112,7 +118,8 @@ public struct DeviceStatus: Sendable, Encodable {
         let outbox = Outbox(messages: stats.count, bytes: stats.bytes, oldestSeq: stats.oldestSeq,
                             oldestCreatedAt: stats.oldestCreatedAt.map(Date.init(timeIntervalSince1970:)),
                             oldestAgeSeconds: stats.oldestCreatedAt.map { max(0, now.timeIntervalSince1970 - $0) },
-                            evictedUnannounced: eviction?.reports ?? 0)
+                            evictedUnannounced: eviction?.reports ?? 0, refused: runtime?.refused?.count ?? 0,
+                            lastRefusedSeq: runtime?.refused?.lastSeq, lastRefusal: runtime?.refused?.lastReason)
         let trust = KernelClockTrust.forDevice(hasRTC: config.device.hasRTC)
         let slots = config.slots.map { slot -> Slot in
             let definition = slot.definition

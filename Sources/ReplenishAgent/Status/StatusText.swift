@@ -54,9 +54,17 @@ public enum StatusText {
     }
 
     static func outbox(_ outbox: DeviceStatus.Outbox) -> String {
-        guard outbox.messages > 0 else { return "empty" + evicted(outbox) }
+        guard outbox.messages > 0 else { return "empty" + evicted(outbox) + refused(outbox) }
         let oldest = outbox.oldestAgeSeconds.map { ", oldest unsent \(StatusLine.age($0)) ago (seq \(outbox.oldestSeq ?? 0))" } ?? ""
         return "\(outbox.messages) message\(outbox.messages == 1 ? "" : "s"), \(bytes(outbox.bytes))\(oldest)" + evicted(outbox)
+            + refused(outbox)
+    }
+
+    /// Publishes the broker refused since the daemon started, e.g. ` · 3 refused by the broker (last seq 12: Not authorized (0x87))`.
+    static func refused(_ outbox: DeviceStatus.Outbox) -> String {
+        guard outbox.refused > 0 else { return "" }
+        let last = outbox.lastRefusedSeq.map { " (last seq \($0): \(outbox.lastRefusal ?? "?"))" } ?? ""
+        return " · \(outbox.refused) refused by the broker\(last)"
     }
 
     private static func evicted(_ outbox: DeviceStatus.Outbox) -> String {

@@ -1,0 +1,74 @@
+import Foundation
+@testable import ReplenishAgent
+import ReplenishTestSupport
+import Testing
+
+/// Issue 17 item 1: under MQTT 5 every outbox publish carries its schema as the user property
+/// `schema`, and status reports the message expiry interval `report.expire_after`. Read by
+/// mosquitto_sub, an MQTT 5 client of its own that prints both (`%P`, `%E`).
+@Suite("MQTT 5 publish properties through a real broker", .serialized)
+struct PublishPropertiesTests {
+    /// Runs mosquitto_sub against `broker` as MQTT 5 and returns what it printed.
+    static func mosquittoSub(_ broker: TestBroker, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_sub")
+        process.arguments = ["-V", "5", "-h", broker.host, "-p", "\(broker.port)", "-q", "1"] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test("the schema user property on status, event and reply; the expiry on status reports only; neither under 3.1.1",
+          arguments: ["5", "3.1.1"])
+    func schemaAndExpiry(_ version: String) async throws {
+        let broker = try TestBroker.start()
+        let device = "props-\(version == "5" ? "v5" : "v311")"
+        let base = "replenish/v1/\(device)"
+        // The cloud's persistent session, subscribed (-E: once the SUBACK is in) before anything is published.
+        let cloud = ["-c", "-i", "cloud-\(device)", "-x", "300", "-t", base + "/#"]
+        let subscribed = try Self.mosquittoSub(broker, cloud + ["-E"])
+        #expect(subscribed.isEmpty, "\(subscribed)")
+        let setup = try await FlowControlTests.connect(device: device, mqttKeys: "  protocol: \(version)",
+                                                       reportKeys: "  expire_after: 1h", broker: broker)
+        try RefusedPublishTests.enqueue(["status", "events", "replies"], in: setup, base: base)
+        try await waitUntil("the outbox empty") { try setup.uplink.store.pending(limit: 10).isEmpty }
+
+        // The test subscriber's probe, the birth and the three rows wait in the cloud's session.
+        let lines = try Self.mosquittoSub(broker, cloud + ["-C", "5", "-W", "10", "-F", "%t|%P|%E"])
+            .split(separator: "\n").map(String.init)
+        await setup.stop()
+        func line(_ topic: String) -> [String]? {
+            lines.first { $0.hasPrefix(base + "/" + topic + "|") }.map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
+        }
+        let status = try #require(line("status"), "\(lines)")
+        let event = try #require(line("events"), "\(lines)")
+        let reply = try #require(line("replies"), "\(lines)")
+        if version == "5" {
+            #expect(status[1] == "schema:replenish.status/1")
+            #expect(event[1] == "schema:replenish.event/1")
+            #expect(reply[1] == "schema:replenish.reply/1")
+            // What is left of the hour while it waited at the broker.
+            let expiry = try #require(Int(status[2]), "\(status)")
+            #expect((3_590...3_600).contains(expiry))
+            #expect(event[2].isEmpty && reply[2].isEmpty)
+        } else {
+            #expect([status, event, reply].allSatisfy { $0[1].isEmpty && $0[2].isEmpty }, "\(lines)")
+        }
+    }
+
+    @Test("report.expire_after is whole seconds, at least 1s")
+    func expireAfterConfig() throws {
+        let url = BrokerProfileTests.url
+        let set = ConfigMistake("", url, url).yaml.replacingOccurrences(of: "report:\n", with: "report:\n  expire_after: 2h\n")
+        #expect(try ConfigLoader.parse(set, fileName: "cfg.yaml").report.expireAfterSeconds == 7_200)
+        #expect(try ConfigLoader.parse(ConfigMistake("", url, url).yaml, fileName: "cfg.yaml").report.expireAfterSeconds == nil)
+        let zero = ConfigMistake("", url, url).yaml.replacingOccurrences(of: "report:\n", with: "report:\n  expire_after: 0s\n")
+        let error = #expect(throws: AgentError.self) { try ConfigLoader.parse(zero, fileName: "cfg.yaml") }
+        #expect(error?.diagnostics.first?.description.contains("report.expire_after: expected a duration at least 1s") == true,
+                "\(error?.diagnostics ?? [])")
+    }
+}
