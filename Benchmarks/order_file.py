@@ -88,7 +88,7 @@ def main():
             daemon_log = os.path.join(tmp, "daemon.log")
             env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")}
             with open(daemon_log, "w") as logf:
-                proc = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                proc = subprocess.Popen(["valgrind", "--tool=callgrind", "--demangle=no", f"--callgrind-out-file={out}",
                                          profiled, "run", "--config", cfg, "--simulate", "--time-scale", "60"],
                                         stdout=logf, stderr=subprocess.STDOUT, env=env)
                 deadline = time.monotonic() + 120
