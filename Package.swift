@@ -9,7 +9,7 @@ import PackageDescription
 //   .dynstr and .gnu.hash the dynamic loader searches); exports.map makes them local;
 // - the functions a start and an idle day run placed side by side, in the order of startup.order
 //   (`make order-file`; `make release` puts every function in a section of its own).
-// Measured (`make bench`): stripped binary 19.98 -> 18.0 MB, connected idle VmRSS 22.4 -> 17.2 MiB.
+// Measured (`make bench`): stripped binary 19.98 -> 18.0 MB, connected idle VmRSS 22.4 -> 16.8 MiB.
 let packageDirectory = Context.packageDirectory
 let releaseLinkerSettings: [LinkerSetting] = [
     .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
