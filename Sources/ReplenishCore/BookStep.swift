@@ -14,6 +14,25 @@ public enum BookInput: Sendable {
     case deliveryResumed(evicted: OutboxEviction?)
     /// Write the book now if it changed (flush interval, shutdown).
     case flush
+    /// The broker refused an outbox message for good; it was moved to the dead-letter table.
+    case deadLettered(DeadLetter)
+}
+
+/// An outbox message the broker refused `refusals` times (MQTT 5 PUBACK reason codes), moved out
+/// of the outbox so the rows behind it go on; kept in the database's bounded dead-letter table.
+public struct DeadLetter: Sendable, Equatable {
+    public var seq: UInt64
+    public var topic: String
+    /// The broker's last reason (e.g. "Not authorized (0x87)").
+    public var reason: String
+    public var refusals: Int
+
+    public init(seq: UInt64, topic: String, reason: String, refusals: Int) {
+        self.seq = seq
+        self.topic = topic
+        self.reason = reason
+        self.refusals = refusals
+    }
 }
 
 extension BookInput {
@@ -25,6 +44,7 @@ extension BookInput {
         case .command: "command"
         case .deliveryResumed: "deliveryResumed"
         case .flush: "flush"
+        case .deadLettered: "deadLettered"
         }
     }
 }

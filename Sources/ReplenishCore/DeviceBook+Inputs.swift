@@ -112,6 +112,14 @@ extension DeviceBook {
             var step = BookStep()
             step.writesBook = unsaved
             return step
+        case .deadLettered(let letter):
+            var step = BookStep()
+            step.messages = [.event(.outboxDeadLettered(letter, at: context.now))]
+            step.committedNotes = [Note(.warning, "dead-lettered message announced", [
+                "deadLetteredSeq": "\(letter.seq)", "topic": letter.topic, "reason": letter.reason,
+            ])]
+            step.failure.text = "dead-letter event not committed"
+            return step
         }
     }
 

@@ -11,6 +11,8 @@ public struct EventMessage: Sendable, Equatable, Encodable {
         /// Status reports were dropped from a full outbox while delivery was stalled; their
         /// consumption is not lost, because `consumedTotal` in every later report carries it.
         case outboxEvicted(OutboxEviction)
+        /// A message the broker refused for good left the outbox for the dead-letter table.
+        case outboxDeadLettered(DeadLetter, at: Date)
         /// A slot's sensor stopped giving plausible readings (or could not be read); its ledger
         /// stands still until it recovers.
         case sensorFault(slot: String, health: SlotHealth, reason: String, at: Date)
@@ -43,6 +45,13 @@ public struct EventMessage: Sendable, Equatable, Encodable {
             try c.encode(slot, forKey: "slot")
             try c.encode(Timestamp.string(at), forKey: "at")
             try c.encode(wireQuantity(quantity), forKey: "quantity")
+        case let .outboxDeadLettered(letter, at):
+            try c.encode("outboxDeadLettered", forKey: "event")
+            try c.encode(Timestamp.string(at), forKey: "at")
+            try c.encode(letter.seq, forKey: "deadLetteredSeq")
+            try c.encode(letter.topic, forKey: "topic")
+            try c.encode(letter.reason, forKey: "reason")
+            try c.encode(letter.refusals, forKey: "refusals")
         case let .outboxEvicted(eviction):
             try c.encode("outboxEvicted", forKey: "event")
             try c.encode(eviction.reports, forKey: "evictedReports")

@@ -34,6 +34,19 @@ enum Schema {
             device_id TEXT NOT NULL
         );
         """,
+        // 3: outbox messages the broker refused for good (MQTT 5 PUBACK reason codes), kept for
+        // inspection and bounded (`StateStore.deadLetter`).
+        """
+        CREATE TABLE dead_letter (
+            seq INTEGER PRIMARY KEY CHECK (seq > 0),
+            topic TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            created_at REAL NOT NULL,
+            moved_at REAL NOT NULL,
+            reason TEXT NOT NULL
+        );
+        """,
     ]
 
     /// The tables every version since 1 has: without them a file is not a replenishd database.

@@ -144,6 +144,25 @@ public final class StateStore: Sendable {
         }
     }
 
+    /// Moves the outbox message `seq` to the dead-letter table with the broker's `reason`, in one
+    /// transaction, and keeps only the newest `keep` dead letters. Returns the message moved, nil
+    /// when it was no longer in the outbox.
+    public func deadLetter(seq: UInt64, reason: String, at movedAt: Double, keep: Int = 100) throws -> OutboxMessage? {
+        try commit { tx in try tx.deadLetter(seq: seq, reason: reason, at: movedAt, keep: keep) }
+    }
+
+    /// The dead letters, oldest first: seq, topic and reason.
+    public func deadLetters() throws(StoreError) -> [(seq: UInt64, topic: String, reason: String)] {
+        try connection.withLock { db throws(StoreError) in
+            var letters: [(seq: UInt64, topic: String, reason: String)] = []
+            try db.query("SELECT seq, topic, reason FROM dead_letter ORDER BY seq", operation: "read dead letters") {
+                row throws(StoreError) in
+                letters.append((try row.seq(0, operation: "read dead letters"), row.text(1), row.text(2)))
+            }
+            return letters
+        }
+    }
+
     /// How many messages wait, their payload bytes, and the oldest of them.
     public func outboxStats() throws(StoreError) -> OutboxStats {
         try connection.withLock { db throws(StoreError) in

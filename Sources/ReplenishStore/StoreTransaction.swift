@@ -84,6 +84,29 @@ public struct StoreTransaction: ~Copyable {
                            operation: operation)
     }
 
+    /// Moves the message with `seq` from the outbox to the dead-letter table (see
+    /// `StateStore.deadLetter`); nil when it is gone.
+    public mutating func deadLetter(seq: UInt64, reason: String, at movedAt: Double, keep: Int)
+        throws(StoreError) -> OutboxMessage? {
+        let operation = "dead-letter seq \(seq)"
+        let key = try SQLiteValue.seq(seq, operation: operation, path: db.path)
+        var moved: OutboxMessage?
+        try db.query("SELECT \(OutboxMessage.columns) FROM outbox WHERE seq = ?1", [key], operation: operation) {
+            row throws(StoreError) in moved = try OutboxMessage(row: row, path: db.path)
+        }
+        guard let moved else { return nil }
+        _ = try db.execute(
+            """
+            INSERT OR REPLACE INTO dead_letter (seq, topic, kind, payload, created_at, moved_at, reason)
+            SELECT seq, topic, kind, payload, created_at, ?2, ?3 FROM outbox WHERE seq = ?1
+            """, [key, .real(movedAt), .text(reason)], operation: operation)
+        _ = try db.execute("DELETE FROM outbox WHERE seq = ?1", [key], operation: operation)
+        _ = try db.execute(
+            "DELETE FROM dead_letter WHERE seq NOT IN (SELECT seq FROM dead_letter ORDER BY seq DESC LIMIT ?1)",
+            [.integer(Int64(max(1, keep)))], operation: operation)
+        return moved
+    }
+
     /// Deletes the oldest messages of `kind` until the outbox's payload bytes are at most
     /// `maxBytes` or none of that kind is left (other than those from `sparingFrom` on), and answers the seqs it
     /// deleted, oldest first. Used to keep the outbox bounded by dropping superseded status

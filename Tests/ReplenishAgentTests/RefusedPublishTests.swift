@@ -1,4 +1,5 @@
 import Foundation
+import ReplenishCore
 import ReplenishStore
 import Testing
 @testable import ReplenishAgent
@@ -51,7 +52,7 @@ struct RefusedPublishTests {
         try await waitUntil("only the refused row left") { try setup.uplink.store.pending(limit: 10).map(\.seq) == [1] }
         #expect(setup.log.contains("the broker refused the message; it stays in the outbox and goes out again after the next reconnect"),
                 "\(setup.log.tail(20))")
-        #expect(setup.log.contains("reason=Not authorized (0x87) seq=1"), "\(setup.log.tail(20))")
+        #expect(setup.log.contains("reason=Not authorized (0x87) refusals=1 seq=1"), "\(setup.log.tail(20))")
 
         // No loop on this connection: a new row goes out, the refused one is not published again.
         try Self.enqueue(["status"], in: setup)
@@ -66,6 +67,40 @@ struct RefusedPublishTests {
         #expect(setup.log.publishCounts[1] == 2)
         #expect(try setup.uplink.store.pending(limit: 10).map(\.seq) == [1])
         #expect(setup.subscriber.distinctSeqs == [2, 3, 4])
+        await setup.stop()
+    }
+
+    @Test("refused three times, a row moves to the dead-letter table and is announced once; a refused announcement is not announced again")
+    func deadLettered() async throws {
+        let setup = try await FlowControlTests.connect(device: Self.device, mqttKeys: "  username: \(Self.device)",
+                                                       broker: try Self.broker())
+        let drainer = setup.uplink.drainer
+        let (inputs, ledger) = AsyncStream.makeStream(of: BookInput.self)
+        setup.uplink.attach(Uplink.Listener(ledger: ledger, recorder: RuntimeRecorder(brokerURL: "mqtt://127.0.0.1", slots: [])))
+        try Self.enqueue(["events", "status"], in: setup)
+        // The announcement of a dead letter is an event too: on this denied topic it is moved
+        // like any other row, but not announced again.
+        try setup.uplink.store.commit { tx in
+            let seq = try tx.nextSeq()
+            try tx.enqueue(seq: seq, topic: Self.base + "/events", kind: .event,
+                           payload: Array(#"{"event":"outboxDeadLettered","seq":\#(seq)}"#.utf8), createdAt: 0)
+        }
+        setup.uplink.drainerFeed.yield(.outboxChanged)
+        for attempt in 1...DrainerTestSupport.deadLetterAfter {
+            try await waitUntil("refusal round \(attempt)") { drainer.stats.withLock { $0.refused } == 2 * attempt }
+            if attempt < DrainerTestSupport.deadLetterAfter { setup.uplink.client.reconnect(reason: "test: reconnect \(attempt)") }
+        }
+        try await waitUntil("both refused rows moved") { drainer.stats.withLock { $0.deadLettered } == 2 }
+        #expect(try setup.uplink.store.pending(limit: 10).isEmpty)
+        let letters = try setup.uplink.store.deadLetters()
+        #expect(letters.map(\.seq) == [1, 3] && letters.allSatisfy { $0.reason == "Not authorized (0x87)" })
+        #expect(setup.subscriber.distinctSeqs == [2])
+        #expect(setup.log.contains("the broker refused the message 3 times; moved to the dead-letter table"), "\(setup.log.tail(20))")
+        // One announcement, for seq 1: the keeper turns it into an outboxDeadLettered event.
+        ledger.finish()
+        var announced: [DeadLetter] = []
+        for await input in inputs { if case .deadLettered(let letter) = input { announced.append(letter) } }
+        #expect(announced == [DeadLetter(seq: 1, topic: Self.base + "/events", reason: "Not authorized (0x87)", refusals: 3)])
         await setup.stop()
     }
 
@@ -97,4 +132,8 @@ struct RefusedPublishTests {
         outbox.lastRefusal = "Quota exceeded (0x97)"
         #expect(StatusText.outbox(outbox) == "2 messages, 100 B · 2 refused by the broker (last seq 12: Quota exceeded (0x97))")
     }
+}
+
+enum DrainerTestSupport {
+    static var deadLetterAfter: Int { OutboxDrainer.deadLetterAfter }
 }

@@ -97,6 +97,10 @@ struct DeviceBookStepTests {
                 messages: [reply], writesBook: true, notes: ["retained command"],
                 failure: "command answer not committed")),
         ]),
+        Case(name: "a message refused for good: announced in an event once committed", steps: [
+            (.deadLettered(DeadLetter(seq: 7, topic: "replenish/v1/dev-1/replies", reason: "Not authorized (0x87)", refusals: 3)),
+             Expect(messages: [event], committed: ["dead-lettered message announced"], failure: "dead-letter event not committed")),
+        ]),
         Case(name: "delivery resumed: the eviction tally is announced and cleared in the same transaction", steps: [
             (.deliveryResumed(evicted: nil), Expect()),
             (.deliveryResumed(evicted: eviction), Expect(messages: [event], clearsTally: true,

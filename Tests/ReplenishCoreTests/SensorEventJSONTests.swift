@@ -41,4 +41,16 @@ struct SensorEventJSONTests {
             == OutboxEviction(reports: 6, firstSeq: 2, lastSeq: 13))
         #expect(OutboxEviction.adding([], to: nil) == nil)
     }
+
+    @Test("outboxDeadLettered names the seq, its topic, the broker's reason and how often it refused")
+    func outboxDeadLettered() throws {
+        let letter = DeadLetter(seq: 41, topic: "replenish/v1/cm-1/replies", reason: "Not authorized (0x87)", refusals: 3)
+        let json = try Self.object(.outboxDeadLettered(letter, at: Self.at))
+        #expect(json["event"] as? String == "outboxDeadLettered")
+        #expect(json["deadLetteredSeq"] as? Int == 41)
+        #expect(json["topic"] as? String == "replenish/v1/cm-1/replies")
+        #expect(json["reason"] as? String == "Not authorized (0x87)")
+        #expect(json["refusals"] as? Int == 3)
+        #expect(json["at"] as? String == "2026-03-01T00:00:00Z")
+    }
 }

@@ -112,6 +112,26 @@ struct OutboxTests {
         }
     }
 
+    @Test("a message refused for good moves to the dead-letter table, which keeps the newest ones")
+    func deadLetter() throws {
+        try withStore { store, _ in
+            try store.commit { tx in
+                for _ in 1...5 {
+                    let seq = try tx.nextSeq()
+                    try tx.enqueue(seq: seq, topic: "t/\(seq)", kind: .event, payload: Array("\(seq)".utf8), createdAt: 0)
+                }
+            }
+            for seq: UInt64 in [1, 2, 4] {
+                let moved = try store.deadLetter(seq: seq, reason: "Not authorized (0x87)", at: 100, keep: 2)
+                #expect(moved?.seq == seq && moved?.topic == "t/\(seq)" && moved?.payload == Array("\(seq)".utf8))
+            }
+            #expect(try store.deadLetter(seq: 1, reason: "again", at: 100, keep: 2) == nil)  // gone already
+            #expect(try store.pending(limit: 10).map(\.seq) == [3, 5])
+            #expect(try store.deadLetters().map(\.seq) == [2, 4])
+            #expect(try store.deadLetters().allSatisfy { $0.reason == "Not authorized (0x87)" })
+        }
+    }
+
     @Test("the eviction check skips its scan while the outbox is surely within the bound, and still evicts once it is not")
     func evictAfterSkips() throws {
         try withStore { store, _ in

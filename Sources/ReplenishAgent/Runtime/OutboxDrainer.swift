@@ -28,6 +28,8 @@ public struct DeliveryStats: Sendable, Equatable {
     public var ackTimeouts: UInt64 = 0
     /// MQTT 5 PUBACKs with a failure reason (0x80 and above): the row stayed in the outbox.
     public var refused: UInt64 = 0
+    /// Rows moved to the dead-letter table after `OutboxDrainer.deadLetterAfter` refusals.
+    public var deadLettered: UInt64 = 0
     public var lastAcknowledgedSeq: UInt64 = 0
 }
 
@@ -62,6 +64,14 @@ final class OutboxDrainer: Sendable {
     private let statusExpiry: UInt32?
     /// Told of each refused publish (seq, reason), for `replenishd status`.
     private let refusal = Mutex<(@Sendable (UInt64, String) -> Void)?>(nil)
+    /// Told of each row moved to the dead-letter table, for the `outboxDeadLettered` event.
+    private let deadLetterHandler = Mutex<(@Sendable (DeadLetter) -> Void)?>(nil)
+    /// Refusals per seq, across connections; a row refused this many times leaves the outbox.
+    private let refusals = Mutex<[UInt64: Int]>([:])
+    /// The same row refused this many times (one try per connection) is refused for good: a topic
+    /// the device may not write, a message too large for the broker. It then stops holding up the
+    /// rows behind it on every reconnect.
+    static let deadLetterAfter = 3
     /// Only the input loop touches it; a Mutex for Sendable.
     private let bucket: Mutex<TokenBucket?>
     let stats = Mutex(DeliveryStats())
@@ -194,7 +204,7 @@ final class OutboxDrainer: Sendable {
                 }
                 flight.sentAt[messageID] = nil
                 if MQTTEvent.isFailure(reasonCode: reasonCode) {
-                    refused(seq: seq, reasonCode: reasonCode)
+                    await refused(seq: seq, reasonCode: reasonCode)
                     if flight.inflight.count <= window / 2 { await fill(&flight) }
                     return
                 }
@@ -202,6 +212,7 @@ final class OutboxDrainer: Sendable {
                     $0.waiting.append(seq)
                     $0.unsettled.insert(seq)
                 }
+                refusals.withLock { if !$0.isEmpty { $0[seq] = nil } }
                 wake.yield()
                 // Refill at half a window, half a window of rows in one read, rather than a read
                 // for every PUBACK; new rows still go out at once (`.outboxChanged`).
@@ -236,12 +247,49 @@ final class OutboxDrainer: Sendable {
     /// An MQTT 5 PUBACK that refuses the row (not authorized, quota exceeded, packet too large):
     /// the row stays in the outbox. The cursor has passed it, so it goes out again only with the
     /// next connection's republishing, not in a loop.
-    private func refused(seq: UInt64, reasonCode: UInt8) {
+    ///
+    /// Refused `deadLetterAfter` times, it moves to the dead-letter table (never a silent delete:
+    /// logged at error, counted, and announced by an `outboxDeadLettered` event, unless it was
+    /// such an event itself, so that a topic the device may not write cannot feed a loop).
+    private func refused(seq: UInt64, reasonCode: UInt8) async {
         let reason = MQTTEvent.describe(reasonCode: reasonCode)
         stats.withLock { $0.refused += 1 }
-        logger.warning("the broker refused the message; it stays in the outbox and goes out again after the next reconnect",
-                       metadata: ["seq": "\(seq)", "reason": "\(reason)"])
         refusal.withLock { $0 }?(seq, reason)
+        let count = refusals.withLock { counts in
+            counts[seq, default: 0] += 1
+            return counts[seq] ?? 0
+        }
+        guard count >= Self.deadLetterAfter else {
+            logger.warning("the broker refused the message; it stays in the outbox and goes out again after the next reconnect",
+                           metadata: ["seq": "\(seq)", "reason": "\(reason)", "refusals": "\(count)"])
+            return
+        }
+        refusals.withLock { $0[seq] = nil }
+        let movedAt = clock.now().timeIntervalSince1970
+        let moved: OutboxMessage?
+        do {
+            moved = try await queue.run { [store] in try store.deadLetter(seq: seq, reason: reason, at: movedAt) }
+        } catch {
+            logger.error("could not move a refused message to the dead-letter table", metadata: [
+                "seq": "\(seq)", "error": "\(error)",
+            ])
+            return
+        }
+        guard let moved else { return }
+        stats.withLock { $0.deadLettered += 1 }
+        logger.error("the broker refused the message \(count) times; moved to the dead-letter table", metadata: [
+            "seq": "\(seq)", "topic": "\(moved.topic)", "reason": "\(reason)",
+        ])
+        let isAnnouncement = moved.kind == .event
+            && String(decoding: moved.payload, as: UTF8.self).contains(#""event":"outboxDeadLettered""#)
+        if !isAnnouncement {
+            deadLetterHandler.withLock { $0 }?(DeadLetter(seq: seq, topic: moved.topic, reason: reason, refusals: count))
+        }
+    }
+
+    /// Who announces a row moved to the dead-letter table; set once, before `run`.
+    func onDeadLetter(_ handler: @escaping @Sendable (DeadLetter) -> Void) {
+        deadLetterHandler.withLock { $0 = handler }
     }
 
     /// Who hears of each refused publish (seq and reason); set once, before `run`.

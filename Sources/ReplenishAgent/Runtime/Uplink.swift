@@ -78,6 +78,7 @@ final class Uplink: Sendable {
         drainer.onRefusal { [weak self] seq, reason in
             self?.route.withLock { $0.listener?.recorder }?.publishRefused(seq: seq, reason: reason)
         }
+        drainer.onDeadLetter { [weak self] letter in self?.toLedger(.deadLettered(letter)) }
     }
 
     /// `init` off the cooperative pool: opening the database checks it and reads key files.
