@@ -65,7 +65,7 @@ final class MQTTNetworkLoop: Sendable {
         return Unmanaged<MQTTNetworkLoop>.fromOpaque(userdata).takeUnretainedValue()
     }
 
-    private var metadata: Logger.Metadata {
+    var metadata: Logger.Metadata {
         ["mqtt.host": "\(options.host)", "mqtt.port": "\(options.port)", "mqtt.clientID": "\(options.clientID)"]
     }
 
@@ -117,8 +117,7 @@ final class MQTTNetworkLoop: Sendable {
             }
             // When not connected it is sent by handleConnect on the next connection.
             if s.connected, let handle = s.handle {
-                let (rc, mid) = handle.subscribe(filter, qos: qos)
-                if rc == MosquittoLibrary.success { s.pendingSubscriptions[mid] = filter }
+                let rc = Self.subscribe(filter, qos: qos, on: handle, awaiting: &s.pendingSubscriptions)
                 if rc != MosquittoLibrary.success {
                     logger.warning("subscribe failed; retried after reconnect", metadata: [
                         "mqtt.topic": "\(filter)", "error": "\(MosquittoLibrary.describe(rc))",
@@ -286,27 +285,6 @@ final class MQTTNetworkLoop: Sendable {
         // `handle` is destroyed here, on this thread, after no other thread can reach it.
     }
 
-    /// When the broker may have closed the connection because it does not take retained messages:
-    /// mosquitto with `retain_available false` closes an MQTT 3.1.1 connection without a word, before
-    /// CONNACK for a retained will, after a retained PUBLISH; empty otherwise.
-    func retainRefusalHint(established: Bool, retainedPending: Bool, reason: String?, libraryErrors: [String]) -> String {
-        let refusedByConnack = reason?.hasPrefix("connection refused:") == true
-        let suspect = established ? retainedPending : options.will?.retain == true && !refusedByConnack && libraryErrors.isEmpty
-        guard suspect else { return "" }
-        let what = established ? "a retained message was unacknowledged" : "its will is retained"
-        return "; the broker closed the connection while \(what), as a broker that does not take retained messages does "
-            + "(mosquitto's retain_available false, an AWS IoT Core policy without iot:RetainPublish): "
-            + (options.retainRefusalFix ?? "publish without the retain flag")
-    }
-
-    /// MQTT 5 says what 3.1.1 leaves to guess (`retainRefusalHint`): reason code 0x9A, retain not supported.
-    func retainNotSupportedHint(_ reasonCode: Int32, what: String) -> String {
-        guard reasonCode == Int32(MQTT_RC_RETAIN_NOT_SUPPORTED.rawValue) else { return "" }
-        return "; the broker does not take retained messages and \(what) "
-            + "(mosquitto's retain_available false, an AWS IoT Core policy without iot:RetainPublish): "
-            + (options.retainRefusalFix ?? "publish without the retain flag")
-    }
-
     /// Why a connection ended, for the log. libmosquitto 2.0.11 has no text for MOSQ_ERR_KEEPALIVE
     /// ("Unknown error."): it means the broker let a PINGREQ go unanswered for a whole keepalive,
     /// so nothing came from it for 1.5 to 2 keepalives.
@@ -335,8 +313,8 @@ final class MQTTNetworkLoop: Sendable {
             s.failedAttempts = 0
             if let handle = s.handle {
                 for subscription in s.subscriptions {
-                    let (rc, mid) = handle.subscribe(subscription.filter, qos: subscription.qos)
-                    if rc == MosquittoLibrary.success { s.pendingSubscriptions[mid] = subscription.filter }
+                    let rc = Self.subscribe(subscription.filter, qos: subscription.qos, on: handle,
+                                            awaiting: &s.pendingSubscriptions)
                     if rc != MosquittoLibrary.success {
                         logger.warning("re-subscribe failed", metadata: [
                             "mqtt.topic": "\(subscription.filter)", "error": "\(MosquittoLibrary.describe(rc))",
@@ -382,20 +360,6 @@ final class MQTTNetworkLoop: Sendable {
         ])
         continuation.yield(.published(connection: generation, messageID: messageID, reasonCode: reasonCode))
         if isFinal { finalSettled.signal() }
-    }
-
-    /// An MQTT 5 SUBACK: one reason code per filter (the granted QoS, or 0x80 and above when refused).
-    func handleSubscribed(messageID: Int32, reasonCodes: [UInt8]) {
-        guard let filter = state.withLock({ $0.pendingSubscriptions.removeValue(forKey: messageID) }) else { return }
-        for code in reasonCodes {
-            if MQTTEvent.isFailure(reasonCode: code) {
-                logger.error("the broker refused the subscription", metadata: metadata.merging([
-                    "mqtt.topic": "\(filter)", "reason": "\(MosquittoLibrary.describe(reasonCode: code))",
-                ]) { $1 })
-            } else {
-                logger.debug("subscription granted", metadata: ["mqtt.topic": "\(filter)", "mqtt.qos": "\(code)"])
-            }
-        }
     }
 
     func handleMessage(_ message: mosquitto_message) {

@@ -86,10 +86,12 @@ struct DemoCloud {
             unanswered[index].statesSince += 1
             let waiting = unanswered[index]
             if waiting.statesSince >= 2, !answered.contains(waiting.command.correlationId) {
-                again.append(waiting.command)
+                var command = waiting.command
+                command.again = true
+                again.append(command)
                 unanswered[index].statesSince = 0
             }
         }
-        return again.map { var c = $0; c.again = true; return c }
+        return again
     }
 }

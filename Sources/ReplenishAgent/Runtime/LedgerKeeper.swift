@@ -56,7 +56,7 @@ final class LedgerKeeper: Sendable {
         }
         repair(&book, when: "loaded")
         var announced: DeviceState?
-        announce(book, &announced)
+        announce(book, context(), &announced)
         if (try? await queue.run({ [outbox] in outbox.prepare() })) != true {
             logger.warning("no room for the disk-full reserve yet", metadata: ["path": "\(store.reservePath)"])
         }
@@ -73,15 +73,14 @@ final class LedgerKeeper: Sendable {
             for note in step.notes { logger.journal(note) }
             if !step.isEmpty {
                 await commit(step, &book, context)
-                announce(book, &announced)
+                announce(book, context, &announced)
             }
         }
     }
 
     /// Tells the drainer the device's state (`{base}/state`) when it differs from the last one told.
-    private func announce(_ book: DeviceBook, _ announced: inout DeviceState?) {
-        let context = context()
-        let state = book.state(slots: context.slots, configHash: config.configHash, at: context.now)
+    private func announce(_ book: DeviceBook, _ context: BookContext, _ announced: inout DeviceState?) {
+        let state = book.state(slots: context.slots, configHash: context.header.configHash, at: context.now)
         guard state != announced else { return }
         do {
             drainer.yield(.state(try state.encoded(header: context.header)))

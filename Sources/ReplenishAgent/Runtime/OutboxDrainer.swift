@@ -174,13 +174,7 @@ final class OutboxDrainer: Sendable {
                     .merging(["connection": "\(connection)"]) { $1 })
                 if let birth {
                     // Retained (unless mqtt.retain is false), so the cloud sees the device online whenever it subscribes.
-                    // It does not wait for a token, but counts against the rate.
-                    bucket.withLock { $0?.spend(at: clock.monotonic()) }
-                    do {
-                        _ = try client.publish(topic: birth.topic, payload: birth.payload, qos: 1, retain: birth.retain)
-                    } catch {
-                        logger.debug("birth message not sent", metadata: ["error": "\(error)"])
-                    }
+                    publishOutsideOutbox("birth message", topic: birth.topic, payload: birth.payload, retain: birth.retain)
                 }
                 publishState()
                 await fill(&flight)
@@ -302,12 +296,19 @@ final class OutboxDrainer: Sendable {
     /// not an outbox row: a state lost with a connection is replaced by the next connect's.
     private func publishState() {
         guard let stateTopic, let payload = latestState.withLock({ $0 }) else { return }
+        publishOutsideOutbox("state", topic: stateTopic.topic, payload: payload, retain: stateTopic.retain,
+                             properties: MQTTPublishProperties(userProperties: [(name: "schema", value: DeviceState.schema)]))
+    }
+
+    /// The birth message and the state: QoS 1 but no outbox row (the next connect sends them
+    /// again). They do not wait for a token, but count against the rate.
+    private func publishOutsideOutbox(_ what: String, topic: String, payload: [UInt8], retain: Bool,
+                                      properties: MQTTPublishProperties? = nil) {
         bucket.withLock { $0?.spend(at: clock.monotonic()) }
         do {
-            _ = try client.publish(topic: stateTopic.topic, payload: payload, qos: 1, retain: stateTopic.retain,
-                                   properties: MQTTPublishProperties(userProperties: [(name: "schema", value: DeviceState.schema)]))
+            _ = try client.publish(topic: topic, payload: payload, qos: 1, retain: retain, properties: properties)
         } catch {
-            logger.debug("state not sent", metadata: ["error": "\(error)"])
+            logger.debug("\(what) not sent", metadata: ["error": "\(error)"])
         }
     }
 
