@@ -8,16 +8,9 @@ import ReplenishTestSupport
 @Suite("the replenishd process", .serialized)
 struct DaemonProcessTests {
     /// Starts `replenishd` with `arguments`, its output in files of `directory`.
-    static func launch(_ arguments: [String], in directory: TemporaryDirectory, name: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try replenishdExecutable())
-        process.arguments = arguments
-        _ = FileManager.default.createFile(atPath: directory.path(name + ".out"), contents: nil)
-        _ = FileManager.default.createFile(atPath: directory.path(name + ".err"), contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: directory.url.appendingPathComponent(name + ".out"))
-        process.standardError = try FileHandle(forWritingTo: directory.url.appendingPathComponent(name + ".err"))
-        try process.run()
-        return process
+    static func launch(_ arguments: [String], in directory: TemporaryDirectory, name: String) throws -> ChildProcess {
+        try ChildProcess(try replenishdExecutable(), arguments,
+                         stdout: .file(directory.path(name + ".out")), stderr: .file(directory.path(name + ".err")))
     }
 
     static func run(_ arguments: [String], in directory: TemporaryDirectory) throws -> (status: Int32, stderr: String) {

@@ -26,6 +26,15 @@ struct DeliveryTests {
         let sources: [SimulatedSource]
         /// Two sources, the report scheduler and the flush timer.
         let loops = 4
+        /// Cancels the service when the harness goes away without `stop()` (a failed wait throws
+        /// past it): otherwise it runs, and logs each reconnect, until the whole test run ends.
+        private let teardown: Teardown
+
+        final class Teardown: Sendable {
+            let task: Task<Void, any Error>
+            init(_ task: Task<Void, any Error>) { self.task = task }
+            deinit { task.cancel() }
+        }
 
         init(device: String, brokerDownAtStart: Bool = false, tls: Bool = false,
              start: Date = DeliveryTests.start, trust: any ClockTrust = FixedClockTrust(true),
@@ -54,6 +63,7 @@ struct DeliveryTests {
             service = ReplenishService(config: config, sources: all, clock: clock, trust: trust, notifier: notifier,
                                        stallLimit: stallLimit, logger: Logger(label: "test.service"))
             task = Task { [service] in try await service.run() }
+            teardown = Teardown(task)
         }
 
         /// Advances the clock by one hour once every loop is parked, so each hour is one report.

@@ -9,11 +9,7 @@ import ReplenishTestSupport
        .enabled(if: getuid() == 0, "mounting a small tmpfs needs root"))
 struct DiskFullDeliveryTests {
     static func sh(_ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess("/usr/bin/env", arguments, stderr: .null)
         process.waitUntilExit()
         return process.terminationStatus
     }

@@ -10,16 +10,8 @@ import Testing
 struct PublishPropertiesTests {
     /// Runs mosquitto_sub against `broker` as MQTT 5 and returns what it printed.
     static func mosquittoSub(_ broker: TestBroker, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_sub")
-        process.arguments = ["-V", "5", "-h", broker.host, "-p", "\(broker.port)", "-q", "1"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try ChildProcess.run("/usr/bin/mosquitto_sub",
+                             ["-V", "5", "-h", broker.host, "-p", "\(broker.port)", "-q", "1"] + arguments).output
     }
 
     @Test("the schema user property on status, event and reply; the expiry on status reports only; neither under 3.1.1",
@@ -37,16 +29,18 @@ struct PublishPropertiesTests {
         try RefusedPublishTests.enqueue(["status", "events", "replies"], in: setup, base: base)
         try await waitUntil("the outbox empty") { try setup.uplink.store.pending(limit: 10).isEmpty }
 
-        // The test subscriber's probe, the birth and the three rows wait in the cloud's session.
-        let lines = try Self.mosquittoSub(broker, cloud + ["-C", "5", "-W", "10", "-F", "%t|%P|%E"])
+        // The three rows wait in the cloud's session, behind the test subscriber's probe and the
+        // birth (one per connection), which -T leaves out.
+        let lines = try Self.mosquittoSub(broker, cloud + ["-C", "3", "-W", "10", "-F", "%t|%P|%E",
+                                                           "-T", base + "/test-probe", "-T", base + "/availability"])
             .split(separator: "\n").map(String.init)
         await setup.stop()
         func line(_ topic: String) -> [String]? {
             lines.first { $0.hasPrefix(base + "/" + topic + "|") }.map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
         }
-        let status = try #require(line("status"), "\(lines)")
-        let event = try #require(line("events"), "\(lines)")
-        let reply = try #require(line("replies"), "\(lines)")
+        let status = try #require(line("status"), "\(lines)\n\(setup.log.tail(40))")
+        let event = try #require(line("events"), "\(lines)\n\(setup.log.tail(40))")
+        let reply = try #require(line("replies"), "\(lines)\n\(setup.log.tail(40))")
         if version == "5" {
             #expect(status[1] == "schema:replenish.status/1")
             #expect(event[1] == "schema:replenish.event/1")

@@ -62,8 +62,12 @@ struct ReloadConnectionTests {
         }
         try await waitUntil("a first command out") { sent.withLock { $0 } >= 1 }
         kill(run.process.processIdentifier, SIGHUP)
-        #expect(await run.notify.next(where: { $0.hasPrefix("RELOADING=1") }, within: 20) != nil)
+        let hup = ContinuousClock.now
+        #expect(await run.notify.next(where: { $0.hasPrefix("RELOADING=1") }, within: 20) != nil,
+                "sent \(sent.withLock { $0 }), replies \(subscriber.messages.filter { $0.topic.hasSuffix("/replies") }.count)\n\(run.stderr.suffix(3000))")
+        let reloading = ContinuousClock.now - hup
         #expect(await run.notify.next(where: { $0.hasPrefix("READY=1") }, within: 30) != nil)
+        print("reload under a command stream: RELOADING after \(reloading), READY after \(ContinuousClock.now - hup), \(sent.withLock { $0 }) sent")
         stop.withLock { $0 = true }
         try await sender.value
         let ids = (0..<sent.withLock { $0 }).map { "\"swap-\($0)\"" }

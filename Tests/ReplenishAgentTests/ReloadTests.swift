@@ -38,7 +38,7 @@ struct ReloadTests {
         let subscriber: Subscriber
         let notify: NotificationListener
         let configPath: String
-        let process: Process
+        let process: ChildProcess
 
         init(device: String) async throws {
             directory = try TemporaryDirectory()
@@ -49,18 +49,12 @@ struct ReloadTests {
             subscriber = try Subscriber(broker: broker, base: "replenish/v1/\(device)")
             try await subscriber.ready()
             notify = try NotificationListener(directory: directory.url.path)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try replenishdExecutable())
-            // One simulated hour per 0.5 s: a report every half second.
-            process.arguments = ["run", "--config", configPath, "--simulate", "--time-scale", "7200"]
             var environment = ProcessInfo.processInfo.environment
             environment["NOTIFY_SOCKET"] = notify.path
-            process.environment = environment
-            _ = FileManager.default.createFile(atPath: directory.path("err"), contents: nil)
-            process.standardError = try FileHandle(forWritingTo: directory.url.appendingPathComponent("err"))
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            self.process = process
+            // One simulated hour per 0.5 s: a report every half second.
+            process = try ChildProcess(try replenishdExecutable(),
+                                       ["run", "--config", configPath, "--simulate", "--time-scale", "7200"],
+                                       environment: environment, stdout: .null, stderr: .file(directory.path("err")))
             #expect(await notify.next(where: { $0.hasPrefix("READY=1") }, within: 30) != nil)
         }
 

@@ -19,7 +19,7 @@ struct StartupSignalTests {
 
     /// Waits until `run` has entered `main` and holds its signals: from here on nothing depends on luck.
     /// (Before `main` a process is still the dynamic loader's, and any program dies of SIGTERM there.)
-    static func waitUntilHolding(_ process: Process) async throws {
+    static func waitUntilHolding(_ process: ChildProcess) async throws {
         do {
             try await waitUntil("the daemon holds its signals") {
                 guard let mask = caughtSignals(process.processIdentifier) else { return !process.isRunning }
@@ -42,7 +42,7 @@ struct StartupSignalTests {
         }
     }
 
-    static func waitForExit(_ process: Process) async throws {
+    static func waitForExit(_ process: ChildProcess) async throws {
         try await waitUntil("the daemon exits", within: .seconds(30)) { !process.isRunning }
         process.waitUntilExit()
     }

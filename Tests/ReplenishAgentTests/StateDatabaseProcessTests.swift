@@ -56,7 +56,7 @@ struct StateDatabaseProcessTests {
     }
 
     /// Waits until the daemon `process` holds the database's lock (its pid is in the lock file).
-    static func waitForLock(_ process: Process, database: String) async throws {
+    static func waitForLock(_ process: ChildProcess, database: String) async throws {
         let pid = process.processIdentifier
         try await waitUntil("the daemon to hold \(database).lock") {
             guard process.isRunning else { throw TimedOut(description: "the daemon exited with \(process.terminationStatus)") }
@@ -65,7 +65,7 @@ struct StateDatabaseProcessTests {
     }
 
     /// Waits until `status` sees the daemon `process` running: past start-up, signals handled.
-    static func waitForRunning(_ process: Process, config: String, in directory: TemporaryDirectory) async throws {
+    static func waitForRunning(_ process: ChildProcess, config: String, in directory: TemporaryDirectory) async throws {
         let deadline = ContinuousClock.now + .seconds(20)
         while true {
             guard process.isRunning else { throw TimedOut(description: "the daemon exited with \(process.terminationStatus)") }
@@ -201,7 +201,7 @@ struct StateDatabaseProcessTests {
         let database = directory.path("state.db")
         // The child inherits the umask at launch; the test process's own files are made meanwhile.
         let previous = umask(0)
-        let daemon: Process
+        let daemon: ChildProcess
         do {
             defer { umask(previous) }
             daemon = try DaemonProcessTests.launch(["run", "--config", config], in: directory, name: "daemon")

@@ -1,4 +1,5 @@
 import Foundation
+import ReplenishTestSupport
 import Testing
 
 /// The shipped unit, checked the way systemd itself judges it.
@@ -16,16 +17,7 @@ struct SystemdUnitTests {
     }
 
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        try ChildProcess.run("/usr/bin/env", arguments)
     }
 
     /// A copy of the unit whose commands point at the binary just built.

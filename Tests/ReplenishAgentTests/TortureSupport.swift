@@ -177,26 +177,20 @@ func tortureConfig(deviceID: String, broker: TestBroker, database: String, every
 
 /// One `replenishd` process, its stdout and stderr in files of the test's directory.
 final class DaemonProcess: Sendable {
-    let process: Process
+    let process: ChildProcess
     let stderrPath: String
     let name: String
 
-    private init(process: Process, stderrPath: String, name: String) {
+    private init(process: ChildProcess, stderrPath: String, name: String) {
         self.process = process
         self.stderrPath = stderrPath
         self.name = name
     }
 
     static func launch(_ arguments: [String], in directory: TemporaryDirectory, name: String) throws -> DaemonProcess {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try replenishdExecutable())
-        process.arguments = arguments
-        let out = directory.path(name + ".out"), err = directory.path(name + ".err")
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        _ = FileManager.default.createFile(atPath: err, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
-        try process.run()
+        let err = directory.path(name + ".err")
+        let process = try ChildProcess(try replenishdExecutable(), arguments,
+                                       stdout: .file(directory.path(name + ".out")), stderr: .file(err))
         return DaemonProcess(process: process, stderrPath: err, name: name)
     }
 

@@ -110,11 +110,7 @@ struct MQTT5Tests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let passwords = directory.appendingPathComponent("passwords").path
         try "device:right\n".write(toFile: passwords, atomically: true, encoding: .utf8)
-        let hashed = Process()
-        hashed.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_passwd")
-        hashed.arguments = ["-U", passwords]
-        try hashed.run()
-        hashed.waitUntilExit()
+        _ = try ChildProcess.run("/usr/bin/mosquitto_passwd", ["-U", passwords])
         let broker = try TestBroker.start(extraConfiguration: "allow_anonymous false\npassword_file \(passwords)\n", logger: testLogger)
         let log = CapturedLog()
         let client = try makeClient(broker, id: "refused", version: .v5, username: "device", password: "wrong", logger: log.logger)

@@ -171,23 +171,18 @@ struct TLSTests {
 /// `openssl s_server` limited to TLS 1.1 (with the security level lowered so OpenSSL 3 allows it).
 final class TLS11Server: Sendable {
     let port: Int
-    private let process: Process
+    private let process: ChildProcess
 
     init(pki: TestPKI) throws {
         port = try LocalBroker.freeLoopbackPort()
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-tls1_1",
-                             "-cipher", "DEFAULT:@SECLEVEL=0", "-cert", pki.serverCert, "-key", pki.serverKey, "-www"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        process = try ChildProcess("/usr/bin/env", ["openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-tls1_1",
+                                                   "-cipher", "DEFAULT:@SECLEVEL=0", "-cert", pki.serverCert,
+                                                   "-key", pki.serverKey, "-www"],
+                                   stdout: .pipe, stderr: .pipe)
         // s_server prints ACCEPT once it listens; end of output means it exited.
         var seen = ""
         while !seen.contains("ACCEPT") {
-            let chunk = output.fileHandleForReading.availableData
+            let chunk = process.read()
             if chunk.isEmpty {
                 throw TestPKI.Failure(description: "openssl s_server -tls1_1 exited:\n\(seen)")
             }

@@ -144,23 +144,14 @@ public struct TestPKI: Sendable {
 
     /// Runs `openssl` in the PKI directory; a failure carries its stderr.
     private func openssl(_ arguments: String...) throws(Failure) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl"] + arguments
-        process.currentDirectoryURL = directory
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
+        let result: (status: Int32, output: String)
         do {
-            try process.run()
+            result = try ChildProcess.run("/usr/bin/env", ["openssl"] + arguments, directory: directory.path, stdout: .null)
         } catch {
             throw Failure(description: "cannot run openssl: \(error)")
         }
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "openssl \(arguments.joined(separator: " ")) exited \(process.terminationStatus):\n\(stderr)")
+        guard result.status == 0 else {
+            throw Failure(description: "openssl \(arguments.joined(separator: " ")) exited \(result.status):\n\(result.output)")
         }
     }
 }
