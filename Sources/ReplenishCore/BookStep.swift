@@ -7,8 +7,9 @@ public enum BookInput: Sendable {
     case observed(slot: String, at: Date, observations: [Observation], health: SlotHealth, transition: HealthTransition?)
     /// A status report is due.
     case reportDue(ReportReason)
-    /// A message arrived on `{base}/commands/{name}`; `retained` when the broker marked it so.
-    case command(name: String, payload: [UInt8], retained: Bool)
+    /// A message arrived on `{base}/commands/{name}`; `retained` when the broker marked it so;
+    /// `replyTo` when it named an MQTT 5 response topic or correlation data.
+    case command(name: String, payload: [UInt8], retained: Bool, replyTo: ReplyRoute? = nil)
     /// The broker connection is up again: time to tell the cloud what the outbox had to drop
     /// (`evicted`, the outbox's tally, if any).
     case deliveryResumed(evicted: OutboxEviction?)
@@ -118,6 +119,21 @@ public struct BookStep: Sendable {
     }
 }
 
+/// Where the reply to a command goes when the command said so (MQTT 5 request/response): its
+/// response topic instead of `{base}/replies`, with its correlation data as the reply's property.
+/// The reply's body keeps `correlationId` all the same, for clouds that read only that.
+public struct ReplyRoute: Sendable, Equatable {
+    public var responseTopic: String?
+    public var correlationData: [UInt8]?
+
+    /// Nil when the command carried neither.
+    public init?(responseTopic: String?, correlationData: [UInt8]?) {
+        guard responseTopic != nil || correlationData != nil else { return nil }
+        self.responseTopic = responseTopic
+        self.correlationData = correlationData
+    }
+}
+
 /// One message for the outbox, as the book produces it: where it goes under the base topic, what
 /// kind it is, and how it is encoded once the store has given it its seq (the header).
 public struct Outgoing: Sendable {
@@ -129,6 +145,10 @@ public struct Outgoing: Sendable {
     public var leaf: String
     public var kind: Kind
     public var schema: String
+    /// A reply's route, when its command gave one (see `ReplyRoute`): the topic instead of
+    /// `{base}/{leaf}`, and the correlation data to send with it.
+    public var responseTopic: String?
+    public var correlationData: [UInt8]?
     public var encode: @Sendable (MessageHeader) throws -> [UInt8]
 
     public init(leaf: String, kind: Kind, schema: String, encode: @escaping @Sendable (MessageHeader) throws -> [UInt8]) {
@@ -145,12 +165,15 @@ public struct Outgoing: Sendable {
         }
     }
 
-    /// The reply to a command, on `{base}/replies`.
-    public static func reply(_ reply: CommandOutcome.Reply) -> Outgoing {
-        Outgoing(leaf: "replies", kind: .reply, schema: CommandReply.schema) {
+    /// The reply to a command, on `{base}/replies` or where `route` says.
+    public static func reply(_ reply: CommandOutcome.Reply, route: ReplyRoute? = nil) -> Outgoing {
+        var message = Outgoing(leaf: "replies", kind: .reply, schema: CommandReply.schema) {
             try CommandReply(header: $0, correlationId: reply.correlationId, command: reply.command,
                              status: reply.error == nil ? .ok : .rejected, error: reply.error).json()
         }
+        message.responseTopic = route?.responseTopic
+        message.correlationData = route?.correlationData
+        return message
     }
 
     /// A status report on `{base}/status`, one message per part (`StatusReport.parts`); every part

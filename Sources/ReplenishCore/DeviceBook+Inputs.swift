@@ -95,8 +95,8 @@ extension DeviceBook {
             return observed(slot, at: at, observations, health: health, transition: transition, context)
         case .reportDue(let reason):
             return report(reason, reply: nil, context)
-        case let .command(name, payload, retained):
-            return command(name, payload, retained: retained, context)
+        case let .command(name, payload, retained, route):
+            return command(name, payload, retained: retained, route: route, context)
         case .deliveryResumed(let evicted?):
             var step = BookStep()
             step.messages = [.event(.outboxEvicted(evicted))]
@@ -166,8 +166,8 @@ extension DeviceBook {
     /// report larger than the message limit goes out in parts; one that cannot be encoded at all
     /// is logged and answered `rejected`, and the book is written all the same, so it never holds
     /// back the reports after it.
-    private func report(_ reason: ReportReason, reply: CommandOutcome.Reply?, _ context: BookContext,
-                        notes: [Note] = []) -> BookStep {
+    private func report(_ reason: ReportReason, reply: CommandOutcome.Reply?, route: ReplyRoute? = nil,
+                        _ context: BookContext, notes: [Note] = []) -> BookStep {
         var step = BookStep()
         step.notes = notes
         step.writesBook = true
@@ -181,11 +181,11 @@ extension DeviceBook {
                                    ["reason": reason.rawValue, "error": "\(error)"]))
             var refused = reply
             refused?.error = "the status report could not be built: \(error)"
-            step.messages = refused.map { [.reply($0)] } ?? []
+            step.messages = refused.map { [.reply($0, route: route)] } ?? []
             step.failure.text = "reply not committed"
             return step
         }
-        step.messages = Outgoing.report(groups, reason: reason) + (reply.map { [.reply($0)] } ?? [])
+        step.messages = Outgoing.report(groups, reason: reason) + (reply.map { [.reply($0, route: route)] } ?? [])
         step.reporting = slots
         step.committedNotes = [Note(.info, "status report queued", ["reason": reason.rawValue, "parts": "\(groups.count)"])]
         step.failure = Note(.error, "status report not committed; its consumption goes into the next one",
@@ -196,17 +196,20 @@ extension DeviceBook {
     /// Answers a message on `{base}/commands/{name}` (see `CommandJournal.answer`): its reply and
     /// the events its effects raised, committed with the state it changed; `reportNow` also builds
     /// a report, committed with the reply.
-    private mutating func command(_ name: String, _ payload: [UInt8], retained: Bool, _ context: BookContext) -> BookStep {
+    private mutating func command(_ name: String, _ payload: [UInt8], retained: Bool, route: ReplyRoute?,
+                                  _ context: BookContext) -> BookStep {
         let outcome = answer(command: name, payload: payload, retained: retained, slots: context.slots, now: context.now)
-        let note = Note(outcome.isWarning ? .warning : .info, outcome.note, [
+        var fields = [
             "command": outcome.reply?.command ?? CommandDecoder.printable(name, limit: 64),
             "correlationId": outcome.reply?.correlationId ?? "-", "retained": "\(retained)", "bytes": "\(payload.count)",
-        ])
-        if outcome.buildsReport { return report(.command, reply: outcome.reply, context, notes: [note]) }
+        ]
+        if let topic = route?.responseTopic { fields["responseTopic"] = topic }
+        let note = Note(outcome.isWarning ? .warning : .info, outcome.note, fields)
+        if outcome.buildsReport { return report(.command, reply: outcome.reply, route: route, context, notes: [note]) }
         var step = BookStep()
         step.notes = [note]
         step.writesBook = true
-        step.messages = (outcome.reply.map { [Outgoing.reply($0)] } ?? []) + outcome.events.map(Outgoing.event)
+        step.messages = (outcome.reply.map { [Outgoing.reply($0, route: route)] } ?? []) + outcome.events.map(Outgoing.event)
         step.failure.text = "command answer not committed"
         return step
     }

@@ -98,11 +98,15 @@ public struct MQTTPublishProperties: Sendable {
     /// The message expiry interval: the broker drops the message when it could not deliver it to
     /// a subscriber within this many seconds.
     public var messageExpirySeconds: UInt32?
+    /// The correlation data of the request this message answers (at most 65,535 bytes).
+    public var correlationData: [UInt8]?
 
-    public init(userProperties: [(name: String, value: String)] = [], messageExpirySeconds: UInt32? = nil) {
+    public init(userProperties: [(name: String, value: String)] = [], messageExpirySeconds: UInt32? = nil,
+                correlationData: [UInt8]? = nil) {
         self.userProperties = userProperties
         self.messageExpirySeconds = messageExpirySeconds
+        self.correlationData = correlationData
     }
 
-    public var isEmpty: Bool { userProperties.isEmpty && messageExpirySeconds == nil }
+    public var isEmpty: Bool { userProperties.isEmpty && messageExpirySeconds == nil && correlationData == nil }
 }

@@ -15,6 +15,19 @@ public enum MQTTEvent: Sendable, Equatable {
     /// accepted, 0x80 or above for refused (0x87 not authorized, 0x97 quota exceeded, ...).
     /// Always 0 under MQTT 3.1.1, whose PUBACK cannot refuse.
     case published(connection: UInt64, messageID: Int32, reasonCode: UInt8 = 0)
-    /// A message arrived on a subscribed filter.
-    case message(topic: String, payload: [UInt8], retained: Bool)
+    /// A message arrived on a subscribed filter; `request` holds its MQTT 5 response topic and
+    /// correlation data, if it had any.
+    case message(topic: String, payload: [UInt8], retained: Bool, request: MQTTRequestProperties = .init())
+}
+
+/// The MQTT 5 request/response properties of a received PUBLISH: where its sender wants the
+/// answer, and the bytes to send back with it. Both nil under MQTT 3.1.1.
+public struct MQTTRequestProperties: Sendable, Equatable {
+    public var responseTopic: String?
+    public var correlationData: [UInt8]?
+
+    public init(responseTopic: String? = nil, correlationData: [UInt8]? = nil) {
+        self.responseTopic = responseTopic
+        self.correlationData = correlationData
+    }
 }

@@ -362,12 +362,12 @@ final class MQTTNetworkLoop: Sendable {
         if isFinal { finalSettled.signal() }
     }
 
-    func handleMessage(_ message: mosquitto_message) {
+    func handleMessage(_ message: mosquitto_message, request: MQTTRequestProperties = .init()) {
         let topic = String(cString: message.topic)
         let count = Int(message.payloadlen)
         let payload: [UInt8] = message.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: count)) } ?? []
         logger.trace("message", metadata: ["mqtt.topic": "\(topic)", "mqtt.bytes": "\(payload.count)"])
-        continuation.yield(.message(topic: topic, payload: payload, retained: message.retain))
+        continuation.yield(.message(topic: topic, payload: payload, retained: message.retain, request: request))
     }
 
     /// Errors and warnings always reach the log (with the attempt's failure reason); the rest,

@@ -96,9 +96,9 @@ final class MosquittoHandle: @unchecked Sendable {
         mosquitto_publish_v5_callback_set(raw) { _, userdata, mid, reasonCode, _ in
             MQTTNetworkLoop.from(userdata)?.handlePublished(messageID: mid, reasonCode: UInt8(truncatingIfNeeded: reasonCode))
         }
-        mosquitto_message_v5_callback_set(raw) { _, userdata, message, _ in
+        mosquitto_message_v5_callback_set(raw) { _, userdata, message, properties in
             guard let message else { return }
-            MQTTNetworkLoop.from(userdata)?.handleMessage(message.pointee)
+            MQTTNetworkLoop.from(userdata)?.handleMessage(message.pointee, request: MosquittoProperties.request(in: properties))
         }
         mosquitto_subscribe_v5_callback_set(raw) { _, userdata, mid, count, granted, _ in
             let codes = granted.map { Array(UnsafeBufferPointer(start: $0, count: Int(max(count, 0)))) } ?? []
@@ -204,6 +204,10 @@ final class MosquittoHandle: @unchecked Sendable {
             let rc = list.add(MQTT_PROP_MESSAGE_EXPIRY_INTERVAL, expiry)
             guard rc == MosquittoLibrary.success else { return (rc, 0) }
         }
+        if let data = properties.correlationData {
+            let rc = list.add(MQTT_PROP_CORRELATION_DATA, data)
+            guard rc == MosquittoLibrary.success else { return (rc, 0) }
+        }
         let rc = payload.withUnsafeBytes { bytes in
             mosquitto_publish_v5(raw, &messageID, topic, Int32(bytes.count), bytes.baseAddress, qos, retain, list.list)
         }
@@ -246,5 +250,34 @@ final class MosquittoProperties {
     /// A user property (a name and a value). The corresponding C function is `mosquitto_property_add_string_pair`.
     func addUserProperty(name: String, value: String) -> Int32 {
         mosquitto_property_add_string_pair(&list, Int32(MQTT_PROP_USER_PROPERTY.rawValue), name, value)
+    }
+
+    /// Binary data of at most 65,535 bytes. The corresponding C function is `mosquitto_property_add_binary`.
+    func add(_ identifier: mqtt5_property, _ bytes: [UInt8]) -> Int32 {
+        guard bytes.count <= Int(UInt16.max) else { return MOSQ_ERR_INVAL.rawValue }
+        return bytes.withUnsafeBytes {
+            mosquitto_property_add_binary(&list, Int32(identifier.rawValue), $0.baseAddress, UInt16(bytes.count))
+        }
+    }
+
+    /// The response topic and correlation data of a received PUBLISH's properties (libmosquitto's
+    /// copies are freed here). The corresponding C functions are `mosquitto_property_read_string`
+    /// and `mosquitto_property_read_binary`.
+    static func request(in properties: OpaquePointer?) -> MQTTRequestProperties {
+        guard let properties else { return MQTTRequestProperties() }
+        var request = MQTTRequestProperties()
+        var topic: UnsafeMutablePointer<CChar>?
+        if mosquitto_property_read_string(properties, Int32(MQTT_PROP_RESPONSE_TOPIC.rawValue), &topic, false) != nil,
+           let topic {
+            request.responseTopic = String(cString: topic)
+            free(topic)
+        }
+        var data: UnsafeMutableRawPointer?
+        var count: UInt16 = 0
+        if mosquitto_property_read_binary(properties, Int32(MQTT_PROP_CORRELATION_DATA.rawValue), &data, &count, false) != nil {
+            request.correlationData = data.map { Array(UnsafeRawBufferPointer(start: $0, count: Int(count))) } ?? []
+            free(data)
+        }
+        return request
     }
 }

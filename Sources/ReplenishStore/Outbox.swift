@@ -15,17 +15,22 @@ public final class Outbox: Sendable {
     public struct Message: Sendable {
         public var topic: String
         public var kind: MessageKind
+        public var correlationData: [UInt8]?
         public var encode: @Sendable (UInt64) throws -> [UInt8]
 
-        public init(topic: String, kind: MessageKind, encode: @escaping @Sendable (UInt64) throws -> [UInt8]) {
+        public init(topic: String, kind: MessageKind, correlationData: [UInt8]? = nil,
+                    encode: @escaping @Sendable (UInt64) throws -> [UInt8]) {
             self.topic = topic
             self.kind = kind
+            self.correlationData = correlationData
             self.encode = encode
         }
 
-        /// A message the book produced, on `{base}/{leaf}`, with `header` (schema and seq filled in).
+        /// A message the book produced, on `{base}/{leaf}` (or the response topic a command
+        /// named), with `header` (schema and seq filled in).
         public init(_ message: Outgoing, base: String, header: MessageHeader) {
-            self.init(topic: base + "/" + message.leaf, kind: MessageKind(message.kind)) { seq in
+            self.init(topic: message.responseTopic ?? base + "/" + message.leaf, kind: MessageKind(message.kind),
+                      correlationData: message.correlationData) { seq in
                 var header = header
                 header.schema = message.schema
                 header.seq = seq
@@ -142,7 +147,7 @@ public final class Outbox: Sendable {
                     throw StoreError.oversized(topic: message.topic, bytes: payload.count, maxBytes: maxBytes)
                 }
                 try tx.enqueue(seq: seq, topic: message.topic, kind: message.kind, payload: payload,
-                               createdAt: createdAt)
+                               createdAt: createdAt, correlationData: message.correlationData)
                 last = seq
                 if message.kind == .status, firstReport == nil { firstReport = seq }
             }

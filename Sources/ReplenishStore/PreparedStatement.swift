@@ -33,6 +33,8 @@ final class PreparedStatement {
                 result = sqlite3_bind_double(handle, index, number)
             case .text(let string):
                 result = sqlite3_bind_text(handle, index, string, -1, sqliteTransient)
+            case .null:
+                result = sqlite3_bind_null(handle, index)
             case .blob(let bytes) where bytes.isEmpty:
                 // bind_blob with a zero length and no pointer binds NULL, not an empty blob.
                 result = sqlite3_bind_zeroblob(handle, index, 0)

@@ -4,6 +4,7 @@ enum SQLiteValue {
     case real(Double)
     case text(String)
     case blob([UInt8])
+    case null
 }
 
 extension SQLiteValue {

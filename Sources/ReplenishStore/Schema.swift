@@ -47,6 +47,12 @@ enum Schema {
             reason TEXT NOT NULL
         );
         """,
+        // 4: the MQTT 5 correlation data of a reply sent to a command's response topic (NULL for
+        // every other message).
+        """
+        ALTER TABLE outbox ADD COLUMN correlation_data BLOB;
+        ALTER TABLE dead_letter ADD COLUMN correlation_data BLOB;
+        """,
     ]
 
     /// The tables every version since 1 has: without them a file is not a replenishd database.

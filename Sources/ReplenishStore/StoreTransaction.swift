@@ -60,16 +60,17 @@ public struct StoreTransaction: ~Copyable {
     /// Queues a message for delivery. `seq` must come from `nextSeq()`: a seq never issued
     /// would later be issued again, and one already queued is refused as a constraint failure.
     public mutating func enqueue(
-        seq: UInt64, topic: String, kind: MessageKind, payload: [UInt8], createdAt: Double
+        seq: UInt64, topic: String, kind: MessageKind, payload: [UInt8], createdAt: Double,
+        correlationData: [UInt8]? = nil
     ) throws(StoreError) {
         let operation = "enqueue \(kind.rawValue) message seq \(seq)"
         let inserted = try db.execute(
             """
-            INSERT INTO outbox (seq, topic, kind, payload, created_at)
-            SELECT ?1, ?2, ?3, ?4, ?5 FROM seq_counter WHERE id = 1 AND ?1 <= last_seq
+            INSERT INTO outbox (seq, topic, kind, payload, created_at, correlation_data)
+            SELECT ?1, ?2, ?3, ?4, ?5, ?6 FROM seq_counter WHERE id = 1 AND ?1 <= last_seq
             """,
             [try .seq(seq, operation: operation, path: db.path), .text(topic), .text(kind.rawValue),
-             .blob(payload), .real(createdAt)],
+             .blob(payload), .real(createdAt), correlationData.map(SQLiteValue.blob) ?? .null],
             operation: operation)
         guard inserted == 1 else {
             throw StoreError(.invalidValue, operation: operation, path: db.path, reason: "seq \(seq) was never issued")
@@ -97,8 +98,8 @@ public struct StoreTransaction: ~Copyable {
         guard let moved else { return nil }
         _ = try db.execute(
             """
-            INSERT OR REPLACE INTO dead_letter (seq, topic, kind, payload, created_at, moved_at, reason)
-            SELECT seq, topic, kind, payload, created_at, ?2, ?3 FROM outbox WHERE seq = ?1
+            INSERT OR REPLACE INTO dead_letter (seq, topic, kind, payload, created_at, moved_at, reason, correlation_data)
+            SELECT seq, topic, kind, payload, created_at, ?2, ?3, correlation_data FROM outbox WHERE seq = ?1
             """, [key, .real(movedAt), .text(reason)], operation: operation)
         _ = try db.execute("DELETE FROM outbox WHERE seq = ?1", [key], operation: operation)
         _ = try db.execute(

@@ -85,7 +85,7 @@ final class Subscriber: Sendable {
         task.withLock {
             $0 = Task {
                 for await event in events {
-                    guard case let .message(topic, payload, retained) = event else { continue }
+                    guard case let .message(topic, payload, retained, _) = event else { continue }
                     log.appendRaw(RawMessage(topic: topic, payload: String(decoding: payload, as: UTF8.self),
                                              retained: retained))
                     if topic == probeTopic {

@@ -139,6 +139,26 @@ struct DeviceBookStepTests {
         }
     }
 
+    @Test("a command's response topic and correlation data go with its reply (with a report or alone), not with its events")
+    func replyRoute() {
+        var book = DeviceBook()
+        book.ledgers["tank"] = SlotLedger()
+        book.policies["tank"] = ReplenishmentPolicy(settings: ReplenishmentSettings(mode: .cloud))
+        let context = Self.context(maxMessageBytes: 128 * 1024)
+        let route = ReplyRoute(responseTopic: "cloud/answers", correlationData: [0, 1, 0xff])
+        let report = book.take(.command(name: "reportNow", payload: Array(#"{"correlationId":"r"}"#.utf8),
+                                        retained: false, replyTo: route), context)
+        #expect(report.messages.map(\.leaf) == ["status", "replies"])
+        #expect(report.messages.map(\.responseTopic) == [nil, "cloud/answers"])
+        #expect(report.messages.map(\.correlationData) == [nil, [0, 1, 0xff]])
+        #expect(report.notes.first?.fields["responseTopic"] == "cloud/answers")
+        let refused = book.take(.command(name: "orderShipped", payload: Array(#"{"correlationId":"s"}"#.utf8),
+                                         retained: false, replyTo: ReplyRoute(responseTopic: nil, correlationData: [7])), context)
+        #expect(refused.messages.map(\.leaf) == ["replies"])
+        #expect(refused.messages.first?.responseTopic == nil && refused.messages.first?.correlationData == [7])
+        #expect(ReplyRoute(responseTopic: nil, correlationData: nil) == nil)
+    }
+
     /// Notes are compared by their first two words (the rest names the command's details).
     static func prefix(_ text: String) -> String { text.split(separator: " ").prefix(2).joined(separator: " ") }
 

@@ -91,9 +91,9 @@ extension MQTTEvent {
         case .message: nil
         }
     }
-    var messagePayload: [UInt8]? { if case .message(_, let payload, _) = self { payload } else { nil } }
+    var messagePayload: [UInt8]? { if case .message(_, let payload, _, _) = self { payload } else { nil } }
 
     static func isMessage(on topic: String) -> @Sendable (MQTTEvent) -> Bool {
-        { if case .message(let t, _, _) = $0 { t == topic } else { false } }
+        { if case .message(let t, _, _, _) = $0 { t == topic } else { false } }
     }
 }

@@ -132,6 +132,22 @@ struct OutboxTests {
         }
     }
 
+    @Test("a reply's correlation data is kept with its row, read back, and moved with it to the dead letters")
+    func correlationData() throws {
+        try withStore { store, _ in
+            try store.commit { tx in
+                try tx.enqueue(seq: try tx.nextSeq(), topic: "cloud/answers", kind: .reply, payload: [1], createdAt: 0,
+                               correlationData: [0, 0xfe, 0])
+                try tx.enqueue(seq: try tx.nextSeq(), topic: "t/replies", kind: .reply, payload: [2], createdAt: 0)
+                try tx.enqueue(seq: try tx.nextSeq(), topic: "t/replies", kind: .reply, payload: [3], createdAt: 0,
+                               correlationData: [])
+            }
+            #expect(try store.pending(limit: 10).map(\.correlationData) == [[0, 0xfe, 0], nil, []])
+            let moved = try store.deadLetter(seq: 1, reason: "Not authorized (0x87)", at: 1, keep: 10)
+            #expect(moved?.correlationData == [0, 0xfe, 0])
+        }
+    }
+
     @Test("the eviction check skips its scan while the outbox is surely within the bound, and still evicts once it is not")
     func evictAfterSkips() throws {
         try withStore { store, _ in

@@ -119,9 +119,9 @@ public struct DemoRun: Sendable {
                 }
             case .transport(.connected):
                 _ = try? listener.publish(topic: probe, payload: Array("probe".utf8), qos: 1, retain: false)
-            case .transport(.message(probe, _, _)):
+            case .transport(.message(probe, _, _, _)):
                 if daemon == nil { daemon = Task { try await service.run() } }
-            case .transport(.message(let topic, let payload, _)):
+            case .transport(.message(let topic, let payload, _, _)):
                 lastHeard = ContinuousClock.now
                 for line in view.take(topic: topic, payload: payload) { output(line) }
                 if case .object(let json)? = try? JSONValue.parse(payload) {

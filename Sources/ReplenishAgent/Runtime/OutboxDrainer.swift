@@ -332,11 +332,13 @@ final class OutboxDrainer: Sendable {
         acknowledged.withLock { $0.unsettled.subtract(batch) }
     }
 
-    /// Under MQTT 5: the row's schema as the user property `schema`, and on a status report the
-    /// message expiry interval. The client leaves them out under 3.1.1.
+    /// Under MQTT 5: the row's schema as the user property `schema`, on a status report the
+    /// message expiry interval, on a reply its command's correlation data. The client leaves them
+    /// out under 3.1.1.
     private func properties(of row: OutboxMessage) -> MQTTPublishProperties {
         MQTTPublishProperties(userProperties: row.kind.schema.map { [(name: "schema", value: $0)] } ?? [],
-                              messageExpirySeconds: row.kind == .status ? statusExpiry : nil)
+                              messageExpirySeconds: row.kind == .status ? statusExpiry : nil,
+                              correlationData: row.correlationData)
     }
 
     /// Tops the in-flight window up from the outbox, as fast as the publish rate allows.

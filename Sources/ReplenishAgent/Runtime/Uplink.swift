@@ -102,10 +102,10 @@ final class Uplink: Sendable {
         let forwarder = Task { [self] in
             for await event in client.events {
                 switch event {
-                case let .message(topic, payload, retained):
+                case let .message(topic, payload, retained, request):
                     if topic.hasPrefix(commands) {
                         toLedger(.command(name: String(topic.dropFirst(commands.count)), payload: payload,
-                                          retained: retained))
+                                          retained: retained, replyTo: replyRoute(request, command: topic)))
                     }
                 case .connected:
                     route.withLock { route in route.connected = true; return route.listener?.recorder }?.brokerConnected()
@@ -121,6 +121,20 @@ final class Uplink: Sendable {
             }
         }
         tasks.withLock { $0 = [drainerTask, forwarder] }
+    }
+
+    /// Where the reply to a command goes (MQTT 5): its response topic, if it is one we may publish
+    /// to, and its correlation data. A response topic that is not is logged and the reply goes to
+    /// `{base}/replies`, where every reply can be read, with the correlation data all the same.
+    private func replyRoute(_ request: MQTTRequestProperties, command topic: String) -> ReplyRoute? {
+        var responseTopic = request.responseTopic
+        if let given = responseTopic, let problem = TopicRules.responseTopicProblem(given, limits: mqtt.broker.limits) {
+            logger.warning("command's response topic refused; its reply goes to the replies topic", metadata: [
+                "topic": "\(topic)", "responseTopic": "\(CommandDecoder.printable(given, limit: 300))", "reason": "\(problem)",
+            ])
+            responseTopic = nil
+        }
+        return ReplyRoute(responseTopic: responseTopic, correlationData: request.correlationData)
     }
 
     /// A generation's ledger takes over; it first gets what waited for it.
