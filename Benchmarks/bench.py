@@ -34,6 +34,8 @@ AWS_REPORTS = int(os.environ.get("BENCH_AWS_REPORTS", "1000"))
 # daemon with `mqtt.broker: aws-iot`, whose max_publish_rate default (90/s) keeps under AWS's 100/s.
 AWS_BROKER = "max_packet_size 131072\nmax_keepalive 1200\n"
 AWS_MQTT = {"broker": "aws-iot"}
+# The same at AWS's limit itself (`max_publish_rate: 100`, the most aws-iot allows).
+AWS_MQTT_100 = {"broker": "aws-iot", "max_publish_rate": 100}
 QUEUE_REPORTS = int(os.environ.get("BENCH_QUEUE_REPORTS", "2000"))
 STARTUP_RUNS = int(os.environ.get("BENCH_STARTUP_RUNS", "20"))
 RESULTS = os.environ.get("BENCH_RESULTS", os.path.join(ROOT, "Benchmarks", "results", "latest"))
@@ -294,12 +296,12 @@ def drain(tmp, template_db):
     results = {"reports": DRAIN_REPORTS, "payload_bytes_total": payload_bytes,
                "payload_bytes_mean": payload_bytes / DRAIN_REPORTS}
 
-    for name in ("mosquitto_pub", "replenishd", "replenishd-aws"):
+    for name in ("mosquitto_pub", "replenishd", "replenishd-aws", "replenishd-aws-100"):
         daemon = name.startswith("replenishd")
-        aws = name == "replenishd-aws"
+        aws = name.startswith("replenishd-aws")
         count = AWS_REPORTS if aws else DRAIN_REPORTS
         if aws:
-            db = prefilled(template_db, os.path.join(d, "state-aws.db"), count)
+            db = prefilled(template_db, os.path.join(d, f"state-{name}.db"), count)
             last_prefilled = int(sql(db, "SELECT last_seq FROM seq_counter"))
         broker = Broker(d, persistence=False, extra=AWS_BROKER if aws else "").start()
         out = os.path.join(d, f"sub-{name}.txt")
@@ -311,7 +313,7 @@ def drain(tmp, template_db):
             if daemon:
                 cfg = write(os.path.join(d, f"{name}.yaml"),
                             profile_config(DEVICE, broker.url, db, on_start=False, outbox_limit="64MiB",
-                                           mqtt_extra=AWS_MQTT if aws else None))
+                                           mqtt_extra=(AWS_MQTT_100 if name.endswith("-100") else AWS_MQTT) if aws else None))
                 launched = time.time()
                 pub = subprocess.Popen([STATIC, "run", "--config", cfg, "--simulate"],
                                        stdout=open(os.path.join(d, f"{name}.log"), "w"), stderr=subprocess.STDOUT)
@@ -524,6 +526,12 @@ def render(r):
              f"{fmt(aws['rate_first_to_last'], 1)} msg/s steady ({fmt(aws['launch_to_last_seconds'], 1)} s launch → last; "
              f"{aws['received']:,} received, {aws['outbox_rows_left']} rows left)",
              f"generic settings above: {fmt(rdr['rate_first_to_last'], 0)} msg/s", "—", "≤ 100 msg/s in any second (AWS's limit per connection; default 90/s + a burst of 9)"))
+    aws100 = dr.get("replenishd-aws-100")
+    if aws100:
+        add(("3", f"the same with `max_publish_rate: 100` (AWS's limit itself; {aws100['reports']:,} reports)",
+             f"{fmt(aws100['rate_first_to_last'], 1)} msg/s steady ({fmt(aws100['launch_to_last_seconds'], 1)} s launch → last; "
+             f"{aws100['received']:,} received, {aws100['outbox_rows_left']} rows left)",
+             f"generic settings above: {fmt(rdr['rate_first_to_last'], 0)} msg/s", "—", "100 msg/s"))
     qd, qp, qb, qe = q["daemon"], q["plain"], q["batched"], r["queue_daemon"]
     add(("4", f"queueing: the daemon end to end ({qe['reports']:,} reports, broker down)",
          f"{fmt(qe['rate'], 0)} reports/s", f"plain INSERT, 1 tx each: {fmt(qp['rate'], 0)}/s",
@@ -642,7 +650,8 @@ NOTES = """What each side does:
    one topic. "launch" is the process start; the first message follows within the start-up time.
    With AWS IoT Core's settings: {aws:,} reports, the daemon with `mqtt.broker: aws-iot` (its
    `max_publish_rate` default is 90 publishes/s, under AWS's 100 per connection with the token bucket's burst of
-   a tenth of a second), mosquitto with `max_packet_size 131072` and `max_keepalive 1200`.
+   a tenth of a second), mosquitto with `max_packet_size 131072` and `max_keepalive 1200`; then the
+   same with `max_publish_rate: 100`.
 4. Queueing, daemon end to end: the real daemon, broker on a closed port, a status report every
    simulated second at --time-scale 2000 (more than it can commit), the profile's default 4 MiB
    outbox bound; rate from seq_counter sampled every 0.1 s. That includes building each report (JSON)
