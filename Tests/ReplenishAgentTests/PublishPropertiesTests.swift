@@ -25,7 +25,7 @@ struct PublishPropertiesTests {
         let subscribed = try Self.mosquittoSub(broker, cloud + ["-E"])
         #expect(subscribed.isEmpty, "\(subscribed)")
         let setup = try await FlowControlTests.connect(device: device, mqttKeys: "  protocol: \(version)",
-                                                       reportKeys: "  expire_after: 1h", broker: broker)
+                                                       reportKeys: version == "5" ? "  expire_after: 1h" : "", broker: broker)
         try RefusedPublishTests.enqueue(["status", "events", "replies"], in: setup, base: base)
         try await waitUntil("the outbox empty") { try setup.uplink.store.pending(limit: 10).isEmpty }
 
@@ -64,5 +64,12 @@ struct PublishPropertiesTests {
         let error = #expect(throws: AgentError.self) { try ConfigLoader.parse(zero, fileName: "cfg.yaml") }
         #expect(error?.diagnostics.first?.description.contains("report.expire_after: expected a duration at least 1s") == true,
                 "\(error?.diagnostics ?? [])")
+        // Like session_expiry: refused where it could only be ignored.
+        let v311 = ConfigMistake("", url, url + "\n  protocol: 3.1.1").yaml
+            .replacingOccurrences(of: "report:\n", with: "report:\n  expire_after: 2h\n")
+        let refused = #expect(throws: AgentError.self) { try ConfigLoader.parse(v311, fileName: "cfg.yaml") }
+        #expect(refused?.diagnostics.map(\.description).contains {
+            $0.contains("report.expire_after: expire_after needs mqtt.protocol: 5") && $0.hasPrefix("cfg.yaml:")
+        } == true, "\(refused?.diagnostics ?? [])")
     }
 }

@@ -83,7 +83,9 @@ extension ConfigReader {
             mqttSettings($0, at: .root.appending("mqtt"), deviceID: device?.id)
         }
         let storage = required("storage", in: fields).flatMap { storageSettings($0, at: .root.appending("storage")) }
-        let report = required("report", in: fields).flatMap { reportSettings($0, at: .root.appending("report")) }
+        let report = required("report", in: fields).flatMap {
+            reportSettings($0, at: .root.appending("report"), protocol: mqtt?.protocolVersion)
+        }
         let slots = required("slots", in: fields).flatMap { self.slots($0, at: .root.appending("slots")) }
         guard let device, let mqtt, let storage, let report, let slots else { return nil }
         return AgentConfig(device: device, mqtt: mqtt, storage: storage, report: report, slots: slots,

@@ -270,7 +270,9 @@ extension ConfigReader {
         return failed || file == nil ? nil : settings
     }
 
-    mutating func reportSettings(_ node: Node, at path: ConfigKeyPath) -> ReportSettings? {
+    /// `protocol` is the mqtt section's, when it could be read: `expire_after` needs MQTT 5.
+    mutating func reportSettings(_ node: Node, at path: ConfigKeyPath,
+                                 protocol version: MQTTSettings.ProtocolVersion? = nil) -> ReportSettings? {
         guard let fields = fields(of: node, at: path, allowed: ["daily_at", "every", "on_start", "expire_after"]) else { return nil }
         var failed = false
         var dailyAt: TimeOfDay?
@@ -289,8 +291,12 @@ extension ConfigReader {
             failed = failed || settings.everySeconds == nil
         }
         decode("on_start", in: fields, into: &settings.onStart, failed: &failed) { $0.bool($1, at: $2) }
-        decode("expire_after", in: fields, into: &settings.expireAfterSeconds, failed: &failed) {
+        if decode("expire_after", in: fields, into: &settings.expireAfterSeconds, failed: &failed, {
             $0.wholeSeconds($1, at: $2, in: ConfigRanges.messageExpiry)
+        }), version == .v311, let entry = fields.entry("expire_after") {
+            report("expire_after needs mqtt.protocol: 5 (MQTT 3.1.1 has no message expiry)",
+                   at: entry.key, path.appending("expire_after"))
+            failed = true
         }
         return failed || dailyAt == nil ? nil : settings
     }
