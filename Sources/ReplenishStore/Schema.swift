@@ -94,7 +94,8 @@ enum Schema {
     }
 
     /// Checks, without writing, that a database opened read-only has a layout this build reads:
-    /// the current one or an older one the daemon has not migrated yet (versions only add tables).
+    /// the current one or an older one the daemon has not migrated yet (versions only add tables,
+    /// and columns of outbox rows, which a reader does not select).
     static func requireReadable(_ db: SQLiteConnection) throws(StoreError) {
         let found = try version(db)
         guard (1...currentVersion).contains(found) else {

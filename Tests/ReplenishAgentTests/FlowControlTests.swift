@@ -66,6 +66,7 @@ struct FlowControlTests {
         let clock: ManualClock
         let log: LogRing
         let base: String
+        let config: AgentConfig
 
         func stop() async {
             await uplink.stop(final: true)
@@ -96,7 +97,7 @@ struct FlowControlTests {
         try await waitUntil("the birth") {
             subscriber.rawMessages.contains { $0.topic == base + "/availability" && $0.payload == "online" }
         }
-        return Setup(broker: broker, directory: directory, uplink: uplink, subscriber: subscriber, clock: clock, log: log, base: base)
+        return Setup(broker: broker, directory: directory, uplink: uplink, subscriber: subscriber, clock: clock, log: log, base: base, config: config)
     }
 
     static func enqueue(_ count: Int, in setup: Setup) throws {

@@ -96,6 +96,11 @@ struct RefusedPublishTests {
         #expect(letters.map(\.seq) == [1, 3] && letters.allSatisfy { $0.reason == "Not authorized (0x87)" })
         #expect(setup.subscriber.distinctSeqs == [2])
         #expect(setup.log.contains("the broker refused the message 3 times; moved to the dead-letter table"), "\(setup.log.tail(20))")
+        // replenishd status counts them and names the last.
+        let status = try DeviceStatus.read(config: setup.config)
+        #expect(status.outbox.deadLetters == 2 && status.outbox.lastDeadLetter?.seq == 3)
+        #expect(StatusText.outbox(status.outbox).hasSuffix(
+            " · 2 dead letters (last seq 3 on \(letters[1].topic): Not authorized (0x87))"), "\(StatusText.outbox(status.outbox))")
         // One announcement, for seq 1: the keeper turns it into an outboxDeadLettered event.
         ledger.finish()
         var announced: [DeadLetter] = []

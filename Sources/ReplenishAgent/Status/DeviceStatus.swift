@@ -37,6 +37,15 @@ public struct DeviceStatus: Sendable, Encodable {
         public var lastRefusedSeq: UInt64?
         /// The last refusal's reason, e.g. `Not authorized (0x87)`.
         public var lastRefusal: String?
+        /// Messages the broker refused for good, moved out of the outbox (the newest 100 are kept).
+        public var deadLetters: Int = 0
+        public var lastDeadLetter: DeadLetter?
+    }
+
+    public struct DeadLetter: Sendable, Encodable {
+        public var seq: UInt64
+        public var topic: String
+        public var reason: String
     }
 
     public struct Slot: Sendable, Encodable {
@@ -93,12 +102,15 @@ public struct DeviceStatus: Sendable, Encodable {
             let refusal = StateDatabase.refusal(error, config: config, configPath: "FILE")
             throw (refusal as? AgentError).map { AgentError(.unreadable, $0.message) } ?? refusal
         }
-        return build(config: config, stored: try store.loadState(), outbox: try store.outboxStats(), now: now,
-                     isAlive: isAlive)
+        // A database the daemon has not brought to schema 3 yet has no dead letters.
+        let letters = (try? store.deadLetters()) ?? []
+        return build(config: config, stored: try store.loadState(), outbox: try store.outboxStats(), deadLetters: letters,
+                     now: now, isAlive: isAlive)
     }
 
     /// The view of a stored state, without I/O.
-    public static func build(config: AgentConfig, stored: StoredState, outbox stats: OutboxStats, now: Date,
+    public static func build(config: AgentConfig, stored: StoredState, outbox stats: OutboxStats,
+                             deadLetters: [(seq: UInt64, topic: String, reason: String)] = [], now: Date,
                              isAlive: (Int32) -> Bool) -> DeviceStatus {
         let runtime = stored.values[RuntimeSnapshot.key].flatMap { try? RuntimeSnapshot.decode($0) }
         let daemon: Daemon
@@ -119,7 +131,9 @@ public struct DeviceStatus: Sendable, Encodable {
                             oldestCreatedAt: stats.oldestCreatedAt.map(Date.init(timeIntervalSince1970:)),
                             oldestAgeSeconds: stats.oldestCreatedAt.map { max(0, now.timeIntervalSince1970 - $0) },
                             evictedUnannounced: eviction?.reports ?? 0, refused: runtime?.refused?.count ?? 0,
-                            lastRefusedSeq: runtime?.refused?.lastSeq, lastRefusal: runtime?.refused?.lastReason)
+                            lastRefusedSeq: runtime?.refused?.lastSeq, lastRefusal: runtime?.refused?.lastReason,
+                            deadLetters: deadLetters.count,
+                            lastDeadLetter: deadLetters.last.map { DeadLetter(seq: $0.seq, topic: $0.topic, reason: $0.reason) })
         let trust = KernelClockTrust.forDevice(hasRTC: config.device.hasRTC)
         let slots = config.slots.map { slot -> Slot in
             let definition = slot.definition

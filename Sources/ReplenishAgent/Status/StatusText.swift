@@ -54,10 +54,17 @@ public enum StatusText {
     }
 
     static func outbox(_ outbox: DeviceStatus.Outbox) -> String {
-        guard outbox.messages > 0 else { return "empty" + evicted(outbox) + refused(outbox) }
+        guard outbox.messages > 0 else { return "empty" + evicted(outbox) + refused(outbox) + deadLetters(outbox) }
         let oldest = outbox.oldestAgeSeconds.map { ", oldest unsent \(StatusLine.age($0)) ago (seq \(outbox.oldestSeq ?? 0))" } ?? ""
         return "\(outbox.messages) message\(outbox.messages == 1 ? "" : "s"), \(bytes(outbox.bytes))\(oldest)" + evicted(outbox)
-            + refused(outbox)
+            + refused(outbox) + deadLetters(outbox)
+    }
+
+    /// Messages moved to the dead letters, e.g. ` · 2 dead letters (last seq 14 on t/events: Not authorized (0x87))`.
+    static func deadLetters(_ outbox: DeviceStatus.Outbox) -> String {
+        guard outbox.deadLetters > 0 else { return "" }
+        let last = outbox.lastDeadLetter.map { " (last seq \($0.seq) on \($0.topic): \($0.reason))" } ?? ""
+        return " · \(outbox.deadLetters) dead letter\(outbox.deadLetters == 1 ? "" : "s")\(last)"
     }
 
     /// Publishes the broker refused since the daemon started, e.g. ` · 3 refused by the broker (last seq 12: Not authorized (0x87))`.
