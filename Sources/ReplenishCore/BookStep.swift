@@ -10,6 +10,9 @@ public enum BookInput: Sendable {
     /// A message arrived on `{base}/commands/{name}`; `retained` when the broker marked it so;
     /// `replyTo` when it named an MQTT 5 response topic or correlation data.
     case command(name: String, payload: [UInt8], retained: Bool, replyTo: ReplyRoute? = nil)
+    /// `report.startup_wait` ran out: the start-up report, if it still waits for a first reading,
+    /// goes out now and names the slots without one.
+    case startupWaitOver
     /// The broker connection is up again: time to tell the cloud what the outbox had to drop
     /// (`evicted`, the outbox's tally, if any).
     case deliveryResumed(evicted: OutboxEviction?)
@@ -46,6 +49,7 @@ extension BookInput {
         case .deliveryResumed: "deliveryResumed"
         case .flush: "flush"
         case .deadLettered: "deadLettered"
+        case .startupWaitOver: "startupWaitOver"
         }
     }
 }
@@ -178,12 +182,13 @@ public struct Outgoing: Sendable {
 
     /// A status report on `{base}/status`, one message per part (`StatusReport.parts`); every part
     /// names its number, the count and the first part's seq.
-    public static func report(_ groups: [[SlotStatus]], reason: ReportReason) -> [Outgoing] {
+    public static func report(_ groups: [[SlotStatus]], reason: ReportReason, unreadSlots: [String] = []) -> [Outgoing] {
         groups.enumerated().map { index, group in
             Outgoing(leaf: "status", kind: .status, schema: StatusReport.schema) { header in
                 let part = groups.count == 1 ? nil : StatusReport.Part(
                     number: index + 1, count: groups.count, firstSeq: header.seq - UInt64(index))
-                return try StatusReport(header: header, reason: reason, slots: group, part: part).json()
+                return try StatusReport(header: header, reason: reason, slots: group, part: part,
+                                        unreadSlots: unreadSlots).json()
             }
         }
     }

@@ -93,8 +93,23 @@ extension DeviceBook {
         switch input {
         case let .observed(slot, at, observations, health, transition):
             return observed(slot, at: at, observations, health: health, transition: transition, context)
+        case .reportDue(.startup) where !unread(context).isEmpty:
+            startupWaiting = true
+            var step = BookStep()
+            step.notes = [Note(.info, "start-up report waits for the first reading of every slot",
+                               ["unread": unread(context).joined(separator: ",")])]
+            return step
         case .reportDue(let reason):
+            if reason == .startup { startupWaiting = false }
             return report(reason, reply: nil, context)
+        case .startupWaitOver:
+            guard startupWaiting else { return BookStep() }
+            startupWaiting = false
+            let missing = unread(context)
+            var step = report(.startup, reply: nil, context, unreadSlots: missing)
+            step.notes.append(Note(.warning, "start-up report sent without the first reading of some slots (report.startup_wait ran out)",
+                                   ["unread": missing.joined(separator: ",")]))
+            return step
         case let .command(name, payload, retained, route):
             return command(name, payload, retained: retained, route: route, context)
         case .deliveryResumed(let evicted?):
@@ -122,6 +137,15 @@ extension DeviceBook {
             return step
         }
     }
+
+    /// The slots of `context` without a reading (or a failed read) since the start, in config order.
+    public func unread(_ context: BookContext) -> [String] {
+        context.slots.map(\.id).filter { !sampled.contains($0) }
+    }
+
+    /// True once the start-up report waited for, and got, the first reading of every slot: the
+    /// keeper then takes `.reportDue(.startup)` again.
+    public func startupReady(_ context: BookContext) -> Bool { startupWaiting && unread(context).isEmpty }
 
     /// After `step` was committed at `now`: the book is written, a report's consumption reported.
     public mutating func committed(_ step: BookStep, at now: Date) {
@@ -167,7 +191,7 @@ extension DeviceBook {
     /// is logged and answered `rejected`, and the book is written all the same, so it never holds
     /// back the reports after it.
     private func report(_ reason: ReportReason, reply: CommandOutcome.Reply?, route: ReplyRoute? = nil,
-                        _ context: BookContext, notes: [Note] = []) -> BookStep {
+                        _ context: BookContext, notes: [Note] = [], unreadSlots: [String] = []) -> BookStep {
         var step = BookStep()
         step.notes = notes
         step.writesBook = true
@@ -175,7 +199,7 @@ extension DeviceBook {
         let groups: [[SlotStatus]]
         do {
             groups = try StatusReport.parts(header: context.header, reason: reason, slots: slots,
-                                            maxBytes: context.maxMessageBytes)
+                                            unreadSlots: unreadSlots, maxBytes: context.maxMessageBytes)
         } catch {
             step.notes.append(Note(.error, "status report cannot be encoded; nothing is queued for it",
                                    ["reason": reason.rawValue, "error": "\(error)"]))
@@ -185,7 +209,8 @@ extension DeviceBook {
             step.failure.text = "reply not committed"
             return step
         }
-        step.messages = Outgoing.report(groups, reason: reason) + (reply.map { [.reply($0, route: route)] } ?? [])
+        step.messages = Outgoing.report(groups, reason: reason, unreadSlots: unreadSlots)
+            + (reply.map { [.reply($0, route: route)] } ?? [])
         step.reporting = slots
         step.committedNotes = [Note(.info, "status report queued", ["reason": reason.rawValue, "parts": "\(groups.count)"])]
         step.failure = Note(.error, "status report not committed; its consumption goes into the next one",

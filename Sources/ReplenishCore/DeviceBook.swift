@@ -18,6 +18,9 @@ public struct DeviceBook: Sendable, Equatable {
     /// Slots sampled since the start: the book is written at the first sample of any slot and
     /// again once every slot has been sampled, so `status` is current from the start.
     public var sampled: Set<String> = []
+    /// The start-up report is due and waits for the first reading of every slot (or
+    /// `startupWaitOver`); not stored.
+    public var startupWaiting = false
 
     public init() {}
 

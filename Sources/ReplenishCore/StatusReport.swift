@@ -116,18 +116,24 @@ public struct StatusReport: Sendable, Equatable, Encodable {
     public var slots: [SlotStatus]
     /// Nil when the report is one message (the field is then absent).
     public var part: Part?
+    /// A start-up report sent when `report.startup_wait` ran out: the slots without a first
+    /// reading yet (absent otherwise).
+    public var unreadSlots: [String]
 
-    public init(header: MessageHeader, reason: ReportReason, slots: [SlotStatus], part: Part? = nil) {
+    public init(header: MessageHeader, reason: ReportReason, slots: [SlotStatus], part: Part? = nil,
+                unreadSlots: [String] = []) {
         self.header = header
         self.reason = reason
         self.slots = slots
         self.part = part
+        self.unreadSlots = unreadSlots
     }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: JSONKey.self)
         try header.encode(into: &c)
         try c.encode(reason, forKey: "reason")
+        if !unreadSlots.isEmpty { try c.encode(unreadSlots, forKey: "unreadSlots") }
         try c.encode(slots, forKey: "slots")
         if let part { try c.encode(part, forKey: "part") }
     }
@@ -140,14 +146,15 @@ public struct StatusReport: Sendable, Equatable, Encodable {
     /// seq, so the real messages are never larger. Throws when a slot cannot be encoded (the
     /// report cannot be sent at all) or does not fit alone (`.slotTooLarge`).
     public static func parts(header: MessageHeader, reason: ReportReason, slots: [SlotStatus],
-                             maxBytes: Int) throws -> [[SlotStatus]] {
+                             unreadSlots: [String] = [], maxBytes: Int) throws -> [[SlotStatus]] {
         var widest = header
         widest.seq = .max
-        let whole = try StatusReport(header: widest, reason: reason, slots: slots).json().count
+        let whole = try StatusReport(header: widest, reason: reason, slots: slots, unreadSlots: unreadSlots).json().count
         if whole <= maxBytes { return [slots] }
 
         let widestPart = Part(number: slots.count, count: slots.count, firstSeq: .max)
-        let overhead = try StatusReport(header: widest, reason: reason, slots: [], part: widestPart).json().count
+        let overhead = try StatusReport(header: widest, reason: reason, slots: [], part: widestPart,
+                                        unreadSlots: unreadSlots).json().count
         var groups: [[SlotStatus]] = []
         var group: [SlotStatus] = []
         var size = overhead

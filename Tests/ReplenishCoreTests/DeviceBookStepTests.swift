@@ -159,6 +159,36 @@ struct DeviceBookStepTests {
         #expect(ReplyRoute(responseTopic: nil, correlationData: nil) == nil)
     }
 
+    @Test("the start-up report waits for the first reading of every slot, or names the unread ones when the wait is over")
+    func startupWait() throws {
+        var book = DeviceBook()
+        for slot in [Self.tank, Self.pods] { book.ledgers[slot.id] = SlotLedger() }
+        let context = Self.context(maxMessageBytes: 128 * 1024)
+        let held = book.take(.reportDue(.startup), context)
+        #expect(held.messages.isEmpty && book.startupWaiting)
+        #expect(held.notes.first?.fields["unread"] == "tank,pods")
+        _ = book.take(Self.observed("tank", []), context)
+        #expect(!book.startupReady(context))
+        _ = book.take(Self.observed("pods", [.consumed(1)]), context)
+        #expect(book.startupReady(context))
+        let report = book.take(.reportDue(.startup), context)
+        #expect(report.messages.map(\.leaf) == ["status"] && !book.startupWaiting)
+        #expect(book.take(.startupWaitOver, context).isEmpty)
+
+        var late = DeviceBook()
+        for slot in [Self.tank, Self.pods] { late.ledgers[slot.id] = SlotLedger() }
+        _ = late.take(.reportDue(.startup), context)
+        _ = late.take(Self.observed("pods", [.consumed(1)]), context)
+        let over = late.take(.startupWaitOver, context)
+        #expect(over.messages.map(\.leaf) == ["status"] && !late.startupWaiting)
+        #expect(over.notes.last?.fields["unread"] == "tank")
+        var header = context.header
+        header.schema = StatusReport.schema
+        header.seq = 1
+        let json = String(decoding: try over.messages[0].encode(header), as: UTF8.self)
+        #expect(json.contains(#""unreadSlots":["tank"]"#), "\(json)")
+    }
+
     /// Notes are compared by their first two words (the rest names the command's details).
     static func prefix(_ text: String) -> String { text.split(separator: " ").prefix(2).joined(separator: " ") }
 

@@ -23,6 +23,12 @@ public struct AgentConfig: Sendable, Equatable {
         self.slots = slots
         self.configHash = configHash
     }
+
+    /// How long the start-up report waits for the first reading of every slot: `report.startup_wait`,
+    /// else twice the longest `sample_every`, at most a minute.
+    public var startupWaitSeconds: Double {
+        report.startupWaitSeconds ?? min(60, 2 * (slots.map(\.source.sampleIntervalSeconds).max() ?? 0))
+    }
 }
 
 /// `device:` section.
@@ -198,6 +204,9 @@ public struct ReportSettings: Sendable, Equatable {
     /// default none): a broker drops a report it could not hand to a subscriber in that time.
     /// No effect under MQTT 3.1.1.
     public var expireAfterSeconds: Int?
+    /// How long the start-up report waits for the first reading of every slot (key
+    /// `startup_wait`); nil for the default, `AgentConfig.startupWaitSeconds`.
+    public var startupWaitSeconds: Double?
 
     public init(dailyAt: TimeOfDay, everySeconds: Double? = nil, onStart: Bool = true) {
         self.dailyAt = dailyAt

@@ -59,6 +59,7 @@ enum ConfigRanges {
 
     // report
     static let reportEvery = DurationRange(minimum: 1, maximum: 31 * day)
+    static let startupWait = DurationRange(minimum: 0, maximum: 600)
 
     // slots[].source and its drivers
     static let sampleEvery = DurationRange(minimum: 0.01, maximum: day)

@@ -273,7 +273,7 @@ extension ConfigReader {
     /// `protocol` is the mqtt section's, when it could be read: `expire_after` needs MQTT 5.
     mutating func reportSettings(_ node: Node, at path: ConfigKeyPath,
                                  protocol version: MQTTSettings.ProtocolVersion? = nil) -> ReportSettings? {
-        guard let fields = fields(of: node, at: path, allowed: ["daily_at", "every", "on_start", "expire_after"]) else { return nil }
+        guard let fields = fields(of: node, at: path, allowed: ["daily_at", "every", "on_start", "expire_after", "startup_wait"]) else { return nil }
         var failed = false
         var dailyAt: TimeOfDay?
         if let value = required("daily_at", in: fields) {
@@ -291,6 +291,9 @@ extension ConfigReader {
             failed = failed || settings.everySeconds == nil
         }
         decode("on_start", in: fields, into: &settings.onStart, failed: &failed) { $0.bool($1, at: $2) }
+        decode("startup_wait", in: fields, into: &settings.startupWaitSeconds, failed: &failed) {
+            $0.duration($1, at: $2, in: ConfigRanges.startupWait)
+        }
         if decode("expire_after", in: fields, into: &settings.expireAfterSeconds, failed: &failed, {
             $0.wholeSeconds($1, at: $2, in: ConfigRanges.messageExpiry)
         }), version == .v311, let entry = fields.entry("expire_after") {

@@ -98,7 +98,9 @@ struct ProducersService: Service {
                     guard let slot = slots.first(where: { $0.definition.id == source.slot }) else { continue }
                     group.addTask { await sample(source, SlotPipeline(source: slot.source, definition: slot.definition)) }
                 }
-                group.addTask { await scheduler.run { feed.yield(.reportDue($0)) } }
+                group.addTask {
+                    await scheduler.run(startupWaitOver: { feed.yield(.startupWaitOver) }) { feed.yield(.reportDue($0)) }
+                }
                 group.addTask {
                     while (try? await clock.sleep(for: flushInterval)) != nil { feed.yield(.flush) }
                 }
@@ -119,6 +121,8 @@ struct ProducersService: Service {
         // A bus transfer or a bit-banged read blocks: each source gets its own thread.
         let reader = BlockingQueue(label: "replenishd.source.\(source.slot)")
         let loop = "sensor \(source.slot)"
+        // The first read always reaches the keeper, even with nothing to say: the start-up report waits for it.
+        var first = true
         while !Task.isCancelled {
             let now = clock.now()
             let sourceTime = origin.wall.addingTimeInterval(clock.monotonic() - origin.monotonic)
@@ -128,9 +132,10 @@ struct ProducersService: Service {
                 logger.warning("sensor read failed", metadata: ["slot": "\(source.slot)", "error": "\(error)"])
             }
             let sample = pipeline.take(read, monotonic: clock.monotonic())
-            if !sample.observations.isEmpty || sample.transition != nil {
+            if first || !sample.observations.isEmpty || sample.transition != nil {
                 feed.yield(.observed(slot: source.slot, at: now, observations: sample.observations, health: sample.health,
                                      transition: sample.transition))
+                first = false
             }
             let monotonic = clock.monotonic()
             next = max(next + source.sampleIntervalSeconds, monotonic)

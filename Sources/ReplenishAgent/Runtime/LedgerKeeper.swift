@@ -66,14 +66,18 @@ final class LedgerKeeper: Sendable {
             let change = book.advanceDay(TimeSample(clock: clock, trust: trust), zone: zone)
             if change != .none { logger.info("accounting day changed", metadata: ["change": "\(change)"]) }
             let context = self.context()
-            var input = input
-            if case .deliveryResumed = input { input = .deliveryResumed(evicted: outbox.tally) }
-            let step = book.take(input, context)
-            if let (slot, health) = step.healthChanged { recorder.health(health, slot: slot) }
-            for note in step.notes { logger.journal(note) }
-            if !step.isEmpty {
-                await commit(step, &book, context)
-                announce(book, context, &announced)
+            var next: BookInput? = input
+            if case .deliveryResumed = input { next = .deliveryResumed(evicted: outbox.tally) }
+            while let input = next {
+                let step = book.take(input, context)
+                if let (slot, health) = step.healthChanged { recorder.health(health, slot: slot) }
+                for note in step.notes { logger.journal(note) }
+                if !step.isEmpty {
+                    await commit(step, &book, context)
+                    announce(book, context, &announced)
+                }
+                // The reading the start-up report waited for: the report follows it.
+                next = book.startupReady(context) ? .reportDue(.startup) : nil
             }
         }
     }

@@ -96,7 +96,8 @@ public final class ReplenishService: Service, Sendable {
         let notifier = self.notifier
         let producers = ProducersService(
             sources: sources, slots: config.slots, clock: clock, flushInterval: config.storage.flushIntervalSeconds,
-            scheduler: ReportScheduler(settings: reportSettings, clock: clock, zone: zone, trust: trust),
+            scheduler: ReportScheduler(settings: reportSettings, clock: clock, zone: zone, trust: trust,
+                                       startupWait: config.startupWaitSeconds),
             watchdog: ServiceWatchdog(notifier: notifier, liveness: liveness, recorder: recorder,
                                       stallLimit: stallLimit, logger: logger),
             statusPeriod: min(5, notifier.watchdogInterval ?? 5), store: store, queue: queue, liveness: liveness,

@@ -15,6 +15,8 @@ import ReplenishCore
 /// - Periodic reports run on the monotonic clock; when several periods were missed, one report.
 /// - It waits on the monotonic clock, never longer than `maxSleep`, so a wall-clock step is
 ///   noticed within that much time.
+/// - The start-up report is due at once; the keeper holds it until every slot has been read, and
+///   `startupWait` after the start the scheduler says the wait is over (`startupWaitOver`).
 struct ReportScheduler: Sendable {
     let settings: ReportSettings
     let clock: any AgentClock
@@ -24,6 +26,8 @@ struct ReportScheduler: Sendable {
     let maxSleep: Double
     /// Wall and monotonic clocks may disagree by this much before it counts as a jump.
     let tolerance: Double
+    /// Seconds after the start at which a start-up report still waiting for readings goes out.
+    let startupWait: Double
 
     static let day: Double = 86_400
     /// A local day lasts at most 25 hours (DST fall-back).
@@ -33,20 +37,22 @@ struct ReportScheduler: Sendable {
     /// agent passes `KernelClockTrust.forDevice(hasRTC:)`.
     init(settings: ReportSettings, clock: any AgentClock, zone: LocalZone,
          trust: any ClockTrust = FixedClockTrust(true), maxSleep: Double = 900,
-         tolerance: Double = DayAccounting.defaultTolerance) {
+         tolerance: Double = DayAccounting.defaultTolerance, startupWait: Double = 0) {
         self.settings = settings
         self.clock = clock
         self.zone = zone
         self.trust = trust
         self.maxSleep = maxSleep
         self.tolerance = tolerance
+        self.startupWait = startupWait
     }
 
-    func run(_ due: @Sendable (ReportReason) -> Void) async {
+    func run(startupWaitOver: @Sendable () -> Void = {}, _ due: @Sendable (ReportReason) -> Void) async {
         let schedule = ReportSchedule(dailyAt: settings.dailyAt)
         var lastWall = clock.now()
         var lastMono = clock.monotonic()
         if settings.onStart { due(.startup) }
+        var startupDeadline = settings.onStart ? lastMono + startupWait : nil
         // The start counts as the last daily report for the 24-hour guarantee.
         var lastDailyMono = lastMono
         var nextDaily: Date? = nil
@@ -76,6 +82,10 @@ struct ReportScheduler: Sendable {
                 steady = false
             }
             if dailySent { lastDailyMono = mono }
+            if let deadline = startupDeadline, mono >= deadline {
+                startupWaitOver()
+                startupDeadline = nil
+            }
 
             if let every = settings.everySeconds, let periodic = nextPeriodic, mono >= periodic {
                 // The daily report covers a periodic one falling due at the same moment.
@@ -88,6 +98,7 @@ struct ReportScheduler: Sendable {
             var wait = min(maxSleep, deadline - mono)
             if let scheduled = nextDaily { wait = min(wait, scheduled.timeIntervalSince(wall)) }
             if let periodic = nextPeriodic { wait = min(wait, periodic - mono) }
+            if let deadline = startupDeadline { wait = min(wait, deadline - mono) }
             do { try await clock.sleep(for: max(wait, 0.001)) } catch { return }
         }
     }
