@@ -123,6 +123,26 @@ struct RefusedPublishTests {
         await setup.stop()
     }
 
+    @Test("MQTT 5: a refused state (not an outbox row) is logged with its topic and the broker's reason")
+    func refusedStateLogged() async throws {
+        let acl = try TestBroker.aclFile([
+            "topic readwrite replenish/#",
+            "user \(Self.device)", "topic read \(Self.base)/commands/#", "topic write \(Self.base)/#",
+            "topic deny \(Self.base)/state",
+        ])
+        let broker = try TestBroker.start(extraConfiguration: "acl_file \(acl)\nmax_queued_messages 1000\n")
+        let setup = try await FlowControlTests.connect(device: Self.device, mqttKeys: "  username: \(Self.device)",
+                                                       broker: broker)
+        setup.uplink.drainerFeed.yield(.state(Array(#"{"schema":"replenish.state/1"}"#.utf8)))
+        try await waitUntil("the refusal logged") {
+            setup.log.contains("the broker refused the state; the next connect sends it again")
+        }
+        #expect(setup.log.contains("reason=Not authorized (0x87) topic=\(Self.base)/state"), "\(setup.log.tail(10))")
+        // The birth message was accepted: no such line for it.
+        #expect(!setup.log.contains("the broker refused the birth message"))
+        await setup.stop()
+    }
+
     @Test("replenishd status shows the refusals the daemon recorded")
     func statusShowsRefusals() {
         let recorder = RuntimeRecorder(brokerURL: "mqtt://127.0.0.1", slots: [])

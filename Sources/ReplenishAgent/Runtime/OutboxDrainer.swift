@@ -114,6 +114,9 @@ final class OutboxDrainer: Sendable {
         var tokenDue: Double?
         /// `ack_timeout` passed and the client was told to reconnect.
         var reconnecting = false
+        /// Message id -> the birth message or state sent on this connection (not outbox rows), so
+        /// that a PUBACK refusing one is logged.
+        var outside: [Int32: (what: String, topic: String)] = [:]
     }
 
     /// The one pending `.timer` wake-up.
@@ -174,9 +177,10 @@ final class OutboxDrainer: Sendable {
                     .merging(["connection": "\(connection)"]) { $1 })
                 if let birth {
                     // Retained (unless mqtt.retain is false), so the cloud sees the device online whenever it subscribes.
-                    publishOutsideOutbox("birth message", topic: birth.topic, payload: birth.payload, retain: birth.retain)
+                    publishOutsideOutbox("birth message", topic: birth.topic, payload: birth.payload, retain: birth.retain,
+                                         &flight)
                 }
-                publishState()
+                publishState(&flight)
                 await fill(&flight)
 
             case .transport(.disconnected(let connection, let reason)):
@@ -194,6 +198,12 @@ final class OutboxDrainer: Sendable {
 
             case .transport(.published(let connection, let messageID, let reasonCode)):
                 guard flight.connection == connection, let seq = flight.inflight.removeValue(forKey: messageID) else {
+                    if flight.connection == connection, let sent = flight.outside.removeValue(forKey: messageID),
+                       MQTTEvent.isFailure(reasonCode: reasonCode) {
+                        logger.warning("the broker refused the \(sent.what); the next connect sends it again", metadata: [
+                            "topic": "\(sent.topic)", "reason": "\(MQTTEvent.describe(reasonCode: reasonCode))",
+                        ])
+                    }
                     return
                 }
                 flight.sentAt[messageID] = nil
@@ -220,7 +230,7 @@ final class OutboxDrainer: Sendable {
 
             case .state(let payload):
                 latestState.withLock { $0 = payload }
-                if flight.connection != nil { publishState() }
+                if flight.connection != nil { publishState(&flight) }
 
             case .timer:
                 let now = clock.monotonic()
@@ -294,19 +304,20 @@ final class OutboxDrainer: Sendable {
     /// The newest state, after the birth message on every connect and at once when it changes.
     /// Like the birth message it does not wait for a token but counts against the rate, and it is
     /// not an outbox row: a state lost with a connection is replaced by the next connect's.
-    private func publishState() {
+    private func publishState(_ flight: inout Flight) {
         guard let stateTopic, let payload = latestState.withLock({ $0 }) else { return }
-        publishOutsideOutbox("state", topic: stateTopic.topic, payload: payload, retain: stateTopic.retain,
+        publishOutsideOutbox("state", topic: stateTopic.topic, payload: payload, retain: stateTopic.retain, &flight,
                              properties: MQTTPublishProperties(userProperties: [(name: "schema", value: DeviceState.schema)]))
     }
 
     /// The birth message and the state: QoS 1 but no outbox row (the next connect sends them
     /// again). They do not wait for a token, but count against the rate.
     private func publishOutsideOutbox(_ what: String, topic: String, payload: [UInt8], retain: Bool,
-                                      properties: MQTTPublishProperties? = nil) {
+                                      _ flight: inout Flight, properties: MQTTPublishProperties? = nil) {
         bucket.withLock { $0?.spend(at: clock.monotonic()) }
         do {
-            _ = try client.publish(topic: topic, payload: payload, qos: 1, retain: retain, properties: properties)
+            let sent = try client.publish(topic: topic, payload: payload, qos: 1, retain: retain, properties: properties)
+            if sent.connection == flight.connection { flight.outside[sent.messageID] = (what, topic) }
         } catch {
             logger.debug("\(what) not sent", metadata: ["error": "\(error)"])
         }
