@@ -95,9 +95,11 @@ public enum CommandDecoder {
     }
 
     /// Decodes the command named by the last topic level from its payload. `knownSlots` nil accepts
-    /// any slot id; otherwise a `slot` outside it is refused.
-    public static func decode(name rawName: String, payload: [UInt8],
-                              knownSlots: Set<String>? = nil) -> Result<CommandRequest, CoreError> {
+    /// any slot id; otherwise a `slot` outside it is refused. The order commands also take a DRS
+    /// notification as DRS sends it (`DRSNotification`), its `orderInfo.slotId` mapped through
+    /// `drsSlots` (DRS slot id → ours).
+    public static func decode(name rawName: String, payload: [UInt8], knownSlots: Set<String>? = nil,
+                              drsSlots: [String: String] = [:]) -> Result<CommandRequest, CoreError> {
         let shownName = printable(rawName, limit: 64)
         func reject(_ reason: String, _ correlationId: String? = nil) -> Result<CommandRequest, CoreError> {
             .failure(.commandRejected(correlationId: correlationId, command: shownName, reason: reason))
@@ -108,7 +110,7 @@ public enum CommandDecoder {
         guard String(validating: payload, as: UTF8.self) != nil else {
             return reject("payload is not UTF-8")
         }
-        let object: [String: JSONValue]
+        var object: [String: JSONValue]
         do {
             guard case .object(let parsed) = try JSONValue.parse(payload) else {
                 return reject("expected a JSON object")
@@ -119,7 +121,8 @@ public enum CommandDecoder {
         }
 
         let correlationId: String
-        switch object["correlationId"] {
+        // A DRS notification without one is answered under its notificationId.
+        switch object["correlationId"] ?? DRSNotification.notificationId(in: object).map(JSONValue.string) {
         case nil:
             return reject("missing correlationId")
         case .string(let value)?:
@@ -137,6 +140,11 @@ public enum CommandDecoder {
                           correlationId)
         }
 
+        do {
+            object = try DRSNotification.flattened(object, for: name, drsSlots: drsSlots)
+        } catch {
+            return reject(error.reason, correlationId)
+        }
         let allowed = Set(["correlationId"] + fields(of: name))
         if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
             return reject("unknown field '\(printable(unknown, limit: 64))'", correlationId)

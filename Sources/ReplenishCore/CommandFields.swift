@@ -89,12 +89,21 @@ struct CommandFields {
         return number
     }
 
+    /// An ISO 8601 date-time, or a date alone (DRS sends `2026-12-09`), taken as its start in UTC.
     private func date(_ key: String) throws(CoreError) -> Date? {
         guard let value = object[key] else { return nil }
-        guard case .string(let text) = value, let date = Timestamp.parse(text) else {
-            throw .invalidField("\(key) must be an ISO 8601 date-time such as 2026-11-29T10:00:00Z")
+        guard case .string(let text) = value,
+              let date = Timestamp.parse(text) ?? (Self.isDateOnly(text) ? Timestamp.parse(text + "T00:00:00Z") : nil)
+        else {
+            throw .invalidField("\(key) must be an ISO 8601 date-time such as 2026-11-29T10:00:00Z, or a date such as 2026-11-29")
         }
         return date
+    }
+
+    private static func isDateOnly(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        return bytes.count == 10 && bytes[4] == UInt8(ascii: "-") && bytes[7] == UInt8(ascii: "-")
+            && bytes.enumerated().allSatisfy { $0.offset == 4 || $0.offset == 7 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0.element) }
     }
 
     private func bool(_ key: String) throws(CoreError) -> Bool {

@@ -72,7 +72,9 @@ extension CommandJournal {
         if payload.isEmpty {
             return CommandOutcome(note: "empty message ignored (it clears a retained command)", isWarning: false)
         }
-        let decoded = CommandDecoder.decode(name: name, payload: payload, knownSlots: Set(slots.map(\.id)))
+        let drsSlots = Dictionary(slots.compactMap { slot in slot.drsSlotId.map { ($0, slot.id) } }) { first, _ in first }
+        let decoded = CommandDecoder.decode(name: name, payload: payload, knownSlots: Set(slots.map(\.id)),
+                                            drsSlots: drsSlots)
         if retained { return answerRetained(name: name, payload: payload, decoded: decoded) }
 
         let request: CommandRequest

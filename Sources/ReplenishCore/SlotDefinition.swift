@@ -14,6 +14,9 @@ public struct SlotDefinition: Sendable, Hashable, Codable {
     public var forecastWindowDays: Int
     /// Alexa inventory sensor instance name, the same on every unit of a model.
     public var alexaInstance: String
+    /// The slot's id at Dash Replenishment (DRS notifications name it as `orderInfo.slotId`);
+    /// nil when the maker registered none.
+    public var drsSlotId: String?
 
     public init(
         id: String,
@@ -23,7 +26,8 @@ public struct SlotDefinition: Sendable, Hashable, Codable {
         refillHysteresis: Double? = nil,
         lowThreshold: Double? = nil,
         forecastWindowDays: Int = 14,
-        alexaInstance: String? = nil
+        alexaInstance: String? = nil,
+        drsSlotId: String? = nil
     ) {
         self.id = id
         self.sensor = sensor
@@ -33,6 +37,7 @@ public struct SlotDefinition: Sendable, Hashable, Codable {
         self.lowThreshold = lowThreshold
         self.forecastWindowDays = forecastWindowDays
         self.alexaInstance = alexaInstance ?? SlotDefinition.defaultInstance(for: id, sensor: sensor)
+        self.drsSlotId = drsSlotId
     }
 
     static func defaultInstance(for id: String, sensor: SensorKind) -> String {

@@ -82,7 +82,7 @@ struct CommandDecoderTests {
         ("orderPlaced", #"{"correlationId":"c","slot":"beans","orderId":"o","quantity":true}"#, "quantity must be a positive number"),
         ("orderPlaced", #"{"correlationId":"c","slot":"beans","orderId":"o","unit":""}"#, "unit must be 1 to 64 bytes of printable text"),
         ("orderPlaced", #"{"correlationId":"c","slot":"beans","orderId":"o","asin":3}"#, "asin must be 1 to 64 bytes of printable text"),
-        ("orderPlaced", #"{"correlationId":"c","slot":"beans","orderId":"o","estimatedDeliveryDate":"2026-11-29"}"#,
+        ("orderPlaced", #"{"correlationId":"c","slot":"beans","orderId":"o","estimatedDeliveryDate":"29.11.2026"}"#,
          "estimatedDeliveryDate must be an ISO 8601 date-time such as 2026-11-29T10:00:00Z"),
         ("orderPlaced", #"{"correlationId":"c","slot":"beans","orderId":"o","instanceId":"x"}"#, "unknown field 'instanceId'"),
         ("orderShipped", #"{"correlationId":"c","slot":"beans","orderId":"o"}"#, "missing quantity"),

@@ -6,7 +6,7 @@ import ReplenishHardware
 extension ConfigReader {
     static let slotKeys = [
         "id", "sensor", "measurement", "capacity", "refill_hysteresis", "low_threshold", "forecast_days",
-        "alexa_instance", "source", "simulation", "replenishment",
+        "alexa_instance", "drs_slot_id", "source", "simulation", "replenishment",
     ]
 
     mutating func slots(_ node: Node, at path: ConfigKeyPath) -> [SlotConfig]? {
@@ -15,22 +15,24 @@ extension ConfigReader {
             report("expected at least one slot", at: node, path)
             return nil
         }
-        var firstUse: [String: (index: Int, node: Node)] = [:]
+        // Slot ids, and DRS slot ids (a DRS notification names one slot), are unique.
+        var firstUse: [String: [String: (index: Int, node: Node)]] = ["id": [:], "drs_slot_id": [:]]
         var slots: [SlotConfig] = []
         for (index, item) in items.enumerated() {
             let itemPath = path.appending(index: index)
             guard let fields = fields(of: item, at: itemPath, allowed: Self.slotKeys) else { continue }
-            if let idNode = fields.optional("id"), case let .scalar(scalar) = idNode {
-                if let first = firstUse[scalar.string] {
-                    report("duplicate slot id '\(scalar.string)' (first used by \(path.appending(index: first.index)) "
-                           + "at line \(first.node.mark.line))", at: idNode, itemPath.appending("id"))
+            for (key, what) in [("id", "slot id"), ("drs_slot_id", "drs_slot_id")] {
+                guard let node = fields.optional(key), case let .scalar(scalar) = node else { continue }
+                if let first = firstUse[key]?[scalar.string] {
+                    report("duplicate \(what) '\(scalar.string)' (first used by \(path.appending(index: first.index)) "
+                           + "at line \(first.node.mark.line))", at: node, itemPath.appending(key))
                 } else {
-                    firstUse[scalar.string] = (index, idNode)
+                    firstUse[key]?[scalar.string] = (index, node)
                 }
             }
             if let slot = slot(fields) { slots.append(slot) }
         }
-        return slots.count == items.count && firstUse.count == items.count ? slots : nil
+        return slots.count == items.count && firstUse["id"]?.count == items.count ? slots : nil
     }
 
     private mutating func slot(_ fields: ConfigFields) -> SlotConfig? {
@@ -77,6 +79,17 @@ extension ConfigReader {
             }
             failed = failed || alexaInstance == nil
         }
+        var drsSlotId: String?
+        if let value = fields.optional("drs_slot_id") {
+            drsSlotId = string(value, at: path.appending("drs_slot_id"))
+            if let text = drsSlotId, text.isEmpty || text.utf8.count > 128
+                || TopicRules.invisibleCharacterProblem(text, what: "") != nil {
+                report("expected the slot's Dash Replenishment slot id (1 to 128 bytes of printable text), got \(value.summary)",
+                       at: value, path.appending("drs_slot_id"))
+                drsSlotId = nil
+            }
+            failed = failed || drsSlotId == nil
+        }
         let source = required("source", in: fields).flatMap {
             self.source($0, at: path.appending("source"), capacity: capacity)
         }
@@ -97,7 +110,7 @@ extension ConfigReader {
         let definition = SlotDefinition(
             id: id, sensor: sensor, measurement: measurement, capacity: capacity,
             refillHysteresis: hysteresis, lowThreshold: lowThreshold,
-            forecastWindowDays: forecastDays, alexaInstance: alexaInstance)
+            forecastWindowDays: forecastDays, alexaInstance: alexaInstance, drsSlotId: drsSlotId)
         var slot = SlotConfig(definition: definition, source: source, simulation: simulation)
         slot.replenishment = replenishment
         return slot
