@@ -187,6 +187,13 @@ struct ConfigLoaderTests {
     }
 }
 
+/// Alexa's Volume and Weight units as `check` lists them, spelt out (MeasurementTests pins the lists).
+private let volumeUnits = "LITER, MILLILITER, METRIC_CUP, METRIC_TEASPOON, UK_TABLESPOON, AU_TABLESPOON, CUBIC_CENTIMETER, CUBIC_METER, "
+    + "UK_GALLON, UK_QUART, UK_PINT, UK_CUP, UK_GILL, UK_FLUID_OUNCE, UK_FLUID_DRAM, CUBIC_INCH, CUBIC_FOOT, CUBIC_YARD, "
+    + "US_FLUID_GALLON, US_FLUID_QUART, US_FLUID_PINT, US_FLUID_CUP, US_FLUID_OUNCE, US_GILL, US_TABLESPOON, US_TEASPOON, "
+    + "US_DRAM, US_DRY_GALLON, US_DRY_QUART, US_DRY_PINT"
+private let weightUnits = "KILOGRAM, GRAM, MILLIGRAM, MICROGRAM, METRIC_POUND, POUND, OUNCE, DRAM"
+
 /// A broken variant of `minimalConfig` (or a whole file) and the exact diagnostics it must produce.
 ///
 /// Lines of `minimalConfig` for reference:
@@ -319,10 +326,23 @@ struct ConfigMistake: CustomTestStringConvertible, Sendable {
                       "cfg.yaml:18:15: slots[1].capacity: expected a positive number, got -3"),
         ConfigMistake("unit missing for Volume", "    measurement: {type: Volume, unit: LITER}",
                       "    measurement: {type: Volume}",
-                      "cfg.yaml:12:18: slots[0].measurement: missing required key 'unit' (a Volume measurement needs one of: MILLILITER, LITER, US_FLUID_OUNCE, CUBIC_FOOT, CUBIC_METER, US_GALLON)"),
+                      "cfg.yaml:12:18: slots[0].measurement: missing required key 'unit' (a Volume measurement needs one of: " + volumeUnits + ")"),
         ConfigMistake("unit that does not fit the type", "    measurement: {type: Volume, unit: LITER}",
                       "    measurement: {type: Weight, unit: LITER}",
-                      "cfg.yaml:12:39: slots[0].measurement.unit: expected one of: GRAM, KILOGRAM, OUNCE, POUND, MILLIGRAM, got 'LITER'"),
+                      "cfg.yaml:12:39: slots[0].measurement.unit: expected one of: " + weightUnits
+                      + " (Alexa's Weight units), got 'LITER'; LITER is a Volume unit"),
+        ConfigMistake("weight unit on a Volume slot", "    measurement: {type: Volume, unit: LITER}",
+                      "    measurement: {type: Volume, unit: KILOGRAM}",
+                      "cfg.yaml:12:39: slots[0].measurement.unit: expected one of: " + volumeUnits
+                      + " (Alexa's Volume units), got 'KILOGRAM'; KILOGRAM is a Weight unit"),
+        ConfigMistake("the old invented US_GALLON", "    measurement: {type: Volume, unit: LITER}",
+                      "    measurement: {type: Volume, unit: US_GALLON}",
+                      "cfg.yaml:12:39: slots[0].measurement.unit: expected one of: " + volumeUnits
+                      + " (Alexa's Volume units), got 'US_GALLON'"),
+        ConfigMistake("a unit name in the wrong case", "    measurement: {type: Volume, unit: LITER}",
+                      "    measurement: {type: Volume, unit: liter}",
+                      "cfg.yaml:12:39: slots[0].measurement.unit: expected one of: " + volumeUnits
+                      + " (Alexa's Volume units), got 'liter'"),
         ConfigMistake("unit given for Count", "    measurement: {type: Volume, unit: LITER}",
                       "    measurement: {type: Count, unit: LITER}",
                       "cfg.yaml:12:32: slots[0].measurement.unit: a Count measurement takes no unit"),

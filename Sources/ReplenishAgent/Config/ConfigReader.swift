@@ -208,14 +208,21 @@ struct ConfigReader {
         return value
     }
 
-    /// One of a fixed set of names, such as a sensor kind or a measurement unit.
-    mutating func choice<T: RawRepresentable>(_ node: Node, at path: ConfigKeyPath, of cases: [T]) -> T?
+    /// One of a fixed set of names, such as a sensor kind or a measurement unit. `described` names
+    /// the set in the diagnostic; `note` may add a word on a refused name.
+    mutating func choice<T: RawRepresentable>(_ node: Node, at path: ConfigKeyPath, of cases: [T],
+                                              described: String? = nil,
+                                              note: (String) -> String? = { _ in nil }) -> T?
     where T.RawValue == String {
         let names = cases.map(\.rawValue).joined(separator: ", ")
         guard case let .scalar(scalar) = node, !node.isNull,
               let value = cases.first(where: { $0.rawValue == scalar.string })
         else {
-            report("expected one of: \(names), got \(node.summary)", at: node, path)
+            var message = "expected one of: \(names)"
+            if let described { message += " (\(described))" }
+            message += ", got \(node.summary)"
+            if case let .scalar(scalar) = node, !node.isNull, let note = note(scalar.string) { message += "; \(note)" }
+            report(message, at: node, path)
             return nil
         }
         return value

@@ -152,9 +152,12 @@ extension ConfigReader {
                    at: node, path)
             return nil
         }
-        return choice(unitEntry.value, at: path.appending("unit"), of: type.units).map {
-            Measurement(type: type, unit: $0)
+        // Only Alexa's names for the type: the cloud forwards the unit untouched.
+        let unit = choice(unitEntry.value, at: path.appending("unit"), of: type.units,
+                          described: "Alexa's \(type.rawValue) units") { name in
+            MeasurementUnit(rawValue: name).map { "\($0.rawValue) is a \($0.type.rawValue) unit" }
         }
+        return unit.map { Measurement(type: type, unit: $0) }
     }
 
     private mutating func capacity(_ node: Node, at path: ConfigKeyPath, measurement: Measurement?) -> Double? {

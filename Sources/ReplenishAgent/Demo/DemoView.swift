@@ -158,17 +158,8 @@ struct DemoView {
     }
 
     private func unitLabel(unit: String?, type: String?) -> String {
-        switch unit {
-        case "MILLILITER": return "mL"
-        case "LITER": return "L"
-        case "GRAM": return "g"
-        case "KILOGRAM": return "kg"
-        case "MILLIGRAM": return "mg"
-        case "OUNCE": return "oz"
-        case "POUND": return "lb"
-        case "US_FLUID_OUNCE": return "fl oz"
-        default: return type == "Percentage" ? "%" : "pcs"
-        }
+        if let unit = unit.flatMap(MeasurementUnit.init(rawValue:)) { return unit.symbol }
+        return type == "Percentage" ? "%" : "pcs"
     }
 
     private func number(_ value: Double) -> String {
