@@ -43,6 +43,9 @@ public struct SlotLedger: Sendable, Codable, Equatable {
     public internal(set) var openSeenFromStart = false
     /// Days closed in this ledger's life (`closedDays` keeps only the newest).
     public internal(set) var closedDayCount = 0
+    /// What was used since the last replacement; nil before the first one this ledger saw (a
+    /// ledger stored before this was kept, too), when how much the slot held is unknown.
+    public internal(set) var usedSinceReplacement: Double?
 
     /// Days of history kept for aggregation and forecasting, the open day included.
     public static let retainedDays = 62
@@ -163,6 +166,7 @@ public struct SlotLedger: Sendable, Codable, Equatable {
             let full = quantity ?? definition.capacity
             remaining = full
             referenceLevel = full
+            usedSinceReplacement = 0
             refillCount += 1
             lastRefillDate = reading.at
             events.append(.replaced(slot: definition.id, quantity: full, at: reading.at))
@@ -174,6 +178,13 @@ public struct SlotLedger: Sendable, Codable, Equatable {
         consumedTotal += quantity
         lastUseDate = date
         openConsumed += quantity
+        usedSinceReplacement? += quantity
+    }
+
+    /// What a usage slot has left as Dash Replenishment counts it: `capacity` less what was used since
+    /// the last replacement, never below 0; nil before a replacement was seen.
+    public func remainingSinceReplacement(capacity: Double) -> Double? {
+        usedSinceReplacement.map { max(0, capacity - $0) }
     }
 
     /// Marks `total` (a `consumedTotal` that went into a report built at `at`) as reported.
@@ -213,6 +224,12 @@ public struct SlotLedger: Sendable, Codable, Equatable {
     /// When the slot runs out at its recent daily rate, from `now`; nil when unknown, when nothing is
     /// being used, or when the wall clock is not trusted (a date computed from a 1970 clock is garbage).
     public func expectedRunOut(asOf now: Date, window: Int, clock: ClockStatus) -> Date? {
+        expectedRunOut(of: remaining, asOf: now, window: window, clock: clock)
+    }
+
+    /// When `remaining` (another count of what is left, e.g. `remainingSinceReplacement`) runs out
+    /// at this slot's recent daily rate; nil as `expectedRunOut(asOf:window:clock:)` is.
+    public func expectedRunOut(of remaining: Double?, asOf now: Date, window: Int, clock: ClockStatus) -> Date? {
         guard clock == .synchronized, let remaining else { return nil }
         if remaining <= 0 { return now }
         guard let rate = averageDailyConsumption(window: window) else { return nil }
@@ -242,11 +259,13 @@ public struct SlotLedger: Sendable, Codable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case remaining, referenceLevel, consumedTotal, reportedTotal, lastUseDate, lastReadingDate, refillCount,
-             lastRefillDate, firstDay, openDay, openConsumed, openSeenFromStart, closedDayCount, lastReportDate
+             lastRefillDate, firstDay, openDay, openConsumed, openSeenFromStart, closedDayCount, lastReportDate,
+             usedSinceReplacement
         case closedDays = "daily"
     }
 
-    /// Reads this format and the one before it (per-date `daily` including the current day, no open day).
+    /// Reads this format and the ones before it (per-date `daily` including the current day, no open
+    /// day; no `usedSinceReplacement`, which then stays unknown until the next replacement).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         remaining = try c.decodeIfPresent(Double.self, forKey: .remaining)
@@ -258,6 +277,7 @@ public struct SlotLedger: Sendable, Codable, Equatable {
         refillCount = try c.decodeIfPresent(Int.self, forKey: .refillCount) ?? 0
         lastRefillDate = try c.decodeIfPresent(Date.self, forKey: .lastRefillDate)
         lastReportDate = try c.decodeIfPresent(Date.self, forKey: .lastReportDate)
+        usedSinceReplacement = try c.decodeIfPresent(Double.self, forKey: .usedSinceReplacement)
         firstDay = try c.decodeIfPresent(DayKey.self, forKey: .firstDay)
         var days = try c.decodeIfPresent([DayTotal].self, forKey: .closedDays) ?? []
         if c.contains(.openDay) || c.contains(.openConsumed) {

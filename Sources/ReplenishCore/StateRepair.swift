@@ -29,6 +29,10 @@ extension SlotLedger {
             reportedTotal = consumedTotal
         }
         openConsumed = total(openConsumed, "open day's consumption", fallback: 0)
+        if let used = usedSinceReplacement, !(used.isFinite && used >= 0 && used <= QuantityBounds.maximumTotal) {
+            repaired.append("usedSinceReplacement \(used) outside 0...\(QuantityBounds.maximumTotal): unknown until the next replacement")
+            usedSinceReplacement = nil
+        }
         for i in closedDays.indices {
             closedDays[i].consumed = total(closedDays[i].consumed, "consumption of \(closedDays[i].day)", fallback: 0)
         }

@@ -25,14 +25,32 @@ public struct SlotStatus: Sendable, Equatable {
     /// The slot's replenishment policy state; nil only where no policy is kept.
     public var replenishment: ReplenishmentStatus?
     public var alexa: AlexaInventory
+    /// What is left as Dash Replenishment counts it: `remainingQuantityInUnit`, except for a usage
+    /// slot, whose remaining is its capacity less what was used since the last replacement.
+    public var drsRemainingQuantity: Double?
+    /// The run-out of `drsRemainingQuantity`: `expectedReplenishmentDate`, except for a usage slot.
+    public var drsExpectedReplenishmentDate: Date?
+
+    /// The exact DRS SlotStatus body of this slot; nil when a field cannot be known (see
+    /// `DashSlotStatus`). Built when encoded, so it always follows `totalQuantityOnHand`.
+    public var drs: DashSlotStatus? {
+        DashSlotStatus(expectedReplenishmentDate: drsExpectedReplenishmentDate, remaining: drsRemainingQuantity,
+                       capacity: originalQuantityInUnit, onHand: totalQuantityOnHand, lastUseDate: lastUseDate)
+    }
 
     /// Builds the status of a slot from a ledger that follows a `DayAccounting`, at wall-clock `now`.
     /// The average comes from closed days only; `expectedReplenishmentDate` is nil while `clock`
     /// is unsynchronized (a date computed from an untrusted clock is garbage).
     public init(definition: SlotDefinition, ledger: SlotLedger, health: SlotHealth, now: Date, clock: ClockStatus) {
+        let window = definition.forecastWindowDays
         self.init(definition: definition, ledger: ledger, health: health, now: now,
-                  average: ledger.averageDailyConsumption(window: definition.forecastWindowDays),
-                  runOut: ledger.expectedRunOut(asOf: now, window: definition.forecastWindowDays, clock: clock))
+                  average: ledger.averageDailyConsumption(window: window),
+                  runOut: ledger.expectedRunOut(asOf: now, window: window, clock: clock))
+        if definition.sensor == .usage {
+            drsRemainingQuantity = ledger.remainingSinceReplacement(capacity: definition.capacity)
+            drsExpectedReplenishmentDate = ledger.expectedRunOut(of: drsRemainingQuantity, asOf: now, window: window,
+                                                                 clock: clock)
+        }
     }
 
     private init(definition: SlotDefinition, ledger: SlotLedger, health: SlotHealth, now: Date,
@@ -52,6 +70,8 @@ public struct SlotStatus: Sendable, Equatable {
         alexa = AlexaInventory(definition: definition, remaining: ledger.remaining,
                                consumed: ledger.consumedSinceLastReport, timeOfSample: ledger.lastReadingDate ?? now,
                                replacedAt: ledger.refilledSinceLastReport)
+        drsRemainingQuantity = ledger.remaining
+        drsExpectedReplenishmentDate = runOut
     }
 }
 
@@ -72,6 +92,8 @@ extension SlotStatus: Encodable {
         try c.encode(health, forKey: "health")
         try c.encode(replenishment, forKey: "replenishment")
         try c.encode(alexa, forKey: "alexa")
+        // Absent, never null, when a field cannot be known: whatever is sent is a valid SlotStatus.
+        if let drs { try c.encode(drs, forKey: "drs") }
     }
 }
 

@@ -202,6 +202,21 @@ struct ReplenishmentDeliveryTests {
         return entry["replenishment"] as? [String: Any]
     }
 
+    /// Every `drs` member of the status reports among `messages`, as the JSON text the cloud got,
+    /// and the ids of the slots that carried one.
+    static func drsMembers(_ messages: [ReceivedMessage]) -> (texts: [String], slots: Set<String>) {
+        let reports = messages.filter { $0.topic.hasSuffix("/status") }
+        let texts = reports.flatMap { report in
+            report.json.ranges(of: /"drs":\{[^}]*\}/).map { String(report.json[$0].dropFirst(#""drs":"#.count)) }
+        }
+        let slots = reports.flatMap { report -> [String] in
+            let object = try? JSONSerialization.jsonObject(with: Data(report.json.utf8)) as? [String: Any]
+            let entries = object?["slots"] as? [[String: Any]] ?? []
+            return entries.filter { $0["drs"] != nil }.compactMap { $0["slot"] as? String }
+        }
+        return (texts, Set(slots))
+    }
+
     @Test("device mode: a request before run-out, then the cloud's order is placed, answered and reported; duplicates are idempotent")
     func requestAndOrder() async throws {
         let h = try await DeliveryTests.Harness(device: "order-test") { config in
@@ -237,5 +252,23 @@ struct ReplenishmentDeliveryTests {
         #expect(changes.first?["orderId"] as? String == "A-1")
         let placed = try #require(h.subscriber.messages.last { Self.replenishment(of: "water", in: $0) != nil })
         #expect(Self.replenishment(of: "water", in: placed)?["orderId"] as? String == "A-1")
+
+        // Once a whole day is known the water tank's reports carry `drs`, a DRS SlotStatus body as
+        // is: exactly its five keys, the quantities JSON integers, the dates ISO 8601. The pods
+        // (usage, never replaced: remaining unknown) carry none.
+        let drs = Self.drsMembers(h.subscriber.messages)
+        #expect(!drs.texts.isEmpty)
+        #expect(drs.slots == ["water"])
+        for text in drs.texts {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            #expect(Set(object.keys) == ["expectedReplenishmentDate", "remainingQuantityInUnit", "originalQuantityInUnit",
+                                         "totalQuantityOnHand", "lastUseDate"], "\(text)")
+            for key in ["remainingQuantityInUnit", "originalQuantityInUnit", "totalQuantityOnHand"] {
+                #expect(text.contains(try Regex(#""\#(key)":\d+[,}]"#)), "\(key) not an integer in \(text)")
+            }
+            for key in ["expectedReplenishmentDate", "lastUseDate"] {
+                #expect((object[key] as? String).flatMap(Timestamp.parse) != nil, "\(key) in \(text)")
+            }
+        }
     }
 }
