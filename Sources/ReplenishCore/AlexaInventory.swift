@@ -7,9 +7,12 @@ public enum AlexaInventory: Sendable, Equatable, Encodable {
     /// `InventoryConsumed` event of `Alexa.InventoryUsageSensor`: what was used since the last report.
     case consumed(namespace: String, instance: String, measurement: Measurement, usage: Double, timeOfSample: Date)
     /// `Alexa.InventoryLevelUsageSensor` (parts with an estimated life, such as filters): the
-    /// consumed event, and the replaced event when the part was replaced since the last report.
+    /// consumed event when something was used, and the replaced event when the part was replaced,
+    /// since the last report (at least one of them).
     case levelUsage(instance: String, measurement: Measurement, usage: Double, timeOfSample: Date, replacedAt: Date?)
-    /// A level sensor that has not produced a reading yet.
+    /// Nothing to tell Alexa: a level sensor without a reading yet, or a usage sensor with nothing
+    /// used (and, for levelUsage, nothing replaced) since the last report. Alexa's samples send a
+    /// consumption event only when something was consumed (issue 18).
     case none
 
     public init(definition: SlotDefinition, remaining: Double?, consumed: Double, timeOfSample: Date,
@@ -22,12 +25,14 @@ public enum AlexaInventory: Sendable, Equatable, Encodable {
             } else {
                 self = .none
             }
-        case .usage:
+        case .usage where consumed > 0:
             self = .consumed(namespace: "Alexa.InventoryUsageSensor", instance: definition.alexaInstance,
                              measurement: definition.measurement, usage: consumed, timeOfSample: timeOfSample)
-        case .levelUsage:
+        case .levelUsage where consumed > 0 || replacedAt != nil:
             self = .levelUsage(instance: definition.alexaInstance, measurement: definition.measurement,
                                usage: consumed, timeOfSample: timeOfSample, replacedAt: replacedAt)
+        case .usage, .levelUsage:
+            self = .none
         }
     }
 
@@ -51,8 +56,9 @@ public enum AlexaInventory: Sendable, Equatable, Encodable {
         case let .levelUsage(instance, measurement, usage, time, replacedAt):
             var c = encoder.container(keyedBy: JSONKey.self)
             let namespace = "Alexa.InventoryLevelUsageSensor"
-            try c.encode(AlexaEvent(namespace: namespace, name: "InventoryConsumed", instance: instance,
-                                    usage: AlexaQuantity(measurement: measurement, value: usage), timeOfSample: time),
+            try c.encode(usage > 0 ? AlexaEvent(namespace: namespace, name: "InventoryConsumed", instance: instance,
+                                                usage: AlexaQuantity(measurement: measurement, value: usage),
+                                                timeOfSample: time) : nil,
                          forKey: "consumed")
             try c.encode(replacedAt.map {
                 AlexaEvent(namespace: namespace, name: "InventoryReplaced", instance: instance, usage: nil, timeOfSample: $0)

@@ -202,6 +202,20 @@ struct WireJSONTests {
         #expect(slot["remainingQuantityInUnit"] as? Double == (sensor == .usage ? nil : 499))
     }
 
+    @Test("no InventoryConsumed event with nothing used: null for a usage slot; for levelUsage only the replaced event, or null")
+    func alexaNothingUsed() throws {
+        let usage = Fixture.slot(.usage, id: "coffee_pods", measurement: Measurement(type: .count))
+        #expect(AlexaInventory(definition: usage, remaining: nil, consumed: 0, timeOfSample: now) == .none)
+        let filter = Fixture.slot(.levelUsage, id: "filter", measurement: Measurement(type: .count))
+        #expect(AlexaInventory(definition: filter, remaining: 1, consumed: 0, timeOfSample: now) == .none)
+        let replaced = AlexaInventory(definition: filter, remaining: 1, consumed: 0, timeOfSample: now, replacedAt: now)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(WireJSON.encode(replaced))) as? [String: Any])
+        #expect(json["consumed"] is NSNull)
+        let header = try #require((json["replaced"] as? [String: Any])?["header"] as? [String: Any])
+        #expect(header["name"] as? String == "InventoryReplaced")
+        #expect(String(decoding: try WireJSON.encode(AlexaInventory.none), as: UTF8.self) == "null")
+    }
+
     @Test("an explicit alexa instance wins over the derived one")
     func explicitInstance() {
         let d = SlotDefinition(id: "t", sensor: .level, measurement: Measurement(type: .percentage), capacity: 100,
