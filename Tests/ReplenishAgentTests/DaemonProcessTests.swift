@@ -165,6 +165,9 @@ struct DemoCommandTests {
         let acknowledged = try #require(number(after: "the broker acknowledged "), "\(summary)")
         #expect(number(after: "(last seq ") == acknowledged, "\(summary)")
         #expect(acknowledged >= received, "\(summary)")
+        // Alexa hears of consumption only when something was used (issue 18).
+        let alexa = try #require(output.split(separator: "\n").first { $0.contains("InventoryConsumed event") })
+        #expect(alexa.hasSuffix(", 0 of them with nothing used."), "\(alexa)")
     }
 
     @Test("the demo shows the replenishment cycle: request, an order cancelled, the retry, shipment, delivery by refill")

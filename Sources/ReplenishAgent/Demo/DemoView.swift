@@ -15,6 +15,9 @@ struct DemoView {
     private(set) var statusReports = 0
     private var replies = 0
     private(set) var dailyReports = 0
+    /// The `InventoryConsumed` events in the reports' `alexa` members, and those with nothing used.
+    private var consumedEvents = 0
+    private var emptyConsumedEvents = 0
 
     init(config: AgentConfig, zone: LocalZone) {
         self.config = config
@@ -53,6 +56,7 @@ struct DemoView {
         statusReports += 1
         for slot in slots {
             guard let id = slot["slot"]?.string, let total = slot["consumedTotal"]?.number else { continue }
+            countConsumedEvent(slot["alexa"])
             if firstTotals[id] == nil { firstTotals[id] = total }
             if totalsAtLastDaily[id] == nil { totalsAtLastDaily[id] = total }
             lastTotals[id] = total
@@ -92,6 +96,15 @@ struct DemoView {
         events.append(line)
     }
 
+    /// A usage slot's `alexa` member is the event; a levelUsage slot's holds it as `consumed`.
+    private mutating func countConsumedEvent(_ member: JSONValue?) {
+        guard let object = member?.object else { return }
+        let event = object["consumed"]?.object ?? object
+        guard event["header"]?.object?["name"]?.string == "InventoryConsumed" else { return }
+        consumedEvents += 1
+        if event["payload"]?.object?["usage"]?.object?["value"]?.number ?? 0 <= 0 { emptyConsumedEvents += 1 }
+    }
+
     /// `delivery` is the device's side: what the broker acknowledged.
     /// `ledger` is what each slot's ledger counted in all at stop, `household` the simulation's
     /// truth (what it used, how often it refilled), to hold the ledger against.
@@ -108,6 +121,7 @@ struct DemoView {
                 + "\(inOrder ? "in order" : "OUT OF ORDER"), \(gaps) gaps, \(duplicates) duplicates; "
                 + "the broker acknowledged \(delivery.delivered) (last seq \(delivery.lastAcknowledgedSeq)), "
                 + "\(outboxLeft) left in the outbox at stop.",
+            "  alexa: \(plural(consumedEvents, "InventoryConsumed event")) in the reports, \(emptyConsumedEvents) of them with nothing used.",
         ]
         for slot in config.slots {
             let id = slot.definition.id
