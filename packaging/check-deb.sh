@@ -79,7 +79,7 @@ grep -q "$(field Version)" <<< "$("$binary" --version)" || fail "--version does 
 for profile in "$scratch"/root/usr/share/replenishd/profiles/*.yaml; do "$binary" check --file-only --config "$profile" >/dev/null; done
 man=$(zcat "$scratch/root/usr/share/man/man1/replenishd.1.gz")
 grep -q '^\.Dt REPLENISHD 1' <<< "$man" || fail "the man page has no .Dt header"
-for command in run check reload probe status reset demo version; do
+for command in run check reload probe status reset alexa-discovery demo version; do
     grep -qx "\.It Em $command" <<< "$man" || fail "the man page does not describe '$command'"
 done
 grep -q complete "$scratch/root/usr/share/bash-completion/completions/replenishd" || fail "empty bash completion"

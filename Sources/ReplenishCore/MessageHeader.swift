@@ -44,12 +44,12 @@ public struct MessageHeader: Sendable, Equatable {
 }
 
 /// A coding key made from any string, for JSON whose field names are the contract.
-struct JSONKey: CodingKey, ExpressibleByStringLiteral {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-    init(stringLiteral value: String) { self.stringValue = value }
+public struct JSONKey: CodingKey, ExpressibleByStringLiteral {
+    public var stringValue: String
+    public var intValue: Int? { nil }
+    public init(stringValue: String) { self.stringValue = stringValue }
+    public init?(intValue: Int) { nil }
+    public init(stringLiteral value: String) { self.stringValue = value }
 }
 
 /// ISO 8601 timestamps in UTC, the form Dash Replenishment and Alexa take.

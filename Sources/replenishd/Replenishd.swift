@@ -13,7 +13,8 @@ struct Replenishd: AsyncParsableCommand {
         commandName: "replenishd",
         abstract: "Consumable tracking agent: sensors to daily ledger to MQTT, with nothing lost on the way.",
         version: AgentVersion.current,
-        subcommands: [Run.self, Check.self, Reload.self, Status.self, Reset.self, Probe.self, Demo.self, Version.self]
+        subcommands: [Run.self, Check.self, Reload.self, Status.self, Reset.self, Probe.self, AlexaDiscovery.self, Demo.self,
+                      Version.self]
     )
 
     /// Then as ArgumentParser's `main`, except that an error a command throws ends the process
@@ -212,6 +213,27 @@ extension Replenishd {
                 }
             } while watch
             if failed { throw ExitCode(1) }
+        }
+    }
+
+    struct AlexaDiscovery: ParsableCommand, ConfigFileCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "alexa-discovery",
+            abstract: "Print the Alexa discovery capabilities of the device's slots as JSON, for the maker's cloud.",
+            discussion: "One object: endpointId (device.alexa_endpoint_id) and capabilities, the Alexa interface and "
+                + "one inventory sensor per slot with its instance, friendly name, measurement and Dash replenishment "
+                + "id. Reads the config file only. Exits 78 on a bad config, or when the device id cannot be an "
+                + "endpoint id and device.alexa_endpoint_id is unset.")
+
+        @OptionGroup var file: ConfigPath
+
+        func run() throws {
+            let loaded = try file.load()
+            if let problem = ReplenishAgent.AlexaDiscovery.endpointIDProblem(loaded.device.alexaEndpointID) {
+                printErr("\(file.config): device.id: \(problem); set device.alexa_endpoint_id")
+                throw ExitCode(78)
+            }
+            print(try ReplenishAgent.AlexaDiscovery.render(loaded))
         }
     }
 

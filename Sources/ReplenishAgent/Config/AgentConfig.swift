@@ -39,11 +39,14 @@ public struct DeviceSettings: Sendable, Equatable {
     public var timeZone: String?
     /// The board keeps time across power cuts (battery-backed RTC).
     public var hasRTC: Bool
+    /// Key `alexa_endpoint_id`: the device's `endpointId` in Alexa discovery (`alexa-discovery`); the id by default.
+    public var alexaEndpointID: String
 
-    public init(id: String, timeZone: String? = nil, hasRTC: Bool = false) {
+    public init(id: String, timeZone: String? = nil, hasRTC: Bool = false, alexaEndpointID: String? = nil) {
         self.id = id
         self.timeZone = timeZone
         self.hasRTC = hasRTC
+        self.alexaEndpointID = alexaEndpointID ?? id
     }
 
     /// The zone `timeZone` names (checked when the config was read), else the system's.
@@ -223,11 +226,24 @@ public struct SlotConfig: Sendable, Equatable {
     public var simulation: SimulationSettings?
     /// The slot's `replenishment:` settings: device or cloud mode and the Dash rules' numbers.
     public var replenishment = ReplenishmentSettings()
+    /// Key `alexa_friendly_name`: the name Alexa shows for the slot's sensor (`alexa-discovery`);
+    /// by default the slot id in words ("coffee-pods" gives "Coffee pods").
+    public var alexaFriendlyName: String
+    /// Key `dash_replenishment_id`: the consumable's Dash replenishment id, announced in discovery
+    /// (`configuration.replenishment`); nil when the maker has none yet.
+    public var dashReplenishmentID: String?
 
     public init(definition: SlotDefinition, source: SourceConfig, simulation: SimulationSettings? = nil) {
         self.definition = definition
         self.source = source
         self.simulation = simulation
+        self.alexaFriendlyName = SlotConfig.defaultFriendlyName(for: definition.id)
+    }
+
+    /// The slot id in words: separators become spaces, the first letter a capital.
+    static func defaultFriendlyName(for id: String) -> String {
+        let words = id.split(whereSeparator: { $0 == "-" || $0 == "_" }).joined(separator: " ")
+        return words.prefix(1).uppercased() + words.dropFirst()
     }
 }
 

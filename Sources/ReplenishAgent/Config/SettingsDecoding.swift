@@ -5,7 +5,8 @@ import ReplenishCore
 
 extension ConfigReader {
     mutating func deviceSettings(_ node: Node, at path: ConfigKeyPath) -> DeviceSettings? {
-        guard let fields = fields(of: node, at: path, allowed: ["id", "timezone", "has_rtc"]) else { return nil }
+        guard let fields = fields(of: node, at: path, allowed: ["id", "timezone", "has_rtc", "alexa_endpoint_id"])
+        else { return nil }
         var timeZone: String?
         if let value = fields.optional("timezone"), let name = string(value, at: path.appending("timezone")) {
             if LocalZone(identifier: name) == nil {
@@ -16,6 +17,14 @@ extension ConfigReader {
             }
         }
         let hasRTC = fields.optional("has_rtc").flatMap { bool($0, at: path.appending("has_rtc")) }
+        var endpointID: String?
+        if let value = fields.optional("alexa_endpoint_id") {
+            endpointID = string(value, at: path.appending("alexa_endpoint_id"))
+            if let text = endpointID, let problem = AlexaDiscovery.endpointIDProblem(text) {
+                report(problem, at: value, path.appending("alexa_endpoint_id"))
+                endpointID = nil
+            }
+        }
         guard let idNode = required("id", in: fields), let id = string(idNode, at: path.appending("id")) else {
             return nil
         }
@@ -23,7 +32,7 @@ extension ConfigReader {
             report(problem, at: idNode, path.appending("id"))
             return nil
         }
-        return DeviceSettings(id: id, timeZone: timeZone, hasRTC: hasRTC ?? false)
+        return DeviceSettings(id: id, timeZone: timeZone, hasRTC: hasRTC ?? false, alexaEndpointID: endpointID)
     }
 
     /// `deviceID` fills the defaults of `base_topic` and `client_id`; nil when the device section failed.

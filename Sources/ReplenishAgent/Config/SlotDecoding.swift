@@ -6,7 +6,8 @@ import ReplenishHardware
 extension ConfigReader {
     static let slotKeys = [
         "id", "sensor", "measurement", "capacity", "refill_hysteresis", "low_threshold", "forecast_days",
-        "alexa_instance", "drs_slot_id", "source", "simulation", "replenishment",
+        "alexa_instance", "alexa_friendly_name", "drs_slot_id", "dash_replenishment_id", "source", "simulation",
+        "replenishment",
     ]
 
     mutating func slots(_ node: Node, at path: ConfigKeyPath) -> [SlotConfig]? {
@@ -79,17 +80,12 @@ extension ConfigReader {
             }
             failed = failed || alexaInstance == nil
         }
-        var drsSlotId: String?
-        if let value = fields.optional("drs_slot_id") {
-            drsSlotId = string(value, at: path.appending("drs_slot_id"))
-            if let text = drsSlotId, text.isEmpty || text.utf8.count > 128
-                || TopicRules.invisibleCharacterProblem(text, what: "") != nil {
-                report("expected the slot's Dash Replenishment slot id (1 to 128 bytes of printable text), got \(value.summary)",
-                       at: value, path.appending("drs_slot_id"))
-                drsSlotId = nil
-            }
-            failed = failed || drsSlotId == nil
-        }
+        let drsSlotId = optionalText("drs_slot_id", in: fields, what: "the slot's Dash Replenishment slot id",
+                                     failed: &failed)
+        let friendlyName = optionalText("alexa_friendly_name", in: fields, what: "the name Alexa shows for the slot",
+                                        failed: &failed)
+        let dashReplenishmentID = optionalText("dash_replenishment_id", in: fields,
+                                               what: "the slot's Dash replenishment id", failed: &failed)
         let source = required("source", in: fields).flatMap {
             self.source($0, at: path.appending("source"), capacity: capacity)
         }
@@ -113,7 +109,27 @@ extension ConfigReader {
             forecastWindowDays: forecastDays, alexaInstance: alexaInstance, drsSlotId: drsSlotId)
         var slot = SlotConfig(definition: definition, source: source, simulation: simulation)
         slot.replenishment = replenishment
+        slot.alexaFriendlyName = friendlyName ?? slot.alexaFriendlyName
+        slot.dashReplenishmentID = dashReplenishmentID
         return slot
+    }
+
+    /// Key `key`'s string of 1 to 128 bytes without control or invisible characters, `what` naming it in
+    /// the diagnostic; nil when absent, and `failed` set when present but refused.
+    private mutating func optionalText(_ key: String, in fields: ConfigFields, what: String,
+                                       failed: inout Bool) -> String? {
+        guard let node = fields.optional(key) else { return nil }
+        let path = fields.path.appending(key)
+        guard let text = string(node, at: path) else {
+            failed = true
+            return nil
+        }
+        guard !text.isEmpty, text.utf8.count <= 128, TopicRules.invisibleCharacterProblem(text, what: "") == nil else {
+            report("expected \(what) (1 to 128 bytes of printable text), got \(node.summary)", at: node, path)
+            failed = true
+            return nil
+        }
+        return text
     }
 
     private mutating func slotID(_ node: Node, at path: ConfigKeyPath) -> String? {
