@@ -127,10 +127,7 @@ public final class LocalBroker: Sendable {
         }
     }
 
-    /// posix_spawn rather than Foundation.Process: the child must start with default signal
-    /// handling and an empty mask (our threads block SIGTERM, and a daemon may ignore it, both of
-    /// which exec inherits) and without our descriptors (an inherited client socket would keep
-    /// that connection open after the client closes it).
+    /// posix_spawn rather than Foundation.Process: the child must start clean (`CleanSpawn`).
     private static func spawn(_ executable: String, arguments: [String], output: String) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -138,44 +135,16 @@ public final class LocalBroker: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        closeInheritedDescriptors(&actions)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var defaultSignals = sigset_t()
-        sigemptyset(&defaultSignals)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2] {
-            sigaddset(&defaultSignals, signal)
-        }
-        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        CleanSpawn.closeInheritedDescriptors(&actions)
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid = pid_t()
-        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        let rc = CleanSpawn.withAttributes { posix_spawn(&pid, executable, &actions, &$0, argv, environ) }
         guard rc == 0 else {
             throw MQTTError(code: .broker, message: "cannot run \(executable): \(String(cString: strerror(rc)))")
         }
         return pid
-    }
-
-    /// glibc 2.34+ has posix_spawn_file_actions_addclosefrom_np, which Swift's Glibc module does
-    /// not import; look it up at run time, else close each descriptor open now.
-    private static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
-        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-        if let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
-            let addCloseFrom = unsafeBitCast(symbol, to: AddCloseFrom.self)
-            if addCloseFrom(&actions, 3) == 0 { return }
-        }
-        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        for fd in open.compactMap(Int32.init) where fd > 2 && fcntl(fd, F_GETFD) & FD_CLOEXEC == 0 {
-            posix_spawn_file_actions_addclose(&actions, fd)
-        }
     }
 
     private func logText(from offset: Int) -> String {

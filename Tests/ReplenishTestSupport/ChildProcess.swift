@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import ReplenishMQTT
 import Synchronization
 
 /// A child process for tests, started with posix_spawn and reaped with waitpid on its own pid.
@@ -10,8 +11,7 @@ import Synchronization
 /// exits of all other children are never noticed, and `waitUntilExit()` on the cooperative
 /// threads hangs the whole test run (seen in CI: the run was killed after 90 minutes).
 ///
-/// Like systemd, the child starts with an empty signal mask, default dispositions and none of our
-/// descriptors beyond 0–2, in its own process group.
+/// Like systemd, the child starts clean (`CleanSpawn`), in its own process group.
 public final class ChildProcess: Sendable {
     public enum Output: Sendable {
         /// /dev/null.
@@ -69,22 +69,7 @@ public final class ChildProcess: Sendable {
             _ = unsafeBitCast(symbol, to: AddChdir.self)(&actions, directory)
         }
         // Descriptors from 3 up are closed in the child; the pipe's are close-on-exec anyway.
-        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-        if let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
-            _ = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, 3)
-        }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+        CleanSpawn.closeInheritedDescriptors(&actions)
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -92,11 +77,13 @@ public final class ChildProcess: Sendable {
         defer { envp.forEach { free($0) } }
 
         var pid = pid_t()
-        let rc = envp.withUnsafeMutableBufferPointer { given in
-            let env = environment == nil ? environ : given.baseAddress
-            return executable.contains("/")
-                ? posix_spawn(&pid, executable, &actions, &attributes, argv, env)
-                : posix_spawnp(&pid, executable, &actions, &attributes, argv, env)
+        let rc = CleanSpawn.withAttributes(ownProcessGroup: true) { attributes in
+            envp.withUnsafeMutableBufferPointer { given in
+                let env = environment == nil ? environ : given.baseAddress
+                return executable.contains("/")
+                    ? posix_spawn(&pid, executable, &actions, &attributes, argv, env)
+                    : posix_spawnp(&pid, executable, &actions, &attributes, argv, env)
+            }
         }
         if pipeEnds[1] >= 0 { close(pipeEnds[1]) }
         guard rc == 0 else {

@@ -65,11 +65,7 @@ extension TopicRules {
     /// Why a command's MQTT 5 response topic cannot take its reply, or nil: a topic we may publish
     /// to under `limits` (no wildcards, not `$...`, no empty topic, control or format characters).
     static func responseTopicProblem(_ topic: String, limits: BrokerLimits) -> String? {
-        if topic.isEmpty { return "expected a topic, got an empty string" }
-        if topic.hasPrefix("$") { return "topics beginning with '$' are the broker's" }
-        if let c = topic.first(where: { $0 == "+" || $0 == "#" }) { return "a topic to publish to must not contain '\(c)'" }
-        if topic.unicodeScalars.contains(where: { $0.value == 0 }) { return "a topic must not contain NUL" }
-        if let problem = invisibleCharacterProblem(topic, what: "a topic") { return problem }
+        if let problem = publishTopicProblem(topic, what: "a response topic") { return problem }
         if topic.utf8.count > limits.topicBytes {
             return "\(limits.owner) takes topics of at most \(limits.topicBytes) bytes, got \(topic.utf8.count)"
         }

@@ -15,20 +15,26 @@ enum TopicRules {
         return nil
     }
 
-    /// Base topics are a publish prefix: no wildcards, no NUL, no empty levels, and not `$...`
-    /// (brokers reserve those topics and silently deny publishes there).
-    static func baseTopicProblem(_ topic: String) -> String? {
+    /// What every topic we publish to must be (`what` names it): not empty, not `$...` (brokers
+    /// reserve those topics and silently deny publishes there), no wildcards, no NUL, no control
+    /// or format characters.
+    static func publishTopicProblem(_ topic: String, what: String) -> String? {
         if topic.isEmpty { return "expected a topic, got an empty string" }
         if topic.hasPrefix("$") {
-            return "a base topic must not begin with '$' (brokers reserve $-topics such as $SYS and drop our publishes), got '\(topic)'"
+            return "\(what) must not begin with '$' (brokers reserve $-topics such as $SYS and drop our publishes), got '\(topic)'"
         }
         if let c = topic.first(where: { $0 == "+" || $0 == "#" }) {
-            return "a base topic must not contain the wildcard '\(c)', got '\(topic)'"
+            return "\(what) must not contain the wildcard '\(c)', got '\(topic)'"
         }
         if topic.unicodeScalars.contains(where: { $0.value == 0 }) {
-            return "a base topic must not contain NUL"
+            return "\(what) must not contain NUL"
         }
-        if let problem = invisibleCharacterProblem(topic, what: "a base topic") { return problem }
+        return invisibleCharacterProblem(topic, what: what)
+    }
+
+    /// Base topics are a publish prefix: a publish topic (`publishTopicProblem`) without empty levels.
+    static func baseTopicProblem(_ topic: String) -> String? {
+        if let problem = publishTopicProblem(topic, what: "a base topic") { return problem }
         if topic.hasPrefix("/") || topic.hasSuffix("/") {
             return "a base topic must not start or end with '/', got '\(topic)'"
         }
