@@ -1,73 +1,188 @@
 import FoundationEssentials
 
-/// The ready-made Alexa inventory property or event for a slot, so the cloud forwards it untranslated.
-public enum AlexaInventory: Sendable, Equatable, Encodable {
-    /// `Alexa.InventoryLevelSensor` property `level`: what remains.
-    case level(instance: String, measurement: Measurement, value: Double, timeOfSample: Date)
-    /// `InventoryConsumed` event of `Alexa.InventoryUsageSensor`: what was used since the last report.
-    case consumed(namespace: String, instance: String, measurement: Measurement, usage: Double, timeOfSample: Date)
-    /// `Alexa.InventoryLevelUsageSensor` (parts with an estimated life, such as filters): the
-    /// consumed event when something was used, and the replaced event when the part was replaced,
-    /// since the last report (at least one of them).
-    case levelUsage(instance: String, measurement: Measurement, usage: Double, timeOfSample: Date, replacedAt: Date?)
-    /// Nothing to tell Alexa: a level sensor without a reading yet, or a usage sensor with nothing
-    /// used (and, for levelUsage, nothing replaced) since the last report. Alexa's samples send a
-    /// consumption event only when something was consumed (issue 18).
-    case none
+/// One slot's messages for Alexa's Event Gateway, complete but for the user's token: the cloud
+/// adds `event.endpoint.scope` (`{"type": "BearerToken", "token": …}`) and forwards each one.
+///
+/// Rules, from Amazon's pages (each checked where it is implemented below):
+/// - the envelope `{event: {header, endpoint, payload}, context?}`, header `namespace`, `name`,
+///   `messageId`, `payloadVersion: "3"`; endpoint `{scope, endpointId}`:
+///   https://developer.amazon.com/docs/smarthome/send-events-to-the-alexa-event-gateway.html and
+///   https://developer.amazon.com/docs/device-apis/alexa-interface.html (message reference)
+/// - a level change is an `Alexa.ChangeReport` whose payload names the `cause` and lists the changed
+///   properties, unchanged ones in `context`: https://developer.amazon.com/docs/device-apis/alexa-changereport.html
+/// - `InventoryConsumed` (usage sensor; level-usage sensor) and `InventoryReplaced` (level-usage
+///   sensor) carry the interface's `instance` in the header:
+///   https://developer.amazon.com/docs/device-apis/alexa-inventoryusagesensor.html,
+///   https://developer.amazon.com/docs/device-apis/alexa-inventorylevelusagesensor.html
+/// - messageId 1-127 of letters, digits and `-`; timeOfSample UTC with at most 3 fractional digits:
+///   the `model.MessageId` and `TimeOfSample` rules of alexa-samples/alexa-smarthome's
+///   validation_schemas/alexa_smart_home_message_schema.json (commit 01680b1)
+public struct AlexaSlotMessages: Sendable, Equatable {
+    public var messages: [AlexaMessage]
+    /// `device.alexa_endpoint_id` (the device id by default).
+    public var endpointId: String
+    /// The level properties of the device's other level slots, for a ChangeReport's `context`.
+    public var context: [AlexaLevelProperty] = []
+    /// The report's own `messageId`, from which each message's is derived (`NameBasedUUID`); set
+    /// by `StatusReport` once the seq is known.
+    public var reportMessageId = ""
 
-    public init(definition: SlotDefinition, remaining: Double?, consumed: Double, timeOfSample: Date,
-                replacedAt: Date? = nil) {
+    public init(messages: [AlexaMessage], endpointId: String) {
+        self.messages = messages
+        self.endpointId = endpointId
+    }
+
+    public static let none = AlexaSlotMessages(messages: [], endpointId: "")
+
+    /// The ChangeReport's level property, when this slot's messages have one.
+    public var reportedLevel: AlexaLevelProperty? {
+        messages.lazy.compactMap { if case let .changeReport(level) = $0 { level } else { nil } }.first
+    }
+}
+
+/// `Alexa.InventoryLevelSensor`'s `level` property (https://developer.amazon.com/docs/device-apis/alexa-inventorylevelsensor.html).
+public struct AlexaLevelProperty: Sendable, Equatable {
+    public var instance: String
+    public var measurement: Measurement
+    public var value: Double
+    public var timeOfSample: Date
+    /// Milliseconds since the value was last confirmed (the reading's age when the report was
+    /// built), as the property reference defines it:
+    /// https://developer.amazon.com/docs/device-apis/alexa-interface.html#property-object
+    public var uncertaintyInMilliseconds: Int
+
+    public init(instance: String, measurement: Measurement, value: Double, timeOfSample: Date, now: Date) {
+        self.instance = instance
+        self.measurement = measurement
+        self.value = value
+        self.timeOfSample = timeOfSample
+        let age = now.timeIntervalSince(timeOfSample) * 1000
+        uncertaintyInMilliseconds = age.isFinite && age > 0 ? Int(min(age, 1e12).rounded()) : 0
+    }
+}
+
+/// One Event Gateway message of a slot.
+public enum AlexaMessage: Sendable, Equatable {
+    /// The level changed by more than the slot's `alexa_level_step` since the last ChangeReport.
+    case changeReport(AlexaLevelProperty)
+    /// Something was used: `InventoryConsumed` of the usage or the level-usage sensor.
+    case consumed(namespace: String, instance: String, measurement: Measurement, usage: Double, timeOfSample: Date)
+    /// The part was replaced; `level` is what it held when new.
+    case replaced(instance: String, measurement: Measurement, level: Double, timeOfSample: Date)
+}
+
+extension AlexaSlotMessages {
+    static let usageNamespace = "Alexa.InventoryUsageSensor"
+    static let levelUsageNamespace = "Alexa.InventoryLevelUsageSensor"
+
+    /// What a slot tells Alexa in a report built at `now`: a level slot a ChangeReport when its level
+    /// moved by more than the step since the last one sent (or none was sent); a usage slot what
+    /// was used since the last report, if anything; a level-usage slot the same and, when the part
+    /// was replaced since the last report, the replacement between what was used before and after
+    /// it, so Alexa deducts each use from the right part. No message with nothing used: Amazon's
+    /// DRS device sample (Alexa Connect Kit) sends consumption only when something was consumed.
+    static func messages(definition: SlotDefinition, ledger: SlotLedger, now: Date) -> [AlexaMessage] {
+        let consumed = ledger.consumedSinceLastReport
+        let sampled = ledger.lastReadingDate ?? now
         switch definition.sensor {
         case .level:
-            if let remaining {
-                self = .level(instance: definition.alexaInstance, measurement: definition.measurement,
-                              value: remaining, timeOfSample: timeOfSample)
-            } else {
-                self = .none
+            guard let level = levelProperty(definition: definition, ledger: ledger, now: now) else { return [] }
+            if let sent = ledger.alexaLevelSent, abs(level.value - sent) <= definition.alexaLevelStep { return [] }
+            return [.changeReport(level)]
+        case .usage:
+            guard consumed > 0 else { return [] }
+            return [.consumed(namespace: usageNamespace, instance: definition.alexaInstance,
+                              measurement: definition.measurement, usage: consumed, timeOfSample: sampled)]
+        case .levelUsage:
+            func use(_ amount: Double, at time: Date) -> [AlexaMessage] {
+                amount > 0 ? [.consumed(namespace: levelUsageNamespace, instance: definition.alexaInstance,
+                                        measurement: definition.measurement, usage: amount, timeOfSample: time)] : []
             }
-        case .usage where consumed > 0:
-            self = .consumed(namespace: "Alexa.InventoryUsageSensor", instance: definition.alexaInstance,
-                             measurement: definition.measurement, usage: consumed, timeOfSample: timeOfSample)
-        case .levelUsage where consumed > 0 || replacedAt != nil:
-            self = .levelUsage(instance: definition.alexaInstance, measurement: definition.measurement,
-                               usage: consumed, timeOfSample: timeOfSample, replacedAt: replacedAt)
-        case .usage, .levelUsage:
-            self = .none
+            guard let replacedAt = ledger.refilledSinceLastReport else { return use(consumed, at: sampled) }
+            let after = min(consumed, ledger.usedSinceReplacement ?? 0)
+            let new = (ledger.remaining ?? definition.capacity) + after
+            return use(consumed - after, at: replacedAt)
+                + [.replaced(instance: definition.alexaInstance, measurement: definition.measurement, level: new,
+                             timeOfSample: replacedAt)]
+                + use(after, at: sampled)
         }
     }
 
-    public func encode(to encoder: Encoder) throws {
-        switch self {
-        case .none:
-            var c = encoder.singleValueContainer()
-            try c.encodeNil()
-        case let .level(instance, measurement, value, time):
+    /// A level slot's current `level` property; nil before its first reading or for other kinds.
+    static func levelProperty(definition: SlotDefinition, ledger: SlotLedger, now: Date) -> AlexaLevelProperty? {
+        guard definition.sensor == .level, let remaining = ledger.remaining else { return nil }
+        return AlexaLevelProperty(instance: definition.alexaInstance, measurement: definition.measurement,
+                                  value: remaining, timeOfSample: ledger.lastReadingDate ?? now, now: now)
+    }
+}
+
+extension AlexaSlotMessages {
+    /// An array of complete messages, in order; empty when there is nothing to tell Alexa.
+    func encode(to encoder: Encoder, slot: String) throws {
+        var list = encoder.unkeyedContainer()
+        for (index, message) in messages.enumerated() {
+            // Derived from the report's messageId: a replayed report repeats the same ids, so
+            // Alexa (and the cloud) can drop the copy.
+            let id = NameBasedUUID.v5(namespace: NameBasedUUID.alexaNamespace, name: "\(reportMessageId)/\(slot)/\(index)")
+            try list.encode(Envelope(message: message, messageId: id, endpointId: endpointId, context: context))
+        }
+    }
+
+    private struct Envelope: Encodable {
+        var message: AlexaMessage
+        var messageId: String
+        var endpointId: String
+        var context: [AlexaLevelProperty]
+
+        func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: JSONKey.self)
-            try c.encode("Alexa.InventoryLevelSensor", forKey: "namespace")
-            try c.encode(instance, forKey: "instance")
-            try c.encode("level", forKey: "name")
-            try c.encode(AlexaQuantity(measurement: measurement, value: value), forKey: "value")
-            try c.encode(Timestamp.string(time), forKey: "timeOfSample")
-            try c.encode(0, forKey: "uncertaintyInMilliseconds")
-        case let .consumed(namespace, instance, measurement, usage, time):
-            try AlexaEvent(namespace: namespace, name: "InventoryConsumed", instance: instance,
-                           usage: AlexaQuantity(measurement: measurement, value: usage), timeOfSample: time)
-                .encode(to: encoder)
-        case let .levelUsage(instance, measurement, usage, time, replacedAt):
-            var c = encoder.container(keyedBy: JSONKey.self)
-            let namespace = "Alexa.InventoryLevelUsageSensor"
-            try c.encode(usage > 0 ? AlexaEvent(namespace: namespace, name: "InventoryConsumed", instance: instance,
-                                                usage: AlexaQuantity(measurement: measurement, value: usage),
-                                                timeOfSample: time) : nil,
-                         forKey: "consumed")
-            try c.encode(replacedAt.map {
-                AlexaEvent(namespace: namespace, name: "InventoryReplaced", instance: instance, usage: nil, timeOfSample: $0)
-            }, forKey: "replaced")
+            var event = c.nestedContainer(keyedBy: JSONKey.self, forKey: "event")
+            var header = event.nestedContainer(keyedBy: JSONKey.self, forKey: "header")
+            var endpoint = event.nestedContainer(keyedBy: JSONKey.self, forKey: "endpoint")
+            try endpoint.encode(endpointId, forKey: "endpointId")
+            var payload = event.nestedContainer(keyedBy: JSONKey.self, forKey: "payload")
+            switch message {
+            case let .changeReport(level):
+                try header.encode("Alexa", forKey: "namespace")
+                try header.encode("ChangeReport", forKey: "name")
+                var change = payload.nestedContainer(keyedBy: JSONKey.self, forKey: "change")
+                // The device polls its sensors; no person asked Alexa for the change.
+                try change.encode(["type": "PERIODIC_POLL"], forKey: "cause")
+                try change.encode([level], forKey: "properties")
+                var contextContainer = c.nestedContainer(keyedBy: JSONKey.self, forKey: "context")
+                try contextContainer.encode(context, forKey: "properties")
+            case let .consumed(namespace, instance, measurement, usage, time):
+                try header.encode(namespace, forKey: "namespace")
+                try header.encode("InventoryConsumed", forKey: "name")
+                try header.encode(instance, forKey: "instance")
+                try payload.encode(AlexaQuantity(measurement: measurement, value: usage), forKey: "usage")
+                try payload.encode(Timestamp.string(time), forKey: "timeOfSample")
+            case let .replaced(instance, measurement, level, time):
+                try header.encode(AlexaSlotMessages.levelUsageNamespace, forKey: "namespace")
+                try header.encode("InventoryReplaced", forKey: "name")
+                try header.encode(instance, forKey: "instance")
+                try payload.encode(AlexaQuantity(measurement: measurement, value: level), forKey: "level")
+                try payload.encode(Timestamp.string(time), forKey: "timeOfSample")
+            }
+            try header.encode(messageId, forKey: "messageId")
+            try header.encode("3", forKey: "payloadVersion")
         }
     }
 }
 
-/// `{"@type": "Volume", "value": 2.5, "unit": "LITER"}`.
+extension AlexaLevelProperty: Encodable {
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: JSONKey.self)
+        try c.encode("Alexa.InventoryLevelSensor", forKey: "namespace")
+        try c.encode(instance, forKey: "instance")
+        try c.encode("level", forKey: "name")
+        try c.encode(AlexaQuantity(measurement: measurement, value: value), forKey: "value")
+        try c.encode(Timestamp.string(timeOfSample), forKey: "timeOfSample")
+        try c.encode(uncertaintyInMilliseconds, forKey: "uncertaintyInMilliseconds")
+    }
+}
+
+/// `{"@type": "Volume", "value": 2.5, "unit": "LITER"}`; `unit` only for Volume and Weight.
 struct AlexaQuantity: Encodable {
     var measurement: Measurement
     var value: Double
@@ -77,26 +192,5 @@ struct AlexaQuantity: Encodable {
         try c.encode(measurement.type, forKey: "@type")
         try c.encode(wireQuantity(value), forKey: "value")
         try c.encodeIfPresent(measurement.unit, forKey: "unit")
-    }
-}
-
-/// An Alexa inventory event: `{header: {namespace, name, instance, payloadVersion}, payload: {usage?, timeOfSample}}`.
-struct AlexaEvent: Encodable {
-    var namespace: String
-    var name: String
-    var instance: String
-    var usage: AlexaQuantity?
-    var timeOfSample: Date
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: JSONKey.self)
-        var header = c.nestedContainer(keyedBy: JSONKey.self, forKey: "header")
-        try header.encode(namespace, forKey: "namespace")
-        try header.encode(name, forKey: "name")
-        try header.encode(instance, forKey: "instance")
-        try header.encode("3", forKey: "payloadVersion")
-        var payload = c.nestedContainer(keyedBy: JSONKey.self, forKey: "payload")
-        try payload.encodeIfPresent(usage, forKey: "usage")
-        try payload.encode(Timestamp.string(timeOfSample), forKey: "timeOfSample")
     }
 }

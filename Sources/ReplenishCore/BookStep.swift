@@ -64,12 +64,16 @@ public struct BookContext: Sendable {
     public var maxMessageBytes: Int
     /// Gives the day a reading falls on before an accounting day is open.
     public var zone: LocalZone
+    /// The device's Alexa endpointId (`device.alexa_endpoint_id`, the device id by default).
+    public var alexaEndpointId: String
 
-    public init(slots: [SlotDefinition], header: MessageHeader, maxMessageBytes: Int, zone: LocalZone) {
+    public init(slots: [SlotDefinition], header: MessageHeader, maxMessageBytes: Int, zone: LocalZone,
+                alexaEndpointId: String? = nil) {
         self.slots = slots
         self.header = header
         self.maxMessageBytes = maxMessageBytes
         self.zone = zone
+        self.alexaEndpointId = alexaEndpointId ?? header.deviceId
     }
 
     public var now: Date { header.generatedAt }

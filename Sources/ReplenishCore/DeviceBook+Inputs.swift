@@ -54,9 +54,11 @@ extension DeviceBook {
     }
 
     /// Every slot as a status report shows it, in the order of `definitions`.
+    /// Alexa's messages go to `alexaEndpointId`; a ChangeReport's context holds the other level
+    /// slots' levels.
     public func statuses(_ definitions: [SlotDefinition], health: [String: SlotHealth], now: Date,
-                         clock: ClockStatus) -> [SlotStatus] {
-        definitions.map { definition in
+                         clock: ClockStatus, alexaEndpointId: String = "") -> [SlotStatus] {
+        let built = definitions.map { definition in
             let id = definition.id
             var status = SlotStatus(definition: definition, ledger: ledgers[id] ?? SlotLedger(),
                                     health: health[id] ?? .ok, now: now, clock: clock)
@@ -64,13 +66,23 @@ extension DeviceBook {
                 status.totalQuantityOnHand = policy.totalQuantityOnHand
                 status.replenishment = policy.status(at: now)
             }
+            status.alexa.endpointId = alexaEndpointId
+            return status
+        }
+        return built.map { status in
+            var status = status
+            status.alexa.context = built.filter { $0.slot != status.slot }.compactMap(\.alexaLevel)
             return status
         }
     }
 
-    /// After a report of `statuses` is committed: each slot's consumption counts as reported.
+    /// After a report of `statuses` is committed: each slot's consumption counts as reported, and
+    /// a level its ChangeReport carried as the one Alexa knows.
     public mutating func markReported(_ statuses: [SlotStatus], at now: Date) {
-        for status in statuses { ledgers[status.slot]?.markReported(total: status.consumedTotal, at: now) }
+        for status in statuses {
+            ledgers[status.slot]?.markReported(total: status.consumedTotal, at: now)
+            if let level = status.alexa.reportedLevel { ledgers[status.slot]?.markAlexaLevelSent(level.value) }
+        }
     }
 
     /// Repairs ledger and policy values no bounded input could have produced (see `StateRepair`);
@@ -195,7 +207,8 @@ extension DeviceBook {
         var step = BookStep()
         step.notes = notes
         step.writesBook = true
-        let slots = statuses(context.slots, health: health, now: context.now, clock: context.header.clock)
+        let slots = statuses(context.slots, health: health, now: context.now, clock: context.header.clock,
+                             alexaEndpointId: context.alexaEndpointId)
         let groups: [[SlotStatus]]
         do {
             groups = try StatusReport.parts(header: context.header, reason: reason, slots: slots,

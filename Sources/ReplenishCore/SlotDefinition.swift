@@ -17,6 +17,9 @@ public struct SlotDefinition: Sendable, Hashable, Codable {
     /// The slot's id at Dash Replenishment (DRS notifications name it as `orderInfo.slotId`);
     /// nil when the maker registered none.
     public var drsSlotId: String?
+    /// A level slot's ChangeReport goes to Alexa only when its level moved by more than this (in
+    /// the unit) since the last one sent: 1 % of the capacity unless `alexa_level_step` says otherwise.
+    public var alexaLevelStep: Double
 
     public init(
         id: String,
@@ -27,7 +30,8 @@ public struct SlotDefinition: Sendable, Hashable, Codable {
         lowThreshold: Double? = nil,
         forecastWindowDays: Int = 14,
         alexaInstance: String? = nil,
-        drsSlotId: String? = nil
+        drsSlotId: String? = nil,
+        alexaLevelStep: Double? = nil
     ) {
         self.id = id
         self.sensor = sensor
@@ -38,6 +42,7 @@ public struct SlotDefinition: Sendable, Hashable, Codable {
         self.forecastWindowDays = forecastWindowDays
         self.alexaInstance = alexaInstance ?? SlotDefinition.defaultInstance(for: id, sensor: sensor)
         self.drsSlotId = drsSlotId
+        self.alexaLevelStep = alexaLevelStep ?? capacity * 0.01
     }
 
     static func defaultInstance(for id: String, sensor: SensorKind) -> String {

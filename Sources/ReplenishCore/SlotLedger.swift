@@ -46,6 +46,8 @@ public struct SlotLedger: Sendable, Codable, Equatable {
     /// What was used since the last replacement; nil before the first one this ledger saw (a
     /// ledger stored before this was kept, too), when how much the slot held is unknown.
     public internal(set) var usedSinceReplacement: Double?
+    /// The level in the last ChangeReport sent to Alexa (committed with its report); nil before one.
+    public internal(set) var alexaLevelSent: Double?
 
     /// Days of history kept for aggregation and forecasting, the open day included.
     public static let retainedDays = 62
@@ -193,6 +195,11 @@ public struct SlotLedger: Sendable, Codable, Equatable {
         if let at { lastReportDate = max(lastReportDate ?? at, at) }
     }
 
+    /// Notes the level a committed report's ChangeReport told Alexa.
+    public mutating func markAlexaLevelSent(_ level: Double) {
+        alexaLevelSent = level
+    }
+
     /// Sets what is left by hand (`inventoryAdjust`): no consumption, no refill, just the new level.
     /// A level sensor's next reading is taken as the new reference, neither a use nor a refill: the
     /// gap between the number a person typed and what the sensor measures was never consumed.
@@ -260,7 +267,7 @@ public struct SlotLedger: Sendable, Codable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case remaining, referenceLevel, consumedTotal, reportedTotal, lastUseDate, lastReadingDate, refillCount,
              lastRefillDate, firstDay, openDay, openConsumed, openSeenFromStart, closedDayCount, lastReportDate,
-             usedSinceReplacement
+             usedSinceReplacement, alexaLevelSent
         case closedDays = "daily"
     }
 
@@ -278,6 +285,7 @@ public struct SlotLedger: Sendable, Codable, Equatable {
         lastRefillDate = try c.decodeIfPresent(Date.self, forKey: .lastRefillDate)
         lastReportDate = try c.decodeIfPresent(Date.self, forKey: .lastReportDate)
         usedSinceReplacement = try c.decodeIfPresent(Double.self, forKey: .usedSinceReplacement)
+        alexaLevelSent = try c.decodeIfPresent(Double.self, forKey: .alexaLevelSent)
         firstDay = try c.decodeIfPresent(DayKey.self, forKey: .firstDay)
         var days = try c.decodeIfPresent([DayTotal].self, forKey: .closedDays) ?? []
         if c.contains(.openDay) || c.contains(.openConsumed) {

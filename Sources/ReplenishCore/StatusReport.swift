@@ -24,7 +24,11 @@ public struct SlotStatus: Sendable, Equatable {
     public var health: SlotHealth
     /// The slot's replenishment policy state; nil only where no policy is kept.
     public var replenishment: ReplenishmentStatus?
-    public var alexa: AlexaInventory
+    /// The slot's Alexa Event Gateway messages (`AlexaSlotMessages`); the book fills in the
+    /// endpoint and the ChangeReport context, the report the messageId they derive from.
+    public var alexa: AlexaSlotMessages
+    /// A level slot's current Alexa `level` property (for the other slots' ChangeReport context).
+    public var alexaLevel: AlexaLevelProperty?
     /// What is left as Dash Replenishment counts it: `remainingQuantityInUnit`, except for a usage
     /// slot, whose remaining is its capacity less what was used since the last replacement.
     public var drsRemainingQuantity: Double?
@@ -67,9 +71,9 @@ public struct SlotStatus: Sendable, Equatable {
         expectedReplenishmentDate = runOut
         totalQuantityOnHand = nil
         self.health = health
-        alexa = AlexaInventory(definition: definition, remaining: ledger.remaining,
-                               consumed: ledger.consumedSinceLastReport, timeOfSample: ledger.lastReadingDate ?? now,
-                               replacedAt: ledger.refilledSinceLastReport)
+        alexa = AlexaSlotMessages(messages: AlexaSlotMessages.messages(definition: definition, ledger: ledger, now: now),
+                                  endpointId: "")
+        alexaLevel = AlexaSlotMessages.levelProperty(definition: definition, ledger: ledger, now: now)
         drsRemainingQuantity = ledger.remaining
         drsExpectedReplenishmentDate = runOut
     }
@@ -91,7 +95,7 @@ extension SlotStatus: Encodable {
         try c.encode(totalQuantityOnHand.map(wireQuantity), forKey: "totalQuantityOnHand")
         try c.encode(health, forKey: "health")
         try c.encode(replenishment, forKey: "replenishment")
-        try c.encode(alexa, forKey: "alexa")
+        try alexa.encode(to: c.superEncoder(forKey: "alexa"), slot: slot)
         // Absent, never null, when a field cannot be known: whatever is sent is a valid SlotStatus.
         if let drs { try c.encode(drs, forKey: "drs") }
     }
@@ -146,7 +150,11 @@ public struct StatusReport: Sendable, Equatable, Encodable {
                 unreadSlots: [String] = []) {
         self.header = header
         self.reason = reason
-        self.slots = slots
+        self.slots = slots.map { slot in
+            var stamped = slot
+            stamped.alexa.reportMessageId = header.messageId
+            return stamped
+        }
         self.part = part
         self.unreadSlots = unreadSlots
     }

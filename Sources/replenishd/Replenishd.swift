@@ -222,17 +222,14 @@ extension Replenishd {
             abstract: "Print the Alexa discovery capabilities of the device's slots as JSON, for the maker's cloud.",
             discussion: "One object: endpointId (device.alexa_endpoint_id) and capabilities, the Alexa interface and "
                 + "one inventory sensor per slot with its instance, friendly name, measurement and Dash replenishment "
-                + "id. Reads the config file only. Exits 78 on a bad config, or when the device id cannot be an "
-                + "endpoint id and device.alexa_endpoint_id is unset.")
+                + "id. Reads the config file only. Exits 78 on a bad config (among them a device id that cannot be an "
+                + "endpoint id while device.alexa_endpoint_id is unset).")
 
         @OptionGroup var file: ConfigPath
 
         func run() throws {
+            // A device id that cannot be an endpoint id is a config error (the reports address Alexa too).
             let loaded = try file.load()
-            if let problem = ReplenishAgent.AlexaDiscovery.endpointIDProblem(loaded.device.alexaEndpointID) {
-                printErr("\(file.config): device.id: \(problem); set device.alexa_endpoint_id")
-                throw ExitCode(78)
-            }
             print(try ReplenishAgent.AlexaDiscovery.render(loaded))
         }
     }

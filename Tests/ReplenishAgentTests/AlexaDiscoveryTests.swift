@@ -69,6 +69,10 @@ struct AlexaDiscoveryTests {
                       "cfg.yaml:3:22: device.alexa_endpoint_id: expected an Alexa endpoint id of 1 to 256 letters, digits or _ - = # ; : ? @ &, got 'a/b'"),
         ConfigMistake("empty friendly name", "    capacity: 1.8", "    capacity: 1.8\n    alexa_friendly_name: \"\"",
                       "cfg.yaml:14:26: slots[0].alexa_friendly_name: expected the name Alexa shows for the slot (1 to 128 bytes of printable text), got the quoted string ''"),
+        ConfigMistake("alexa instance with a space", "    capacity: 1.8", "    capacity: 1.8\n    alexa_instance: Water Tank",
+                      "cfg.yaml:14:21: slots[0].alexa_instance: expected an Alexa instance name of 1 to 64 letters, digits, '.', '_' or '-' such as 'WaterTank.Level', got 'Water Tank'"),
+        ConfigMistake("alexa level step above the capacity", "    capacity: 1.8", "    capacity: 1.8\n    alexa_level_step: 2",
+                      "cfg.yaml:14:23: slots[0].alexa_level_step: expected a quantity from 0 to the capacity (1.8), got 2"),
         ConfigMistake("replenishment id as a list", "    capacity: 1.8", "    capacity: 1.8\n    dash_replenishment_id: [a]",
                       "cfg.yaml:14:28: slots[0].dash_replenishment_id: expected a string"),
     ])
@@ -80,14 +84,39 @@ struct AlexaDiscoveryTests {
         }
     }
 
-    @Test("a device id that cannot be an endpoint id: alexa-discovery exits 78 and names the key to set")
-    func deviceIDNotAnEndpointID() throws {
+    @Test("a device id that cannot be an endpoint id: check and alexa-discovery exit 78 and name the key to set; setting it helps",
+          arguments: ["check", "alexa-discovery"])
+    func deviceIDNotAnEndpointID(command: String) throws {
         let directory = try TemporaryDirectory()
         let copy = directory.path("cfg.yaml")
         try ConfigMistake("", "  id: cm-000123", "  id: cm.000123").yaml.write(toFile: copy, atomically: true, encoding: .utf8)
-        let result = try ChildProcess.run(try replenishdExecutable(), ["alexa-discovery", "--config", copy])
+        let arguments = command == "check" ? [command, "--config", copy, "--file-only"] : [command, "--config", copy]
+        let result = try ChildProcess.run(try replenishdExecutable(), arguments)
         #expect(result.status == 78)
         #expect(result.output.contains("device.id: expected an Alexa endpoint id"), "\(result.output)")
         #expect(result.output.contains("set device.alexa_endpoint_id"), "\(result.output)")
+
+        try ConfigMistake("", "  id: cm-000123", "  id: cm.000123\n  alexa_endpoint_id: cm-000123").yaml
+            .write(toFile: copy, atomically: true, encoding: .utf8)
+        let fixed = try ChildProcess.run(try replenishdExecutable(), arguments, stdout: .null)
+        #expect(fixed.status == 0, "\(fixed.output)")
+    }
+
+    @Test("alexa_instance: Alexa's characters only, one per slot (derived ones included); alexa_level_step a quantity or a percentage")
+    func instancesAndStep() throws {
+        let step = try ConfigLoader.parse(ConfigMistake("", "    capacity: 1.8", "    capacity: 1.8\n    alexa_level_step: 5%").yaml,
+                                          fileName: "cfg.yaml")
+        #expect(abs(step.slots[0].definition.alexaLevelStep - 0.09) < 1e-9)
+        let byDefault = try ConfigLoader.parse(ConfigMistake("", "    capacity: 1.8", "    capacity: 1.8").yaml, fileName: "cfg.yaml")
+        #expect(abs(byDefault.slots[0].definition.alexaLevelStep - 0.018) < 1e-9)
+
+        // water_tank and water-tank both derive WaterTank.Level.
+        let twin = "    source: {driver: simulated}"
+        let twins = ConfigMistake("", twin, twin + "\n  - id: water-tank\n    sensor: level\n    measurement: {type: Volume, unit: LITER}\n"
+                                  + "    capacity: 1.8\n    source: {driver: simulated}")
+        let error = #expect(throws: AgentError.self) { try ConfigLoader.parse(twins.yaml, fileName: "cfg.yaml") }
+        let lines = error?.diagnostics.map(\.description) ?? []
+        #expect(lines.contains { $0.contains("slots[1].alexa_instance: duplicate Alexa instance 'WaterTank.Level' (also slots[0]'s") },
+                "\(lines)")
     }
 }

@@ -167,7 +167,7 @@ struct DemoCommandTests {
         #expect(acknowledged >= received, "\(summary)")
         // Alexa hears of consumption only when something was used (issue 18).
         let alexa = try #require(output.split(separator: "\n").first { $0.contains("InventoryConsumed event") })
-        #expect(alexa.hasSuffix(", 0 of them with nothing used."), "\(alexa)")
+        #expect(alexa.contains(", 0 of them with nothing used;"), "\(alexa)")
     }
 
     @Test("the demo shows the replenishment cycle: request, an order cancelled, the retry, shipment, delivery by refill")

@@ -79,6 +79,7 @@ struct HostileCommandDeliveryTests {
             for i in 0..<500 {
                 var slot = template
                 slot.definition.id = "tank-\(i)"
+                slot.definition.alexaInstance = "Tank\(i).Level"
                 config.slots.append(slot)
             }
         }
@@ -88,7 +89,8 @@ struct HostileCommandDeliveryTests {
         try await h.stop()
 
         let parts = h.subscriber.messages.filter { $0.reason == "command" }.sorted { $0.seq < $1.seq }
-        #expect(parts.count >= 3)
+        // (The levels did not change since the start-up report: no ChangeReports, so 2 parts.)
+        #expect(parts.count >= 2)
         var slots: [String] = []
         for (index, message) in parts.enumerated() {
             #expect(message.json.utf8.count <= MQTTSettings.defaultMaxMessageBytes)

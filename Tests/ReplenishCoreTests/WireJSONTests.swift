@@ -141,17 +141,42 @@ struct WireJSONTests {
         #expect(measurement["unit"] as? String == unit)
         #expect(Set(measurement.keys) == (unit == nil ? ["type"] : ["type", "unit"]))
 
-        let value = try #require((slot["alexa"] as? [String: Any])?["value"] as? [String: Any])
+        let value = try #require(Self.changedLevel(slot)?["value"] as? [String: Any])
         #expect(value["@type"] as? String == type)
         #expect(Set(value.keys) == (unit == nil ? ["@type", "value"] : ["@type", "value", "unit"]))
     }
 
-    @Test("a level slot's alexa member is the InventoryLevelSensor level property")
+    /// The level property of a slot's ChangeReport (`alexa[0]`).
+    static func changedLevel(_ slot: [String: Any]) -> [String: Any]? {
+        let event = ((slot["alexa"] as? [[String: Any]])?.first)?["event"] as? [String: Any]
+        let change = (event?["payload"] as? [String: Any])?["change"] as? [String: Any]
+        return (change?["properties"] as? [[String: Any]])?.first
+    }
+
+    @Test("a level slot's alexa member is a ChangeReport of the InventoryLevelSensor level property")
     func alexaLevel() throws {
-        let definition = Fixture.slot(.level, id: "water-tank")
-        let json = try report([status(definition)])
+        var water = status(Fixture.slot(.level, id: "water-tank"))
+        water.alexa.endpointId = "cm-0042"
+        let json = try report([water])
         let slot = try #require((json["slots"] as? [[String: Any]])?.first)
-        let alexa = try #require(slot["alexa"] as? [String: Any])
+        let messages = try #require(slot["alexa"] as? [[String: Any]])
+        #expect(messages.count == 1)
+        let message = try #require(messages.first)
+        #expect(Set(message.keys) == ["event", "context"])
+        #expect((message["context"] as? [String: Any])?["properties"] as? [Any] != nil)
+        let event = try #require(message["event"] as? [String: Any])
+        #expect(Set(event.keys) == ["header", "endpoint", "payload"])
+        let header = try #require(event["header"] as? [String: Any])
+        #expect(Set(header.keys) == ["namespace", "name", "messageId", "payloadVersion"])
+        #expect(header["namespace"] as? String == "Alexa")
+        #expect(header["name"] as? String == "ChangeReport")
+        #expect(header["payloadVersion"] as? String == "3")
+        #expect(header["messageId"] as? String
+            == NameBasedUUID.v5(namespace: NameBasedUUID.alexaNamespace, name: "cm-0042-41/water-tank/0"))
+        #expect(event["endpoint"] as? [String: String] == ["endpointId": "cm-0042"])
+        let change = try #require((event["payload"] as? [String: Any])?["change"] as? [String: Any])
+        #expect(change["cause"] as? [String: String] == ["type": "PERIODIC_POLL"])
+        let alexa = try #require(Self.changedLevel(slot))
         #expect(Set(alexa.keys) == ["namespace", "instance", "name", "value", "timeOfSample", "uncertaintyInMilliseconds"])
         #expect(alexa["namespace"] as? String == "Alexa.InventoryLevelSensor")
         #expect(alexa["instance"] as? String == "WaterTank.Level")
@@ -161,14 +186,15 @@ struct WireJSONTests {
         #expect(value["value"] as? Double == 499)
         #expect(value["unit"] as? String == "MILLILITER")
         #expect(alexa["timeOfSample"] as? String == "2026-05-11T18:30:00Z")
-        #expect((alexa["uncertaintyInMilliseconds"] as? NSNumber)?.intValue == 0)
+        // Read 12.5 hours before the report: the value's age is its uncertainty.
+        #expect((alexa["uncertaintyInMilliseconds"] as? NSNumber)?.intValue == 45_000_000)
     }
 
-    @Test("a level slot without any reading has a null alexa member")
+    @Test("a level slot without any reading has nothing for Alexa: an empty list")
     func alexaLevelUnknown() throws {
         let s = SlotStatus(definition: Fixture.slot(.level), ledger: SlotLedger(), health: .degraded, now: now, zone: zone)
         let slot = try #require((try report([s])["slots"] as? [[String: Any]])?.first)
-        #expect(slot["alexa"] is NSNull)
+        #expect((slot["alexa"] as? [Any])?.isEmpty == true)
         #expect(slot["remainingQuantityInUnit"] is NSNull)
     }
 
@@ -179,19 +205,18 @@ struct WireJSONTests {
         let definition = Fixture.slot(sensor, id: "coffee_pods", measurement: Measurement(type: .count))
         let json = try report([status(definition)])
         let slot = try #require((json["slots"] as? [[String: Any]])?.first)
-        let member = try #require(slot["alexa"] as? [String: Any])
-        // A levelUsage slot carries the consumed event and, when the part was replaced, the replaced one.
-        if sensor == .levelUsage {
-            #expect(Set(member.keys) == ["consumed", "replaced"])
-            #expect(member["replaced"] is NSNull)
-        }
-        let alexa = try #require(sensor == .levelUsage ? member["consumed"] as? [String: Any] : member)
-        #expect(Set(alexa.keys) == ["header", "payload"])
+        let messages = try #require(slot["alexa"] as? [[String: Any]])
+        #expect(messages.count == 1)
+        let message = try #require(messages.first)
+        #expect(Set(message.keys) == ["event"])
+        let alexa = try #require(message["event"] as? [String: Any])
+        #expect(Set(alexa.keys) == ["header", "endpoint", "payload"])
         let header = try #require(alexa["header"] as? [String: Any])
         #expect(header["namespace"] as? String == namespace)
         #expect(header["name"] as? String == "InventoryConsumed")
         #expect(header["instance"] as? String == instance)
         #expect(header["payloadVersion"] as? String == "3")
+        #expect((header["messageId"] as? String)?.count == 36)
         let payload = try #require(alexa["payload"] as? [String: Any])
         let usage = try #require(payload["usage"] as? [String: Any])
         #expect(Set(usage.keys) == ["@type", "value"])
@@ -200,20 +225,6 @@ struct WireJSONTests {
         #expect(payload["timeOfSample"] as? String == "2026-05-11T18:30:00Z")
         #expect(slot["consumedSinceLastReport"] as? Double == 50.1)
         #expect(slot["remainingQuantityInUnit"] as? Double == (sensor == .usage ? nil : 499))
-    }
-
-    @Test("no InventoryConsumed event with nothing used: null for a usage slot; for levelUsage only the replaced event, or null")
-    func alexaNothingUsed() throws {
-        let usage = Fixture.slot(.usage, id: "coffee_pods", measurement: Measurement(type: .count))
-        #expect(AlexaInventory(definition: usage, remaining: nil, consumed: 0, timeOfSample: now) == .none)
-        let filter = Fixture.slot(.levelUsage, id: "filter", measurement: Measurement(type: .count))
-        #expect(AlexaInventory(definition: filter, remaining: 1, consumed: 0, timeOfSample: now) == .none)
-        let replaced = AlexaInventory(definition: filter, remaining: 1, consumed: 0, timeOfSample: now, replacedAt: now)
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(WireJSON.encode(replaced))) as? [String: Any])
-        #expect(json["consumed"] is NSNull)
-        let header = try #require((json["replaced"] as? [String: Any])?["header"] as? [String: Any])
-        #expect(header["name"] as? String == "InventoryReplaced")
-        #expect(String(decoding: try WireJSON.encode(AlexaInventory.none), as: UTF8.self) == "null")
     }
 
     @Test("an explicit alexa instance wins over the derived one")

@@ -32,6 +32,12 @@ extension ConfigReader {
             report(problem, at: idNode, path.appending("id"))
             return nil
         }
+        // Every status report addresses Alexa messages to the endpoint id, the device id by default.
+        if fields.optional("alexa_endpoint_id") == nil, let problem = AlexaDiscovery.endpointIDProblem(id) {
+            report("\(problem) (the Alexa endpointId of every report, unless device.alexa_endpoint_id is set): "
+                   + "set device.alexa_endpoint_id", at: idNode, path.appending("id"))
+            return nil
+        }
         return DeviceSettings(id: id, timeZone: timeZone, hasRTC: hasRTC ?? false, alexaEndpointID: endpointID)
     }
 

@@ -6,7 +6,7 @@ import ReplenishHardware
 extension ConfigReader {
     static let slotKeys = [
         "id", "sensor", "measurement", "capacity", "refill_hysteresis", "low_threshold", "forecast_days",
-        "alexa_instance", "alexa_friendly_name", "drs_slot_id", "dash_replenishment_id", "source", "simulation",
+        "alexa_instance", "alexa_level_step", "alexa_friendly_name", "drs_slot_id", "dash_replenishment_id", "source", "simulation",
         "replenishment",
     ]
 
@@ -19,6 +19,7 @@ extension ConfigReader {
         // Slot ids, and DRS slot ids (a DRS notification names one slot), are unique.
         var firstUse: [String: [String: (index: Int, node: Node)]] = ["id": [:], "drs_slot_id": [:]]
         var slots: [SlotConfig] = []
+        var firstInstance: [String: Int] = [:]
         for (index, item) in items.enumerated() {
             let itemPath = path.appending(index: index)
             guard let fields = fields(of: item, at: itemPath, allowed: Self.slotKeys) else { continue }
@@ -31,7 +32,20 @@ extension ConfigReader {
                     firstUse[key]?[scalar.string] = (index, node)
                 }
             }
-            if let slot = slot(fields) { slots.append(slot) }
+            if let slot = slot(fields) {
+                // Alexa tells a device's sensors apart by instance alone, the derived ones included.
+                // (A duplicate slot id is reported as such, not again as its instance.)
+                let instance = slot.definition.alexaInstance
+                let duplicateID = firstUse["id"]?[slot.definition.id]?.index != index
+                if let first = firstInstance[instance], !duplicateID {
+                    report("duplicate Alexa instance '\(instance)' (also \(path.appending(index: first))'s; "
+                           + "give one of them another alexa_instance)",
+                           at: fields.optional("alexa_instance") ?? item, itemPath.appending("alexa_instance"))
+                    continue
+                }
+                firstInstance[instance] = firstInstance[instance] ?? index
+                slots.append(slot)
+            }
         }
         return slots.count == items.count && firstUse["id"]?.count == items.count ? slots : nil
     }
@@ -73,12 +87,17 @@ extension ConfigReader {
         var alexaInstance: String?
         if let value = fields.optional("alexa_instance") {
             alexaInstance = string(value, at: path.appending("alexa_instance"))
-            if alexaInstance?.isEmpty == true {
-                report("expected an Alexa instance name such as 'WaterTank.Level', got an empty string",
-                       at: value, path.appending("alexa_instance"))
+            if let text = alexaInstance, let problem = Self.alexaInstanceProblem(text) {
+                report(problem, at: value, path.appending("alexa_instance"))
                 alexaInstance = nil
             }
             failed = failed || alexaInstance == nil
+        }
+        var alexaLevelStep: Double?
+        if let value = fields.optional("alexa_level_step") {
+            alexaLevelStep = quantity(value, at: path.appending("alexa_level_step"), capacity: capacity,
+                                      expected: { "a quantity from 0 to the capacity (\($0))" }) { $0 >= 0 && $0 <= $1 }
+            failed = failed || alexaLevelStep == nil
         }
         let drsSlotId = optionalText("drs_slot_id", in: fields, what: "the slot's Dash Replenishment slot id",
                                      failed: &failed)
@@ -106,12 +125,26 @@ extension ConfigReader {
         let definition = SlotDefinition(
             id: id, sensor: sensor, measurement: measurement, capacity: capacity,
             refillHysteresis: hysteresis, lowThreshold: lowThreshold,
-            forecastWindowDays: forecastDays, alexaInstance: alexaInstance, drsSlotId: drsSlotId)
+            forecastWindowDays: forecastDays, alexaInstance: alexaInstance, drsSlotId: drsSlotId,
+            alexaLevelStep: alexaLevelStep)
         var slot = SlotConfig(definition: definition, source: source, simulation: simulation)
         slot.replenishment = replenishment
         slot.alexaFriendlyName = friendlyName ?? slot.alexaFriendlyName
         slot.dashReplenishmentID = dashReplenishmentID
         return slot
+    }
+
+    /// Why `name` cannot be a slot's Alexa instance, or nil. Amazon's pages give instance names
+    /// such as `InkSensor.Cyan` and `CoffeePod` but no character rule that we could find; this is
+    /// ours, kept to what every example uses: 1 to 64 ASCII letters, digits and `.`, `_`, `-`.
+    static func alexaInstanceProblem(_ name: String) -> String? {
+        let allowed = name.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0))
+        }
+        guard allowed, (1...64).contains(name.unicodeScalars.count) else {
+            return "expected an Alexa instance name of 1 to 64 letters, digits, '.', '_' or '-' such as 'WaterTank.Level', got '\(name)'"
+        }
+        return nil
     }
 
     /// Key `key`'s string of 1 to 128 bytes without control or invisible characters, `what` naming it in

@@ -18,6 +18,7 @@ struct DemoView {
     /// The `InventoryConsumed` events in the reports' `alexa` members, and those with nothing used.
     private var consumedEvents = 0
     private var emptyConsumedEvents = 0
+    private var changeReports = 0
 
     init(config: AgentConfig, zone: LocalZone) {
         self.config = config
@@ -96,13 +97,21 @@ struct DemoView {
         events.append(line)
     }
 
-    /// A usage slot's `alexa` member is the event; a levelUsage slot's holds it as `consumed`.
+    /// Each slot's `alexa` member is a list of Event Gateway messages; counts the consumption
+    /// events (and those with nothing used, which must not exist) and the change reports.
     private mutating func countConsumedEvent(_ member: JSONValue?) {
-        guard let object = member?.object else { return }
-        let event = object["consumed"]?.object ?? object
-        guard event["header"]?.object?["name"]?.string == "InventoryConsumed" else { return }
-        consumedEvents += 1
-        if event["payload"]?.object?["usage"]?.object?["value"]?.number ?? 0 <= 0 { emptyConsumedEvents += 1 }
+        for message in member?.array ?? [] {
+            let event = message.object?["event"]?.object
+            switch event?["header"]?.object?["name"]?.string {
+            case "InventoryConsumed":
+                consumedEvents += 1
+                if event?["payload"]?.object?["usage"]?.object?["value"]?.number ?? 0 <= 0 { emptyConsumedEvents += 1 }
+            case "ChangeReport":
+                changeReports += 1
+            default:
+                break
+            }
+        }
     }
 
     /// `delivery` is the device's side: what the broker acknowledged.
@@ -121,7 +130,8 @@ struct DemoView {
                 + "\(inOrder ? "in order" : "OUT OF ORDER"), \(gaps) gaps, \(duplicates) duplicates; "
                 + "the broker acknowledged \(delivery.delivered) (last seq \(delivery.lastAcknowledgedSeq)), "
                 + "\(outboxLeft) left in the outbox at stop.",
-            "  alexa: \(plural(consumedEvents, "InventoryConsumed event")) in the reports, \(emptyConsumedEvents) of them with nothing used.",
+            "  alexa: \(plural(consumedEvents, "InventoryConsumed event")) in the reports, \(emptyConsumedEvents) of them with nothing used; "
+                + "\(plural(changeReports, "ChangeReport")) for the levels.",
         ]
         for slot in config.slots {
             let id = slot.definition.id

@@ -99,7 +99,8 @@ final class LedgerKeeper: Sendable {
         let header = MessageHeader(schema: "", deviceId: config.device.id, seq: 0, generatedAt: clock.now(),
                                    clock: trust.status, agentVersion: AgentVersion.current, configHash: config.configHash)
         return BookContext(slots: config.slots.map(\.definition), header: header,
-                           maxMessageBytes: config.mqtt.maxMessageBytes, zone: zone)
+                           maxMessageBytes: config.mqtt.maxMessageBytes, zone: zone,
+                           alexaEndpointId: config.device.alexaEndpointID)
     }
 
     /// Writes the book and queues the step's messages with fresh seqs, all in one transaction,
