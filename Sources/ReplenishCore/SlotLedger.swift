@@ -166,8 +166,12 @@ public struct SlotLedger: Sendable, Codable, Equatable {
 
         case .replaced(let quantity):
             let full = quantity ?? definition.capacity
-            remaining = full
-            referenceLevel = full
+            // A usage slot's stock is stored elsewhere: its remaining stays unknown (DRS's comes
+            // from `usedSinceReplacement`).
+            if definition.sensor != .usage {
+                remaining = full
+                referenceLevel = full
+            }
             usedSinceReplacement = 0
             refillCount += 1
             lastRefillDate = reading.at

@@ -21,6 +21,8 @@ struct SlotLedgerTests {
         // Usage: every `.consumed` accumulates; the stock is elsewhere, so nothing is known to remain.
         KindCase(sensor: .usage, observations: [.consumed(12), .consumed(30), .consumed(8)], consumed: 50, remaining: nil),
         KindCase(sensor: .usage, observations: [.consumed(0), .consumed(-3)], consumed: 0, remaining: nil),
+        // A new pack in a usage slot starts its count since the replacement, not a level.
+        KindCase(sensor: .usage, observations: [.consumed(12), .replaced(nil), .consumed(8)], consumed: 20, remaining: nil),
         // LevelUsage: uses come off the capacity; a replacement starts over.
         KindCase(sensor: .levelUsage, observations: [.consumed(100), .consumed(50)], consumed: 150, remaining: 850),
         KindCase(sensor: .levelUsage, observations: [.consumed(400), .replaced(nil), .consumed(10)], consumed: 410, remaining: 990),
