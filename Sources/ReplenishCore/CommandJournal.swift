@@ -153,8 +153,8 @@ extension CommandJournal {
             }
         }
         policies = changed
-        if case let .inventoryAdjust(slot, _, remaining?) = request.command {
-            ledgers[slot]?.adjustRemaining(to: remaining)
+        if case let .inventoryAdjust(slot, _, remaining?) = request.command, let definition = slots.first(where: { $0.id == slot }) {
+            ledgers[slot]?.adjustRemaining(to: remaining, definition: definition)
         }
         return CommandOutcome(reply: .init(correlationId: request.correlationId, command: request.name.rawValue),
                               events: events, note: "command accepted", isWarning: false)

@@ -207,8 +207,14 @@ public struct SlotLedger: Sendable, Codable, Equatable {
     /// Sets what is left by hand (`inventoryAdjust`): no consumption, no refill, just the new level.
     /// A level sensor's next reading is taken as the new reference, neither a use nor a refill: the
     /// gap between the number a person typed and what the sensor measures was never consumed.
-    public mutating func adjustRemaining(to quantity: Double) {
+    /// A usage slot keeps no level: what remains is its capacity less what was used since the
+    /// last replacement, so the adjustment sets that use instead (DRS's remaining follows it).
+    public mutating func adjustRemaining(to quantity: Double, definition: SlotDefinition) {
         guard quantity.isFinite, quantity >= 0 else { return }
+        guard definition.sensor != .usage else {
+            usedSinceReplacement = max(0, definition.capacity - quantity)
+            return
+        }
         remaining = quantity
         referenceLevel = nil
     }

@@ -38,6 +38,23 @@ struct SlotLedgerTests {
         #expect(h.ledger.remaining == c.remaining)
     }
 
+    @Test("inventoryAdjust of what remains: a level for level slots; for a usage slot the use since the last replacement")
+    func adjustRemaining() {
+        var level = LedgerHarness(Fixture.slot(.level))
+        level.apply([.level(900)])
+        level.ledger.adjustRemaining(to: 400, definition: level.definition)
+        #expect(level.ledger.remaining == 400)
+
+        var usage = LedgerHarness(Fixture.slot(.usage))
+        usage.apply([.consumed(30)])
+        usage.ledger.adjustRemaining(to: 400, definition: usage.definition)
+        #expect(usage.ledger.remaining == nil)
+        #expect(usage.ledger.remainingSinceReplacement(capacity: 1000) == 400, "known from the adjustment on")
+        usage.apply(.consumed(50), at: Fixture.noon.addingTimeInterval(3600))
+        #expect(usage.ledger.remainingSinceReplacement(capacity: 1000) == 350)
+        #expect(usage.ledger.consumedTotal == 80, "an adjustment is no use")
+    }
+
     @Test("a replaced levelUsage part emits one replaced event with the new quantity")
     func replacedEvent() {
         var h = LedgerHarness(Fixture.slot(.levelUsage))
