@@ -46,9 +46,10 @@ public struct AlexaLevelProperty: Sendable, Equatable {
     public var measurement: Measurement
     public var value: Double
     public var timeOfSample: Date
-    /// Milliseconds since the value was last confirmed (the reading's age when the report was
-    /// built), as the property reference defines it:
-    /// https://developer.amazon.com/docs/device-apis/alexa-interface.html#property-object
+    /// The reading's age when the report was built: our reading of the property object's
+    /// `uncertaintyInMilliseconds` (https://developer.amazon.com/docs/device-apis/alexa-interface.html,
+    /// and AVS's "Reportable State Properties" page for the same object), which we could not see
+    /// defined word for word; a non-negative integer either way.
     public var uncertaintyInMilliseconds: Int
 
     public init(instance: String, measurement: Measurement, value: Double, timeOfSample: Date, now: Date) {
