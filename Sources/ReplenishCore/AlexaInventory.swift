@@ -26,6 +26,9 @@ public struct AlexaSlotMessages: Sendable, Equatable {
     /// The report's own `messageId`, from which each message's is derived (`NameBasedUUID`); set
     /// by `StatusReport` once the seq is known.
     public var reportMessageId = ""
+    /// Built on untrusted wall time: no message, since every one carries a `timeOfSample` (a 1970
+    /// date is no date for Alexa); what was used waits for the first report on trusted time.
+    public var heldForClock = false
 
     public init(messages: [AlexaMessage], endpointId: String) {
         self.messages = messages
@@ -78,12 +81,12 @@ extension AlexaSlotMessages {
 
     /// What a slot tells Alexa in a report built at `now`: a level slot a ChangeReport when its level
     /// moved by more than the step since the last one sent (or none was sent); a usage slot what
-    /// was used since the last report, if anything; a level-usage slot the same and, when the part
+    /// was used since the last report that told Alexa, if anything; a level-usage slot the same and, when the part
     /// was replaced since the last report, the replacement between what was used before and after
     /// it, so Alexa deducts each use from the right part. No message with nothing used: Amazon's
     /// DRS device sample (Alexa Connect Kit) sends consumption only when something was consumed.
     static func messages(definition: SlotDefinition, ledger: SlotLedger, now: Date) -> [AlexaMessage] {
-        let consumed = ledger.consumedSinceLastReport
+        let consumed = ledger.consumedSinceAlexaTold
         let sampled = ledger.lastReadingDate ?? now
         switch definition.sensor {
         case .level:
@@ -99,7 +102,7 @@ extension AlexaSlotMessages {
                 amount > 0 ? [.consumed(namespace: levelUsageNamespace, instance: definition.alexaInstance,
                                         measurement: definition.measurement, usage: amount, timeOfSample: time)] : []
             }
-            guard let replacedAt = ledger.refilledSinceLastReport else { return use(consumed, at: sampled) }
+            guard let replacedAt = ledger.replacedSinceAlexaTold else { return use(consumed, at: sampled) }
             let after = min(consumed, ledger.usedSinceReplacement ?? 0)
             let new = (ledger.remaining ?? definition.capacity) + after
             return use(consumed - after, at: replacedAt)

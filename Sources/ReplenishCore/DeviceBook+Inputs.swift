@@ -76,11 +76,15 @@ extension DeviceBook {
         }
     }
 
-    /// After a report of `statuses` is committed: each slot's consumption counts as reported, and
-    /// a level its ChangeReport carried as the one Alexa knows.
+    /// After a report of `statuses` is committed: each slot's consumption counts as reported and,
+    /// unless the report held Alexa's messages back (untrusted time), as told to Alexa, with the
+    /// level its ChangeReport carried.
     public mutating func markReported(_ statuses: [SlotStatus], at now: Date) {
         for status in statuses {
+            if status.alexa.heldForClock { ledgers[status.slot]?.holdForAlexa() }
             ledgers[status.slot]?.markReported(total: status.consumedTotal, at: now)
+            guard !status.alexa.heldForClock else { continue }
+            ledgers[status.slot]?.markAlexaTold(total: status.consumedTotal, at: now)
             if let level = status.alexa.reportedLevel { ledgers[status.slot]?.markAlexaLevelSent(level.value) }
         }
     }

@@ -48,6 +48,10 @@ public struct SlotLedger: Sendable, Codable, Equatable {
     public internal(set) var usedSinceReplacement: Double?
     /// The level in the last ChangeReport sent to Alexa (committed with its report); nil before one.
     public internal(set) var alexaLevelSent: Double?
+    /// `consumedTotal` and the time as of the last report that could tell Alexa (one built on
+    /// trusted time); nil before one, and then the last report's count.
+    public internal(set) var alexaToldTotal: Double?
+    public internal(set) var alexaToldAt: Date?
 
     /// Days of history kept for aggregation and forecasting, the open day included.
     public static let retainedDays = 62
@@ -204,6 +208,29 @@ public struct SlotLedger: Sendable, Codable, Equatable {
         alexaLevelSent = level
     }
 
+    /// Notes that a committed report built at `at` told Alexa of everything used up to `total`.
+    public mutating func markAlexaTold(total: Double, at: Date) {
+        alexaToldTotal = max(alexaToldTotal ?? total, min(total, consumedTotal))
+        alexaToldAt = at
+    }
+
+    /// Before a report that cannot tell Alexa is marked reported: keeps Alexa's count where the
+    /// last report left it (a ledger from before this was kept counts from its last report).
+    public mutating func holdForAlexa() {
+        if alexaToldTotal == nil { alexaToldTotal = reportedTotal }
+        if alexaToldAt == nil { alexaToldAt = lastReportDate ?? .distantPast }
+    }
+
+    /// What Alexa has not heard of yet: used since the last report that could tell it.
+    public var consumedSinceAlexaTold: Double { consumedTotal - (alexaToldTotal ?? reportedTotal) }
+
+    /// The last refill or replacement, if Alexa has not heard of it yet.
+    public var replacedSinceAlexaTold: Date? {
+        guard let refill = lastRefillDate else { return nil }
+        guard let told = alexaToldAt ?? lastReportDate else { return refill }
+        return refill > told ? refill : nil
+    }
+
     /// Sets what is left by hand (`inventoryAdjust`): no consumption, no refill, just the new level.
     /// A level sensor's next reading is taken as the new reference, neither a use nor a refill: the
     /// gap between the number a person typed and what the sensor measures was never consumed.
@@ -277,7 +304,7 @@ public struct SlotLedger: Sendable, Codable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case remaining, referenceLevel, consumedTotal, reportedTotal, lastUseDate, lastReadingDate, refillCount,
              lastRefillDate, firstDay, openDay, openConsumed, openSeenFromStart, closedDayCount, lastReportDate,
-             usedSinceReplacement, alexaLevelSent
+             usedSinceReplacement, alexaLevelSent, alexaToldTotal, alexaToldAt
         case closedDays = "daily"
     }
 
@@ -296,6 +323,8 @@ public struct SlotLedger: Sendable, Codable, Equatable {
         lastReportDate = try c.decodeIfPresent(Date.self, forKey: .lastReportDate)
         usedSinceReplacement = try c.decodeIfPresent(Double.self, forKey: .usedSinceReplacement)
         alexaLevelSent = try c.decodeIfPresent(Double.self, forKey: .alexaLevelSent)
+        alexaToldTotal = try c.decodeIfPresent(Double.self, forKey: .alexaToldTotal)
+        alexaToldAt = try c.decodeIfPresent(Date.self, forKey: .alexaToldAt)
         firstDay = try c.decodeIfPresent(DayKey.self, forKey: .firstDay)
         var days = try c.decodeIfPresent([DayTotal].self, forKey: .closedDays) ?? []
         if c.contains(.openDay) || c.contains(.openConsumed) {

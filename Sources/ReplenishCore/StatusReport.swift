@@ -50,6 +50,10 @@ public struct SlotStatus: Sendable, Equatable {
         self.init(definition: definition, ledger: ledger, health: health, now: now,
                   average: ledger.averageDailyConsumption(window: window),
                   runOut: ledger.expectedRunOut(asOf: now, window: window, clock: clock))
+        if clock != .synchronized {
+            alexa.messages = []
+            alexa.heldForClock = true
+        }
         if definition.sensor == .usage {
             drsRemainingQuantity = ledger.remainingSinceReplacement(capacity: definition.capacity)
             drsExpectedReplenishmentDate = ledger.expectedRunOut(of: drsRemainingQuantity, asOf: now, window: window,

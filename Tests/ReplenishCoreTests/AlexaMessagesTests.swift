@@ -30,9 +30,9 @@ struct AlexaMessagesTests {
         }
 
         /// A report, committed: each slot's messages by slot id.
-        mutating func report() -> [String: AlexaSlotMessages] {
+        mutating func report(clock: ClockStatus = .synchronized) -> [String: AlexaSlotMessages] {
             now = now.addingTimeInterval(60)
-            let statuses = book.statuses(slots, health: [:], now: now, clock: .synchronized, alexaEndpointId: "cm-000123")
+            let statuses = book.statuses(slots, health: [:], now: now, clock: clock, alexaEndpointId: "cm-000123")
             book.markReported(statuses, at: now)
             return Dictionary(uniqueKeysWithValues: statuses.map { ($0.slot, $0.alexa) })
         }
@@ -115,6 +115,22 @@ struct AlexaMessagesTests {
         device.observe(Self.filter, [.consumed(1.5)])
         #expect(Self.kinds(device.report()["filter"]) == ["InventoryConsumed 0.5", "InventoryReplaced 50.0", "InventoryConsumed 1.5"])
         #expect(Self.kinds(device.report()["filter"]) == [])
+    }
+
+    @Test("on untrusted time nothing goes to Alexa; the first report on trusted time tells what was used meanwhile")
+    func heldForClock() {
+        var device = Device([Self.pods, Self.tank, Self.filter])
+        device.observe(Self.pods, [.consumed(2)])
+        device.observe(Self.tank, [.level(700)])
+        device.observe(Self.filter, [.replaced(nil)])
+        let held = device.report(clock: .unsynchronized)
+        #expect(held.values.allSatisfy { $0.messages.isEmpty && $0.heldForClock })
+        device.observe(Self.pods, [.consumed(1)])
+        let told = device.report()
+        #expect(Self.kinds(told["pods"]) == ["InventoryConsumed 3.0"])
+        #expect(Self.kinds(told["tank"]) == ["ChangeReport 700.0"])
+        #expect(Self.kinds(told["filter"]) == ["InventoryReplaced 50.0"])
+        #expect(Self.kinds(device.report()["pods"]) == [])
     }
 
     @Test("each message's id is derived from the report's messageId, so a replay keeps it and another report does not")
