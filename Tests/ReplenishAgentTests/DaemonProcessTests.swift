@@ -143,12 +143,14 @@ struct DaemonProcessTests {
 struct DemoCommandTests {
     @Test("every profile runs simulated against a broker and accounts for every message",
           arguments: DaemonProcessTests.profiles)
-    func demoAccountsForEverything(profileName: String) throws {
+    func demoAccountsForEverything(profileName: String) async throws {
         let directory = try TemporaryDirectory()
         let profile = DaemonProcessTests.profile(profileName)
         let process = try DaemonProcessTests.launch(["demo", "--days", "3", "--profile", profile],
                                                     in: directory, name: "demo")
-        process.waitUntilExit()
+        // Awaited, not waited for: a blocked cooperative thread for the demo's 20 s under load
+        // starves every other test's deadlines (two cores, two threads).
+        try await process.exited(within: .seconds(300))
         let output = try String(contentsOfFile: directory.path("demo.out"), encoding: .utf8)
         #expect(process.terminationStatus == 0, "\(output)")
         #expect(output.contains("Day  3 "))
@@ -171,12 +173,12 @@ struct DemoCommandTests {
     }
 
     @Test("the demo shows the replenishment cycle: request, an order cancelled, the retry, shipment, delivery by refill")
-    func demoShowsTheCycle() throws {
+    func demoShowsTheCycle() async throws {
         let directory = try TemporaryDirectory()
         let process = try DaemonProcessTests.launch(
             ["demo", "--days", "20", "--profile", DaemonProcessTests.profile("coffee-machine.yaml")],
             in: directory, name: "cycle")
-        process.waitUntilExit()
+        try await process.exited(within: .seconds(300))
         let output = try String(contentsOfFile: directory.path("cycle.out"), encoding: .utf8)
         #expect(process.terminationStatus == 0, "\(output)")
         for step in ["reorder requested (forecast", "placed → cancelled", "none → placed", "placed → shipped",
