@@ -94,21 +94,33 @@ extension AlexaSlotMessages {
             if let sent = ledger.alexaLevelSent, abs(level.value - sent) <= definition.alexaLevelStep { return [] }
             return [.changeReport(level)]
         case .usage:
-            guard consumed > 0 else { return [] }
-            return [.consumed(namespace: usageNamespace, instance: definition.alexaInstance,
-                              measurement: definition.measurement, usage: consumed, timeOfSample: sampled)]
+            return use(consumed, at: sampled, namespace: usageNamespace, definition)
         case .levelUsage:
-            func use(_ amount: Double, at time: Date) -> [AlexaMessage] {
-                amount > 0 ? [.consumed(namespace: levelUsageNamespace, instance: definition.alexaInstance,
-                                        measurement: definition.measurement, usage: amount, timeOfSample: time)] : []
+            guard let replacedAt = ledger.replacedSinceAlexaTold else {
+                return use(consumed, at: sampled, namespace: levelUsageNamespace, definition)
             }
-            guard let replacedAt = ledger.replacedSinceAlexaTold else { return use(consumed, at: sampled) }
             let after = min(consumed, ledger.usedSinceReplacement ?? 0)
             let new = (ledger.remaining ?? definition.capacity) + after
-            return use(consumed - after, at: replacedAt)
-                + [.replaced(instance: definition.alexaInstance, measurement: definition.measurement, level: new,
-                             timeOfSample: replacedAt)]
-                + use(after, at: sampled)
+            return use(consumed - after, at: replacedAt, namespace: levelUsageNamespace, definition)
+                + [.replaced(instance: definition.alexaInstance, measurement: definition.measurement,
+                             level: definition.measurement.alexaLevel(new), timeOfSample: replacedAt)]
+                + use(after, at: sampled, namespace: levelUsageNamespace, definition)
+        }
+    }
+
+    /// An `InventoryConsumed` of `amount` as Alexa takes it (`Measurement.alexaUsage`); none when
+    /// that is nothing, and what it leaves out is told with the next one.
+    private static func use(_ amount: Double, at time: Date, namespace: String, _ definition: SlotDefinition) -> [AlexaMessage] {
+        let usage = definition.measurement.alexaUsage(amount)
+        guard usage > 0 else { return [] }
+        return [.consumed(namespace: namespace, instance: definition.alexaInstance, measurement: definition.measurement,
+                          usage: usage, timeOfSample: time)]
+    }
+
+    /// What this slot's messages tell Alexa was used: its cursor moves on by this much.
+    public var toldConsumption: Double {
+        messages.reduce(0) { sum, message in
+            if case let .consumed(_, _, _, usage, _) = message { sum + usage } else { sum }
         }
     }
 
@@ -116,7 +128,27 @@ extension AlexaSlotMessages {
     static func levelProperty(definition: SlotDefinition, ledger: SlotLedger, now: Date) -> AlexaLevelProperty? {
         guard definition.sensor == .level, let remaining = ledger.remaining else { return nil }
         return AlexaLevelProperty(instance: definition.alexaInstance, measurement: definition.measurement,
-                                  value: remaining, timeOfSample: ledger.lastReadingDate ?? now, now: now)
+                                  value: definition.measurement.alexaLevel(remaining),
+                                  timeOfSample: ledger.lastReadingDate ?? now, now: now)
+    }
+}
+
+extension Measurement {
+    /// An amount used as Alexa takes it: a Count in whole units (rounded down, the rest waits for
+    /// the next event; the sample schema types Count as an integer), else three decimals.
+    func alexaUsage(_ amount: Double) -> Double {
+        guard amount.isFinite, amount > 0 else { return 0 }
+        return type == .count ? (amount + 1e-9).rounded(.down) : wireQuantity(amount)
+    }
+
+    /// A level as Alexa takes it: a Count rounded to a whole number, a Percentage within 0...100
+    /// (the sample schema's bounds; a sensor may read a little over full).
+    func alexaLevel(_ level: Double) -> Double {
+        switch type {
+        case .count: level.rounded()
+        case .percentage: min(100, max(0, wireQuantity(level)))
+        case .volume, .weight: wireQuantity(level)
+        }
     }
 }
 

@@ -81,10 +81,12 @@ extension DeviceBook {
     /// level its ChangeReport carried.
     public mutating func markReported(_ statuses: [SlotStatus], at now: Date) {
         for status in statuses {
-            if status.alexa.heldForClock { ledgers[status.slot]?.holdForAlexa() }
+            // Alexa's count is pinned before the report's moves (a ledger stored before it was kept
+            // counts from its last report).
+            ledgers[status.slot]?.holdForAlexa()
             ledgers[status.slot]?.markReported(total: status.consumedTotal, at: now)
             guard !status.alexa.heldForClock else { continue }
-            ledgers[status.slot]?.markAlexaTold(total: status.consumedTotal, at: now)
+            ledgers[status.slot]?.markAlexaTold(consumed: status.alexa.toldConsumption, at: now)
             if let level = status.alexa.reportedLevel { ledgers[status.slot]?.markAlexaLevelSent(level.value) }
         }
     }

@@ -208,9 +208,11 @@ public struct SlotLedger: Sendable, Codable, Equatable {
         alexaLevelSent = level
     }
 
-    /// Notes that a committed report built at `at` told Alexa of everything used up to `total`.
-    public mutating func markAlexaTold(total: Double, at: Date) {
-        alexaToldTotal = max(alexaToldTotal ?? total, min(total, consumedTotal))
+    /// Notes that a committed report built at `at` told Alexa of `consumed` more (whole units of
+    /// a Count: the rest is still to tell), and of any replacement before `at`.
+    public mutating func markAlexaTold(consumed: Double, at: Date) {
+        holdForAlexa()
+        alexaToldTotal = min(consumedTotal, (alexaToldTotal ?? reportedTotal) + max(0, consumed))
         alexaToldAt = at
     }
 

@@ -103,6 +103,30 @@ struct AlexaMessagesTests {
         #expect(Self.kinds(device.report()["pods"]) == [])
     }
 
+    @Test("a Count goes to Alexa in whole units: the fraction waits for the next event, nothing is lost or told twice")
+    func wholeCounts() {
+        var device = Device([Self.pods])
+        device.observe(Self.pods, [.consumed(0.85)])
+        #expect(Self.kinds(device.report()["pods"]) == [], "less than one pod")
+        device.observe(Self.pods, [.consumed(0.3)])
+        #expect(Self.kinds(device.report()["pods"]) == ["InventoryConsumed 1.0"])
+        device.observe(Self.pods, [.consumed(1.9)])
+        #expect(Self.kinds(device.report()["pods"]) == ["InventoryConsumed 2.0"], "0.15 + 1.9")
+        #expect(abs((device.book.ledgers["pods"]?.consumedSinceAlexaTold ?? 0) - 0.05) < 1e-9)
+    }
+
+    @Test("a Percentage level over 100 (a sensor reading a little over full) goes to Alexa as 100; a Count level whole")
+    func levelBounds() {
+        let toner = SlotDefinition(id: "toner", sensor: .level, measurement: Measurement(type: .percentage), capacity: 100)
+        let sheets = SlotDefinition(id: "sheets", sensor: .level, measurement: Measurement(type: .count), capacity: 500)
+        var device = Device([toner, sheets])
+        device.observe(toner, [.level(103.5)])
+        device.observe(sheets, [.level(249.6)])
+        let told = device.report()
+        #expect(Self.kinds(told["toner"]) == ["ChangeReport 100.0"])
+        #expect(Self.kinds(told["sheets"]) == ["ChangeReport 250.0"])
+    }
+
     @Test("levelUsage: use before a replacement, the replacement with the new part's level, then the use after it")
     func replacementSplitsUse() {
         var device = Device([Self.filter])

@@ -221,7 +221,7 @@ struct WireJSONTests {
         let usage = try #require(payload["usage"] as? [String: Any])
         #expect(Set(usage.keys) == ["@type", "value"])
         #expect(usage["@type"] as? String == "Count")
-        #expect(usage["value"] as? Double == 50.1)
+        #expect(usage["value"] as? Double == 50, "a Count goes to Alexa in whole units; 0.1 waits")
         #expect(payload["timeOfSample"] as? String == "2026-05-11T18:30:00Z")
         #expect(slot["consumedSinceLastReport"] as? Double == 50.1)
         #expect(slot["remainingQuantityInUnit"] as? Double == (sensor == .usage ? nil : 499))
