@@ -103,7 +103,9 @@ class Run:
         slot = self.contract.subschema("status-1", "/$defs/slot")
         for number, example in readme_examples(path):
             where = f"{path.name}:{number}"
-            if "schema" in example:
+            if isinstance(example, NotJSON):
+                self.fail(where, "?", [("$", f"a README example that is not JSON: {example.reason}")])
+            elif "schema" in example:
                 self.check(schema_name(example), example, where)
             elif "sensor" in example:
                 self.check("status-1#/$defs/slot", example, where, slot)
@@ -138,7 +140,10 @@ def readme_examples(path):
     offset = text[:start].count("\n") + 1
     for match in re.finditer(r"```json\n(.*?)```", section, re.S):
         line = offset + section[:match.start()].count("\n") + 1
-        yield line, json.loads(match.group(1))
+        try:
+            yield line, json.loads(match.group(1))
+        except ValueError as error:
+            yield line, NotJSON(match.group(1), str(error))
 
 
 def main():
