@@ -62,7 +62,11 @@ class Contract:
         own = [e for e in found if e.validator != "unevaluatedProperties"] or found
         best = best_match(own)
         rest = [e for e in found if e is not best]
-        return [(path_of(e), e.message) for e in [best] + rest]
+        unique = []
+        for error in [(path_of(e), e.message) for e in [best] + rest]:
+            if error not in unique:
+                unique.append(error)
+        return unique
 
 
 def path_of(error):
