@@ -2,17 +2,19 @@
 # missing on Debian 12 first (apt, with sudo when not root).
 
 APT_PACKAGES := pkg-config libmosquitto-dev libssl-dev mosquitto mosquitto-clients libgpiod-dev gpiod \
-                libsqlite3-dev sqlite3 libsystemd-dev libyaml-dev systemd binutils dpkg
+                libsqlite3-dev sqlite3 libsystemd-dev libyaml-dev systemd binutils dpkg python3-jsonschema
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 DAYS ?= 30
+# Debian's python3, which the jsonschema of APT_PACKAGES belongs to (not a python3 of a virtualenv or pyenv).
+PYTHON ?= /usr/bin/python3
 
 MANDIR := .build/plugins/GenerateManual/outputs/replenishd
 DESTDIR ?=
 PREFIX ?= /usr
 
 .PHONY: all deps build release release-flags order-file man demo test check-profiles check-gpiod2 deb check-deb check-footprint install test-emulator test-system powercut \
-        bench fleet torture fuzz clean
+        bench fleet torture fuzz clean check-contract
 
 all: build
 
@@ -90,8 +92,13 @@ install: deps
 	.build/release/replenishd --generate-completion-script fish > .build/completions/replenishd.fish
 	packaging/install-files.sh "$(DESTDIR)" .build/release/replenishd $(MANDIR) .build/completions $(PREFIX)
 
+# The demo's messages (and the commands its simulated cloud sends) are checked against the
+# contract's schemas afterwards (schemas/, Tests/Contract/validate.py).
+DEMO_CAPTURE := .build/demo-capture.jsonl
 demo: build
-	.build/debug/replenishd demo --days $(DAYS)
+	rm -f $(DEMO_CAPTURE)
+	.build/debug/replenishd demo --days $(DAYS) --capture $(DEMO_CAPTURE)
+	$(PYTHON) Tests/Contract/validate.py $(DEMO_CAPTURE)
 
 check-profiles: build
 	@for f in Hardware/profiles/*.yaml; do .build/debug/replenishd check --file-only --config $$f || exit 1; done
@@ -99,10 +106,22 @@ check-profiles: build
 # The unit and integration tests, then the emulated board (Debian's kernel under qemu with
 # gpio-sim and i2c-stub; a few power cuts). EMULATOR=0 skips the board. Tests/watchdog.sh ends a
 # hung `swift test` after 30 minutes and names the tests that did not finish.
+# Every message the tests' subscribers receive is captured (REPLENISHD_CAPTURE_DIR) and checked
+# against the contract's schemas after the run (Tests/Contract/validate.py).
 EMULATOR ?= 1
-test: build check-profiles
-	SWIFT=$(SWIFT) Tests/watchdog.sh
+CONTRACT_CAPTURE := .build/contract-capture
+test: build check-profiles check-contract
+	rm -rf $(CONTRACT_CAPTURE) && mkdir -p $(CONTRACT_CAPTURE)
+	REPLENISHD_CAPTURE_DIR=$(CURDIR)/$(CONTRACT_CAPTURE) SWIFT=$(SWIFT) Tests/watchdog.sh
+	$(PYTHON) Tests/Contract/validate.py $(CONTRACT_CAPTURE)
 	@if [ "$(EMULATOR)" = 1 ]; then $(MAKE) --no-print-directory test-emulator; fi
+
+# The contract's schemas (schemas/): that they can fail (Tests/Contract/selfcheck.py: broken
+# messages rejected, good ones accepted), and that the golden alexa members and the README's
+# example messages are valid.
+check-contract: deps
+	$(PYTHON) Tests/Contract/selfcheck.py
+	$(PYTHON) Tests/Contract/validate.py --golden Tests/ReplenishCoreTests/Golden --readme README.md
 
 # The GPIO shim must also compile against libgpiod 2.x (Debian 13 and later); its headers come
 # from PyPI's gpiod sdist.

@@ -250,6 +250,9 @@ extension Replenishd {
         @Option(name: .long, help: "The profile to run.")
         var profile: String?
 
+        @Option(name: .long, help: ArgumentHelp("Append every message heard, and every command the demo's cloud sends, to FILE as JSON lines (topic, payload, retained), for Tests/Contract/validate.py.", valueName: "FILE"))
+        var capture: String?
+
         func validate() throws {
             guard days > 0 else { throw ValidationError("--days must be at least 1") }
             guard speed > 0 else { throw ValidationError("--speed must be positive") }
@@ -257,7 +260,7 @@ extension Replenishd {
 
         func run() async throws {
             bootstrapLogging(level: .warning)
-            let options = DemoOptions(broker: broker, days: days, speed: speed, profile: profile)
+            let options = DemoOptions(broker: broker, days: days, speed: speed, profile: profile, capture: capture)
             try await DemoRun(options: options, output: { print($0) }).run()
         }
     }

@@ -105,7 +105,7 @@ struct FlowControlTests {
             for _ in 0..<count {
                 let seq = try tx.nextSeq()
                 try tx.enqueue(seq: seq, topic: setup.base + "/events", kind: .event,
-                               payload: Array(#"{"seq":\#(seq)}"#.utf8), createdAt: 0)
+                               payload: syntheticOutboxRow(seq: seq), createdAt: 0)
             }
         }
         setup.uplink.drainerFeed.yield(.outboxChanged)

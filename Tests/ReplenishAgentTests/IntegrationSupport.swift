@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ReplenishAgent
 import ReplenishMQTT
 import ReplenishTestSupport
 import Synchronization
@@ -82,10 +83,12 @@ final class Subscriber: Sendable {
         client.start()
         let events = client.events
         let log = self.log
+        let capture = try Self.capture(clientID: clientID)
         task.withLock {
             $0 = Task {
                 for await event in events {
                     guard case let .message(topic, payload, retained, _) = event else { continue }
+                    capture?.record(topic: topic, payload: payload, retained: retained)
                     log.appendRaw(RawMessage(topic: topic, payload: String(decoding: payload, as: UTF8.self),
                                              retained: retained))
                     if topic == probeTopic {
@@ -100,6 +103,14 @@ final class Subscriber: Sendable {
                 }
             }
         }
+    }
+
+    /// With `REPLENISHD_CAPTURE_DIR` set (`make test`), every message this subscriber receives
+    /// also goes to a file of its own there, for Tests/Contract/validate.py.
+    private static func capture(clientID: String) throws -> MessageCapture? {
+        guard let dir = ProcessInfo.processInfo.environment["REPLENISHD_CAPTURE_DIR"], !dir.isEmpty else { return nil }
+        let name = String(clientID.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
+        return try MessageCapture(path: dir + "/\(name)-\(UUID().uuidString.prefix(8)).jsonl")
     }
 
     /// Returns once the subscription is active: the broker handles one connection's packets in
@@ -132,6 +143,12 @@ final class Subscriber: Sendable {
         client.stop()
         task.withLock { $0?.cancel() }
     }
+}
+
+/// The payload of an outbox row a test writes itself to exercise delivery: not a message of the
+/// contract, so it says so, and Tests/Contract/validate.py skips it instead of checking it.
+func syntheticOutboxRow(seq: UInt64) -> [UInt8] {
+    Array(#"{"seq":\#(seq),"syntheticTestRow":true}"#.utf8)
 }
 
 /// The replenishd executable built beside the test bundle.

@@ -34,7 +34,7 @@ struct RefusedPublishTests {
             for topic in topics {
                 let seq = try tx.nextSeq()
                 try tx.enqueue(seq: seq, topic: base + "/" + topic, kind: kinds[topic] ?? .status,
-                               payload: Array(#"{"seq":\#(seq)}"#.utf8), createdAt: 0)
+                               payload: syntheticOutboxRow(seq: seq), createdAt: 0)
             }
         }
         setup.uplink.drainerFeed.yield(.outboxChanged)

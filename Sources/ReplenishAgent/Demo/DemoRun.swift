@@ -14,12 +14,16 @@ public struct DemoOptions: Sendable {
     public var days: Int
     public var speed: Double
     public var profile: String?
+    /// `--capture FILE`: every message the listener hears, and every command the demo's cloud
+    /// sends, as JSON lines for Tests/Contract/validate.py (`MessageCapture`).
+    public var capture: String?
 
-    public init(broker: String?, days: Int, speed: Double, profile: String?) {
+    public init(broker: String?, days: Int, speed: Double, profile: String?, capture: String? = nil) {
         self.broker = broker
         self.days = days
         self.speed = speed
         self.profile = profile
+        self.capture = capture
     }
 }
 
@@ -72,6 +76,8 @@ public struct DemoRun: Sendable {
         try listener.subscribe(config.mqtt.baseTopic + "/events", qos: 1)
         try listener.subscribe(config.mqtt.baseTopic + "/replies", qos: 1)
         try listener.subscribe(config.mqtt.baseTopic + "/state", qos: 1)
+        try listener.subscribe(config.mqtt.baseTopic + "/availability", qos: 1)
+        let capture = try options.capture.map { try MessageCapture(path: $0) }
         // The daemon starts once the listener hears its own probe: subscribed, so it misses nothing.
         let probe = config.mqtt.baseTopic + "/demo-probe-\(getpid())"
         try listener.subscribe(probe, qos: 1)
@@ -121,15 +127,19 @@ public struct DemoRun: Sendable {
                 _ = try? listener.publish(topic: probe, payload: Array("probe".utf8), qos: 1, retain: false)
             case .transport(.message(probe, _, _, _)):
                 if daemon == nil { daemon = Task { try await service.run() } }
-            case .transport(.message(let topic, let payload, _, _)):
+            case .transport(.message(let topic, let payload, let retained, _)):
+                capture?.record(topic: topic, payload: payload, retained: retained)
+                // Availability is plain text for the cloud's presence view; nothing to show.
+                if topic.hasSuffix("/availability") { continue }
                 lastHeard = ContinuousClock.now
                 for line in view.take(topic: topic, payload: payload) { output(line) }
                 if case .object(let json)? = try? JSONValue.parse(payload) {
                     for sent in cloud.react(topic: topic, json: json) {
                         view.note(sent.again ? "☁ cloud sends \(sent.command) for \(sent.slot) again: the device's state does not list it"
                                              : "☁ cloud sends \(sent.command) for \(sent.slot)")
-                        _ = try? listener.publish(topic: config.mqtt.baseTopic + "/commands/" + sent.command,
-                                                  payload: Array(sent.body.utf8), qos: 1, retain: false)
+                        let topic = config.mqtt.baseTopic + "/commands/" + sent.command
+                        capture?.record(topic: topic, payload: Array(sent.body.utf8), retained: false)
+                        _ = try? listener.publish(topic: topic, payload: Array(sent.body.utf8), qos: 1, retain: false)
                     }
                 }
                 // One simulated day per daily report: the N-th closes the run.
