@@ -50,8 +50,6 @@ class Run:
                 self.check_alexa(slot.get("alexa"), f"{where} slots[{i}].alexa")
 
     def check_alexa(self, member, where):
-        if not isinstance(member, list):
-            return  # TEMPORARY: old alexa shape (an object or null), until issue 18's shape is merged
         for j, message in enumerate(member):
             self.check(ALEXA, message, f"{where}[{j}]")
 

@@ -54,9 +54,16 @@ struct ReloadConnectionTests {
         let sender = Task {
             while !stop.withLock({ $0 }), sent.withLock({ $0 }) < 400 {
                 let id = "swap-\(sent.withLock { $0 })"
-                _ = try subscriber.client.publish(topic: "replenish/v1/reload-commands/commands/reportNow",
-                                                  payload: Array(#"{"correlationId":"\#(id)"}"#.utf8), qos: 1, retain: false)
-                sent.withLock { $0 += 1 }
+                do {
+                    _ = try subscriber.client.publish(topic: "replenish/v1/reload-commands/commands/reportNow",
+                                                      payload: Array(#"{"correlationId":"\#(id)"}"#.utf8), qos: 1, retain: false)
+                    sent.withLock { $0 += 1 }
+                } catch {
+                    // Seen once in a loaded full run: the test's own client was between connections.
+                    // The daemon is what is tested; the command goes again once it is back.
+                    print("sender: \(error); sending \(id) again")
+                    try await Task.sleep(for: .milliseconds(20))
+                }
                 await Task.yield()
             }
         }
