@@ -115,7 +115,13 @@ extension Replenishd {
         func run() async throws {
             bootstrapLogging(level: verbose ? .debug : .info)
             let logger = Logger(label: "replenishd")
-            let loaded = try file.load(forRun: true)
+            // The file, with the cloud's overlay merged over it; an overlay the file no longer takes
+            // is set aside for this run (the cloud's retained document is checked again and answered).
+            let (loaded, overlayProblems) = try RemoteOverlay.loadInForce(configPath: file.config)
+            if let overlayProblems {
+                logger.error("remote configuration overlay not applied; running on the local file alone")
+                for line in overlayProblems.message.split(separator: "\n") { logger.error("\(line)") }
+            }
             try await Daemon.run(config: loaded, configPath: file.config, simulate: simulate, timeScale: timeScale,
                                  timeOrigin: timeOrigin.flatMap { Timestamp.parse($0) }, logger: logger)
         }
@@ -151,7 +157,8 @@ extension Replenishd {
         var json = false
 
         func run() throws {
-            let loaded = try file.load()
+            // The configuration in force: the file with the cloud's overlay merged over it.
+            let loaded = try RemoteOverlay.loadInForce(configPath: file.config, forRun: false).config
             let status = try DeviceStatus.read(config: loaded)
             print(json ? try StatusJSON.render(status) : StatusText.render(status, zone: loaded.device.zone))
         }

@@ -33,6 +33,9 @@ public final class DaemonSupervisor: Service, Sendable {
     private let uplink = Mutex<Uplink?>(nil)
     /// Shared by every generation, as the drainer of a kept uplink reports its steps here.
     private let liveness = LoopLiveness()
+    /// Desired documents from `{base}/config/desired`, from whichever uplink is current.
+    private let desiredDocuments: AsyncStream<[UInt8]>
+    private let desiredFeed: AsyncStream<[UInt8]>.Continuation
 
     public init(config: AgentConfig, configPath: String, reloadRequests: AsyncStream<Void>,
                 openSource: @escaping SourceOpener, clock: any AgentClock, trust: (any ClockTrust)? = nil,
@@ -46,10 +49,12 @@ public final class DaemonSupervisor: Service, Sendable {
         self.notifier = notifier
         self.stallLimit = stallLimit
         self.logger = logger
+        (desiredDocuments, desiredFeed) = AsyncStream.makeStream(of: [UInt8].self)
     }
 
     private enum Event: Sendable {
         case reloadRequested
+        case desired([UInt8])
         case ended(generation: Int, error: (any Error)?)
     }
 
@@ -67,7 +72,13 @@ public final class DaemonSupervisor: Service, Sendable {
         let requests = Task { [reloadRequests] in
             for await _ in reloadRequests { feed.yield(.reloadRequested) }
         }
-        defer { requests.cancel() }
+        let documents = Task { [desiredDocuments] in
+            for await payload in desiredDocuments { feed.yield(.desired(payload)) }
+        }
+        defer {
+            requests.cancel()
+            documents.cancel()
+        }
 
         var config = initial
         var none: [String: OpenSource] = [:]
@@ -77,6 +88,33 @@ public final class DaemonSupervisor: Service, Sendable {
         // The configuration a reload replaced: should the new one fail to start after all checks
         // passed (a database refused when opened), the daemon goes back to it instead of exiting.
         var previous: AgentConfig?
+
+        /// The SIGHUP path: the running generation stops the orderly way (ledgers written), then
+        /// `candidate` starts on the sources it shares. `stopped` runs in between, with no
+        /// generation running: what it queues comes before every message of the new configuration.
+        func swap(to candidate: AgentConfig, because why: String, stopped: () async -> Void = {}) async throws {
+            notifier.reloading(status: why)
+            logger.notice("reloading configuration", metadata: [
+                "config": "\(candidate.configHash)", "previous": "\(config.configHash)", "why": "\(why)",
+            ])
+            service.prepareReload()
+            task.cancel()
+            _ = await task.result
+            await stopped()
+            previous = nil
+            do {
+                open = try await openSources(for: candidate, keeping: &open)
+                previous = config
+                config = candidate
+                logger.notice("configuration reloaded", metadata: ["config": "\(config.configHash)"])
+            } catch {
+                logger.error("new configuration's sources could not be opened; keeping the previous one",
+                             metadata: ["error": "\(error)"])
+                open = try await openSources(for: config, keeping: &open)
+            }
+            generation += 1
+            (service, task) = start(config, open, generation: generation, feed: feed)
+        }
 
         do {
             try await withTaskCancellationHandler {
@@ -101,26 +139,17 @@ public final class DaemonSupervisor: Service, Sendable {
                     case .reloadRequested:
                         guard !Task.isShuttingDownGracefully else { continue }
                         guard let candidate = load(replacing: config) else { continue }
-                        notifier.reloading(status: "reloading \(configPath)")
-                        logger.notice("reloading configuration", metadata: [
-                            "config": "\(candidate.configHash)", "previous": "\(config.configHash)",
-                        ])
-                        service.prepareReload()
-                        task.cancel()
-                        _ = await task.result
-                        previous = nil
-                        do {
-                            open = try await openSources(for: candidate, keeping: &open)
-                            previous = config
-                            config = candidate
-                            logger.notice("configuration reloaded", metadata: ["config": "\(config.configHash)"])
-                        } catch {
-                            logger.error("new configuration's sources could not be opened; keeping the previous one",
-                                         metadata: ["error": "\(error)"])
-                            open = try await openSources(for: config, keeping: &open)
+                        try await swap(to: candidate, because: "reloading \(configPath)")
+                    case let .desired(payload):
+                        guard !Task.isShuttingDownGracefully, let link = uplink.withLock({ $0 }) else { continue }
+                        if await ConfigReported.wasAnswered(payload, inForce: config, uplink: link) {
+                            logger.info("desired configuration answered already; not again", metadata: ["config": "\(config.configHash)"])
+                            continue
                         }
-                        generation += 1
-                        (service, task) = start(config, open, generation: generation, feed: feed)
+                        guard let (candidate, version) = await accept(payload, inForce: config, uplink: link) else { continue }
+                        try await swap(to: candidate, because: "applying remote configuration version \(version)") {
+                            await self.answer(.applied, version: version, problems: [], payload: payload, config: candidate)
+                        }
                     }
                 }
             } onCancel: {
@@ -144,7 +173,8 @@ public final class DaemonSupervisor: Service, Sendable {
         uplink.withLock { $0 = nil }
         // Replaced by a reload: the next connection follows at once, so no `offline`.
         if let current { await current.stop(final: false) }
-        let fresh = try await Uplink.open(config: config, previous: current, liveness: liveness, logger: logger)
+        let fresh = try await Uplink.open(config: config, previous: current, liveness: liveness, desired: desiredFeed,
+                                          logger: logger)
         fresh.start()
         uplink.withLock { $0 = fresh }
         return fresh
@@ -184,8 +214,9 @@ public final class DaemonSupervisor: Service, Sendable {
     private func load(replacing current: AgentConfig) -> AgentConfig? {
         let candidate: AgentConfig
         do {
-            // Everything `check` verifies: ranges, the database's directory, key files and certificates.
-            candidate = try ConfigLoader.loadForRun(path: configPath)
+            // Everything `check` verifies: ranges, the database's directory, key files and certificates;
+            // with the cloud's overlay merged over the file again.
+            candidate = try RemoteOverlay.loadInForceOrThrow(configPath: configPath)
             _ = try MQTTOptionsBuilder.options(for: candidate)  // the password file, read
         } catch {
             let problems = "\(error)"
@@ -201,6 +232,54 @@ public final class DaemonSupervisor: Service, Sendable {
             return nil
         }
         return candidate
+    }
+
+    /// The configuration `payload` asks for, once its overlay is kept; nil when it is refused (and
+    /// answered so) or in force already (answered `applied` again: a power cut may have come
+    /// between keeping the overlay and queueing the answer).
+    private func accept(_ payload: [UInt8], inForce config: AgentConfig,
+                        uplink link: Uplink) async -> (AgentConfig, version: Int)? {
+        switch DesiredConfig.evaluate(payload, configPath: configPath, inForce: config) {
+        case let .rejected(version, problems):
+            logger.error("remote configuration rejected; the running configuration stays", metadata: [
+                JournalMessageID.metadataKey: .string(JournalMessageID.configRejected.rawValue),
+                "version": "\(version.map(String.init) ?? "unreadable")", "problems": "\(problems.count)",
+            ])
+            for problem in problems { logger.error("\(problem)") }
+            await answer(.rejected, version: version, problems: problems, payload: payload, config: config, uplink: link)
+            return nil
+        case let .inForce(version):
+            await answer(.applied, version: version, problems: [], payload: payload, config: config, uplink: link)
+            return nil
+        case let .accepted(candidate, document):
+            let overlay = RemoteOverlay.path(for: candidate)
+            // Kept before it is applied: a restart after this point starts on it.
+            let kept = await BlockingQueue.offPool("replenishd.overlay") { Result { try RemoteOverlay.write(document.text, to: overlay) } }
+            if case let .failure(error) = kept {
+                let problem = ConfigDiagnostic(file: overlay, line: 1, column: 1, keyPath: "", message: "cannot keep the overlay: \(error)")
+                logger.error("remote configuration not applied", metadata: ["version": "\(document.version)", "error": "\(error)"])
+                await answer(.rejected, version: document.version, problems: [problem], payload: payload, config: config, uplink: link)
+                return nil
+            }
+            return (candidate, document.version)
+        }
+    }
+
+    /// Queues the answer on `{base}/config/reported`; a failure is logged (the retained document
+    /// comes again with the next connection, and is answered then).
+    private func answer(_ status: ConfigReported.Status, version: Int?, problems: [ConfigDiagnostic], payload: [UInt8],
+                        config: AgentConfig, uplink link: Uplink? = nil) async {
+        guard let link = link ?? uplink.withLock({ $0 }) else { return }
+        do {
+            try await ConfigReported.queue(status, version: version, problems: problems, payload: payload, config: config,
+                                           uplink: link, clock: clock,
+                                           trust: trust ?? KernelClockTrust.forDevice(hasRTC: config.device.hasRTC))
+            logger.notice("remote configuration \(status.rawValue)", metadata: [
+                "version": "\(version.map(String.init) ?? "unreadable")", "config": "\(config.configHash)",
+            ])
+        } catch {
+            logger.error("could not queue the answer to a desired configuration", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Opens (and starts) every slot's source, reusing those in `keeping` whose slot configuration

@@ -21,6 +21,9 @@ final class Uplink: Sendable {
     let drainer: OutboxDrainer
     let availability: String
     private let commands: String
+    /// `{base}/config/desired`, and where its documents go (the supervisor, which owns reloads).
+    private let desiredTopic: String
+    private let desired: AsyncStream<[UInt8]>.Continuation?
     /// The drainer's input: the keeper says here that the outbox changed.
     let drainerFeed: AsyncStream<DrainerInput>.Continuation
     private let drainerInputs: AsyncStream<DrainerInput>
@@ -47,8 +50,10 @@ final class Uplink: Sendable {
     /// drainer (publish rate, PUBACK timeout): real time, also under `--time-scale`, as the broker's
     /// limits are.
     init(config: AgentConfig, previous: Uplink? = nil, liveness: LoopLiveness, clock: any AgentClock = SystemClock(),
-         logger: Logger) throws {
+         desired: AsyncStream<[UInt8]>.Continuation? = nil, logger: Logger) throws {
         self.logger = logger
+        self.desired = desired
+        desiredTopic = config.mqtt.baseTopic + "/config/desired"
         mqtt = config.mqtt
         statusExpiry = config.report.expireAfterSeconds
         storagePath = config.storage.path
@@ -68,6 +73,8 @@ final class Uplink: Sendable {
         options.retainRefusalFix = "set mqtt.retain: false"
         client = try MQTTClient(options: options, logger: logger)
         try client.subscribe(commands + "+", qos: 1)
+        // Retained by the cloud: the broker hands the newest document over on every (re)subscribe.
+        if desired != nil { try client.subscribe(desiredTopic, qos: 1) }
         drainer = OutboxDrainer(store: store, queue: queue, client: client, window: 32,
                                 birth: (availability, Array("online".utf8), config.mqtt.retain),
                                 stateTopic: (config.mqtt.baseTopic + "/state", config.mqtt.retain),
@@ -83,9 +90,9 @@ final class Uplink: Sendable {
 
     /// `init` off the cooperative pool: opening the database checks it and reads key files.
     static func open(config: AgentConfig, previous: Uplink? = nil, liveness: LoopLiveness,
-                     logger: Logger) async throws -> Uplink {
+                     desired: AsyncStream<[UInt8]>.Continuation? = nil, logger: Logger) async throws -> Uplink {
         try await BlockingQueue.offPool("replenishd.uplink.open") {
-            Result { try Uplink(config: config, previous: previous, liveness: liveness, logger: logger) }
+            Result { try Uplink(config: config, previous: previous, liveness: liveness, desired: desired, logger: logger) }
         }.get()
     }
 
@@ -106,6 +113,9 @@ final class Uplink: Sendable {
                     if topic.hasPrefix(commands) {
                         toLedger(.command(name: String(topic.dropFirst(commands.count)), payload: payload,
                                           retained: retained, replyTo: replyRoute(request, command: topic)))
+                    } else if topic == desiredTopic, !payload.isEmpty {
+                        // An empty payload clears the retained document: nothing to apply.
+                        desired?.yield(payload)
                     }
                 case .connected:
                     route.withLock { route in route.connected = true; return route.listener?.recorder }?.brokerConnected()
