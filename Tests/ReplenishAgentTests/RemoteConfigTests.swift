@@ -201,4 +201,40 @@ struct RemoteConfigTests {
         unit.stop(second)
         #expect(second.terminationStatus == 0)
     }
+
+    @Test("a reload with a changed local file merges the overlay over the new file; config --show names each origin")
+    func reloadRemerges() async throws {
+        let unit = try await Unit(device: "remote-remerge")
+        defer { unit.close() }
+        let daemon = try await unit.start("run")
+        try unit.desire(#"{"version": 2, "slots": [{"id": "water", "low_threshold": "20%"}]}"#)
+        let applied = try #require(try await unit.answer(version: 2).body["configHash"] as? String)
+
+        // The maker's file changes the report period and the very threshold the cloud set.
+        let file = try String(contentsOfFile: unit.configPath, encoding: .utf8)
+        let changed = file.replacingOccurrences(of: "every: 1h", with: "every: 2h")
+            .replacingOccurrences(of: "    capacity: 1800\n", with: "    capacity: 1800\n    low_threshold: 5%\n")
+        #expect(changed != file)
+        try changed.write(toFile: unit.configPath, atomically: true, encoding: .utf8)
+        let reload = try ChildProcess.run(try replenishdExecutable(), ["reload", "--config", unit.configPath])
+        #expect(reload.status == 0, "\(reload.output)")
+        let merged = try #require(reload.output.split(separator: " ").last.map { String($0.dropLast(2)) })
+        #expect(reload.output.contains("reloaded (config \(merged))"), "\(reload.output)")
+        #expect(merged != applied)
+        let last = unit.reports.map(\.seq).max() ?? 0
+        try await unit.subscriber.waitFor("a report of the merged configuration") { _ in
+            unit.reports.contains { $0.seq > last && $0.configHash == merged }
+        }
+
+        let show = try ChildProcess.run(try replenishdExecutable(), ["config", "--config", unit.configPath, "--show"])
+        #expect(show.status == 0)
+        let lines = show.output.split(separator: "\n").map(String.init)
+        #expect(lines.first?.contains("+ remote version 2") == true, "\(show.output)")
+        let threshold = try #require(lines.first { $0.hasPrefix("slots[0].low_threshold:") })
+        #expect(threshold.contains("20%") && threshold.contains("# remote version 2, line 1"), "\(threshold)")
+        let every = try #require(lines.first { $0.hasPrefix("report.every:") })
+        #expect(every.contains("2h") && every.contains("# \(unit.configPath):"), "\(every)")
+        unit.stop(daemon)
+        #expect(daemon.terminationStatus == 0)
+    }
 }

@@ -62,7 +62,10 @@ extension ConfigReader {
             }
             merged[target] = index
             desiredSlotIndex[target] = index
-            slots[target] = merge(slots[target], element, at: path.appending(index: target))
+            // The selector stays the file's own: the slot's id (and its origin) is local.
+            guard case let .mapping(given) = element else { continue }
+            let overrides = Node.Mapping(pairs: given.pairs.filter { $0.key.scalar?.string != "id" }, repeats: [:], mark: given.mark)
+            slots[target] = merge(slots[target], .mapping(overrides), at: path.appending(index: target))
         }
         return .sequence(Node.Sequence(nodes: slots, mark: fileSlots.mark))
     }
