@@ -186,4 +186,30 @@ struct RemoteDocumentTests {
         try RemoteOverlay.write(new, to: path)
         #expect(try String(contentsOfFile: path, encoding: .utf8) == new)
     }
+
+    @Test("a tentative overlay keeps the one that connected: rolled back it returns, confirmed it stays")
+    func tentativeOverlay() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("state.db.remote.yaml")
+        let old = #"{"version": 1, "report": {"every": "6h"}}"#
+        let new = #"{"version": 2, "mqtt": {"keepalive": "30s"}}"#
+
+        // From the file alone: a rollback removes the overlay.
+        try RemoteOverlay.writeTentative(new, to: path)
+        #expect(RemoteOverlay.isTentative(path))
+        try RemoteOverlay.rollBack(path)
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(!RemoteOverlay.isTentative(path))
+
+        // Over an overlay: a rollback restores it, a confirmation keeps the new one.
+        try RemoteOverlay.write(old, to: path)
+        try RemoteOverlay.writeTentative(new, to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == new)
+        try RemoteOverlay.rollBack(path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == old)
+        try RemoteOverlay.writeTentative(new, to: path)
+        try RemoteOverlay.confirm(path)
+        #expect(!RemoteOverlay.isTentative(path))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == new)
+    }
 }

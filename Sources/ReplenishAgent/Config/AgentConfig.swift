@@ -18,6 +18,10 @@ public struct AgentConfig: Sendable, Equatable {
     public var remoteVersion: Int?
     /// That document as received (what the overlay keeps).
     var remoteText: String?
+    /// The document changes the connection and has not been confirmed by a connection with it yet.
+    public var remoteTentative = false
+    /// `remote_config:`.
+    public var remoteConfig = RemoteConfigSettings()
 
     public init(device: DeviceSettings, mqtt: MQTTSettings, storage: StorageSettings,
                 report: ReportSettings, slots: [SlotConfig], configHash: String) {

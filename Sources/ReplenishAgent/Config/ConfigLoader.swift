@@ -2,7 +2,7 @@
 /// column and key path. Decodes from the node tree `YAMLDocument` composes over libyaml, not
 /// through Codable, to keep positions.
 public enum ConfigLoader {
-    static let sections = ["device", "mqtt", "storage", "report", "slots"]
+    static let sections = ["device", "mqtt", "storage", "report", "slots", "remote_config"]
 
     /// Reads and parses the file at `path`; diagnostics name the file as `path` was given.
     public static func load(path: String) throws(AgentError) -> AgentConfig {
@@ -78,7 +78,7 @@ public enum ConfigLoader {
             config?.remoteVersion = remote?.version
             config?.remoteText = remote?.text
         } else {
-            reader.report("the file is empty; expected the sections \(sections.joined(separator: ", "))",
+            reader.report("the file is empty; expected the sections \(sections.dropLast().joined(separator: ", "))",
                           at: nil, .root)
         }
         let unlisted = remote?.unlisted(besides: reader.diagnostics, name: remoteName) ?? []
@@ -110,8 +110,12 @@ extension ConfigReader {
             reportSettings($0, at: .root.appending("report"), protocol: mqtt?.protocolVersion)
         }
         let slots = required("slots", in: fields).flatMap { self.slots($0, at: .root.appending("slots")) }
-        guard let device, let mqtt, let storage, let report, let slots else { return nil }
-        return AgentConfig(device: device, mqtt: mqtt, storage: storage, report: report, slots: slots,
-                           configHash: hash)
+        // Optional: its defaults guard a remote connection change.
+        let remote = fields.optional("remote_config").map { remoteConfigSettings($0, at: .root.appending("remote_config")) }
+        guard let device, let mqtt, let storage, let report, let slots, remote != .some(nil) else { return nil }
+        var config = AgentConfig(device: device, mqtt: mqtt, storage: storage, report: report, slots: slots,
+                                 configHash: hash)
+        config.remoteConfig = (remote ?? nil) ?? RemoteConfigSettings()
+        return config
     }
 }

@@ -94,10 +94,7 @@ struct RemoteDocument: Sendable {
                     case let .localOnly(reason)?:
                         report("not remote-settable: \(reason); only the local file sets it", at: key.mark, keyPath.description)
                         continue
-                    case .connection?:
-                        report("not remote-settable yet: \(RemoteSettableKeys.connectionReason)", at: key.mark, keyPath.description)
-                        continue
-                    case .settable?, nil:
+                    case .settable?, .connection?, nil:
                         break
                     }
                     if RemoteSettableKeys.namesSecret(name) {

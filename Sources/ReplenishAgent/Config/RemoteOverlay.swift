@@ -44,6 +44,11 @@ public enum RemoteOverlay {
         try crashPoint(.synced)
         guard rename(temporary, path) == 0 else { throw failure("rename \(temporary) to \(path)") }
         try crashPoint(.renamed)
+        try syncDirectory(of: path)
+    }
+
+    /// fsync of the directory holding `path`: a rename or an unlink in it is durable once this returns.
+    static func syncDirectory(of path: String) throws {
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
         let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard dirFD >= 0 else { throw failure("open \(directory)") }
@@ -82,8 +87,9 @@ public enum RemoteOverlay {
             return (local, nil)
         case let .success(document?):
             do {
-                let merged = try forRun ? ConfigLoader.loadForRun(path: configPath, remote: document, remoteName: overlayPath)
+                var merged = try forRun ? ConfigLoader.loadForRun(path: configPath, remote: document, remoteName: overlayPath)
                     : ConfigLoader.load(path: configPath, remote: document, remoteName: overlayPath)
+                merged.remoteTentative = isTentative(overlayPath)
                 return (merged, nil)
             } catch {
                 return (local, error)

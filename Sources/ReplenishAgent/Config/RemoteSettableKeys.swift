@@ -4,8 +4,8 @@ import FoundationEssentials
 enum RemoteSetting: Sendable, Equatable {
     /// Applied like a SIGHUP reload.
     case settable
-    /// A connection setting: only with a tentative apply that rolls back when the device cannot
-    /// connect with it (not built yet), so refused for now with this reason.
+    /// A connection setting: applied tentatively, and rolled back when the device cannot connect
+    /// with it and see its own `{base}/state` within `remote_config.confirm_within`.
     case connection
     /// Only the board's own file may set it; the reason says why.
     case localOnly(String)
@@ -22,9 +22,6 @@ struct RemoteKeyRule: Sendable {
 /// The one place that says which keys a desired document may set. A key it does not list is refused:
 /// a key added to the file format stays local until someone decides here that the cloud may set it.
 enum RemoteSettableKeys {
-    static let connectionReason = "a connection setting: it needs a tentative apply with rollback, "
-        + "which this version does not have; set it in the local file"
-
     static let rules: [RemoteKeyRule] = [
         // The desired document's own field.
         .init(pattern: "version", setting: .settable),
@@ -39,6 +36,8 @@ enum RemoteSettableKeys {
         .init(pattern: "mqtt.key_file", setting: .localOnly("the path of the client certificate's private key")),
         .init(pattern: "mqtt.allow_insecure", setting: .localOnly("the cloud must not be able to downgrade the device to plaintext")),
         .init(pattern: "mqtt.*", setting: .connection),
+
+        .init(pattern: "remote_config.*", setting: .localOnly("the safeguard against a remote change that cuts the device off")),
 
         .init(pattern: "storage.path", setting: .localOnly("the state database: its ledgers, its lock and the seq counter")),
         .init(pattern: "storage.outbox_limit", setting: .localOnly("sized for the board's flash")),

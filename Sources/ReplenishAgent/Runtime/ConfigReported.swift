@@ -15,6 +15,7 @@ struct ConfigReported: Encodable {
     enum Status: String, Encodable {
         case applied
         case rejected
+        case rolledBack = "rolled-back"
     }
 
     static let schema = "replenish.config-reported/1"
@@ -31,6 +32,8 @@ struct ConfigReported: Encodable {
     var version: Int?
     var status: Status
     var problems: [ConfigDiagnostic]
+    /// Why a connection change was rolled back.
+    var reason: String?
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: JSONKey.self)
@@ -39,6 +42,9 @@ struct ConfigReported: Encodable {
         try container.encode(status, forKey: "status")
         if status == .rejected {
             try container.encode(problems.map(Problem.init), forKey: "problems")
+        }
+        if status == .rolledBack {
+            try container.encode(reason, forKey: "reason")
         }
     }
 
@@ -66,7 +72,7 @@ struct ConfigReported: Encodable {
     }
 
     /// Queues the answer in one transaction with the record that `payload` was answered, and tells the drainer.
-    static func queue(_ status: Status, version: Int?, problems: [ConfigDiagnostic], payload: [UInt8],
+    static func queue(_ status: Status, version: Int?, problems: [ConfigDiagnostic], reason: String? = nil, payload: [UInt8],
                       config: AgentConfig, uplink: Uplink, clock: any AgentClock, trust: any ClockTrust) async throws {
         let now = clock.now()
         let clockStatus = trust.status
@@ -76,7 +82,7 @@ struct ConfigReported: Encodable {
                 let seq = try transaction.nextSeq()
                 let header = MessageHeader(schema: schema, deviceId: config.device.id, seq: seq, generatedAt: now,
                                            clock: clockStatus, agentVersion: AgentVersion.current, configHash: config.configHash)
-                let answer = ConfigReported(header: header, version: version, status: status, problems: problems)
+                let answer = ConfigReported(header: header, version: version, status: status, problems: problems, reason: reason)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
                 try transaction.enqueue(seq: seq, topic: config.mqtt.baseTopic + topicSuffix, kind: .reply,

@@ -21,21 +21,21 @@ public final class DaemonSupervisor: Service, Sendable {
     public typealias SourceOpener = @Sendable (SlotConfig) throws -> any SensorSource
 
     private let initial: AgentConfig
-    private let configPath: String
+    let configPath: String
     private let reloadRequests: AsyncStream<Void>
     private let openSource: SourceOpener
-    private let clock: any AgentClock
-    private let trust: (any ClockTrust)?
+    let clock: any AgentClock
+    let trust: (any ClockTrust)?
     private let notifier: ServiceNotifier
     private let stallLimit: Double?
-    private let logger: Logger
+    let logger: Logger
     /// The database and broker connection, kept across reloads that leave them alone.
-    private let uplink = Mutex<Uplink?>(nil)
+    let uplink = Mutex<Uplink?>(nil)
     /// Shared by every generation, as the drainer of a kept uplink reports its steps here.
     private let liveness = LoopLiveness()
     /// Desired documents from `{base}/config/desired`, from whichever uplink is current.
-    private let desiredDocuments: AsyncStream<[UInt8]>
-    private let desiredFeed: AsyncStream<[UInt8]>.Continuation
+    private let remoteInputs: AsyncStream<RemoteInput>
+    private let remoteFeed: AsyncStream<RemoteInput>.Continuation
 
     public init(config: AgentConfig, configPath: String, reloadRequests: AsyncStream<Void>,
                 openSource: @escaping SourceOpener, clock: any AgentClock, trust: (any ClockTrust)? = nil,
@@ -49,13 +49,24 @@ public final class DaemonSupervisor: Service, Sendable {
         self.notifier = notifier
         self.stallLimit = stallLimit
         self.logger = logger
-        (desiredDocuments, desiredFeed) = AsyncStream.makeStream(of: [UInt8].self)
+        (remoteInputs, remoteFeed) = AsyncStream.makeStream(of: RemoteInput.self)
     }
 
     private enum Event: Sendable {
         case reloadRequested
-        case desired([UInt8])
+        case remote(RemoteInput)
+        /// A tentative configuration's time to confirm ran out.
+        case confirmationDue(version: Int)
         case ended(generation: Int, error: (any Error)?)
+    }
+
+    /// A connection change from the cloud applied tentatively.
+    private struct PendingConnection {
+        var version: Int
+        var payload: [UInt8]
+        var url: BrokerURL
+        /// The new settings got a connection; the state round trip is what is missing.
+        var connected = false
     }
 
     /// An open source and the slot configuration it was opened for.
@@ -72,8 +83,8 @@ public final class DaemonSupervisor: Service, Sendable {
         let requests = Task { [reloadRequests] in
             for await _ in reloadRequests { feed.yield(.reloadRequested) }
         }
-        let documents = Task { [desiredDocuments] in
-            for await payload in desiredDocuments { feed.yield(.desired(payload)) }
+        let documents = Task { [remoteInputs] in
+            for await input in remoteInputs { feed.yield(.remote(input)) }
         }
         defer {
             requests.cancel()
@@ -88,6 +99,25 @@ public final class DaemonSupervisor: Service, Sendable {
         // The configuration a reload replaced: should the new one fail to start after all checks
         // passed (a database refused when opened), the daemon goes back to it instead of exiting.
         var previous: AgentConfig?
+        // A connection change from the cloud waiting for its confirmation; also after a restart in its window.
+        var pending: PendingConnection?
+        var confirmTimer: Task<Void, Never>?
+        defer { confirmTimer?.cancel() }
+        func awaitConfirmation(of candidate: AgentConfig) {
+            guard let version = candidate.remoteVersion else { return }
+            pending = PendingConnection(version: version, payload: Array((candidate.remoteText ?? "").utf8), url: candidate.mqtt.url)
+            let seconds = candidate.remoteConfig.confirmWithinSeconds
+            confirmTimer?.cancel()
+            // Real time, as the broker's is (also under --time-scale).
+            confirmTimer = Task {
+                guard (try? await Task.sleep(for: .seconds(seconds))) != nil else { return }
+                feed.yield(.confirmationDue(version: version))
+            }
+            logger.notice("connection change applied tentatively", metadata: [
+                "version": "\(version)", "broker": "\(candidate.mqtt.url)", "confirmWithin": "\(seconds)",
+            ])
+        }
+        if initial.remoteTentative { awaitConfirmation(of: initial) }
 
         /// The SIGHUP path: the running generation stops the orderly way (ledgers written), then
         /// `candidate` starts on the sources it shares. `stopped` runs in between, with no
@@ -140,13 +170,52 @@ public final class DaemonSupervisor: Service, Sendable {
                         guard !Task.isShuttingDownGracefully else { continue }
                         guard let candidate = load(replacing: config) else { continue }
                         try await swap(to: candidate, because: "reloading \(configPath)")
-                    case let .desired(payload):
+                    case .remote(.connected):
+                        pending?.connected = true
+                    case let .remote(.stateSeen(hash)):
+                        guard let confirmed = pending, hash == config.configHash else { continue }
+                        pending = nil
+                        confirmTimer?.cancel()
+                        do { try RemoteOverlay.confirm(RemoteOverlay.path(for: config)) } catch {
+                            logger.error("could not record the connection change as confirmed", metadata: ["error": "\(error)"])
+                        }
+                        config.remoteTentative = false
+                        await answer(.applied, version: confirmed.version, problems: [], payload: confirmed.payload, config: config)
+                    case let .confirmationDue(version):
+                        guard let failed = pending, failed.version == version, !Task.isShuttingDownGracefully else { continue }
+                        pending = nil
+                        let seconds = ConfigReader.seconds(config.remoteConfig.confirmWithinSeconds)
+                        let reason = failed.connected
+                            ? "connected to \(failed.url) but its own state did not come back within \(seconds)"
+                            : "could not connect to \(failed.url) within \(seconds)"
+                        let back = rollBack(from: config)
+                        logger.error("connection change rolled back", metadata: [
+                            "version": "\(version)", "reason": "\(reason)", "config": "\(back.configHash)",
+                        ])
+                        try await swap(to: back, because: "rolling back remote configuration version \(version)") {
+                            await self.answer(.rolledBack, version: version, problems: [], reason: reason,
+                                              payload: failed.payload, config: back)
+                        }
+                    case let .remote(.desired(payload)):
                         guard !Task.isShuttingDownGracefully, let link = uplink.withLock({ $0 }) else { continue }
+                        if let pending {
+                            // Its answer comes with the confirmation or the rollback.
+                            if pending.payload == payload { continue }
+                            let problem = ConfigDiagnostic(file: "config/desired", line: 1, column: 1, keyPath: "",
+                                                           message: "the connection change of version \(pending.version) is still being confirmed; send this again after its answer")
+                            await answer(.rejected, version: nil, problems: [problem], payload: payload, config: config, uplink: link)
+                            continue
+                        }
                         if await ConfigReported.wasAnswered(payload, inForce: config, uplink: link) {
                             logger.info("desired configuration answered already; not again", metadata: ["config": "\(config.configHash)"])
                             continue
                         }
                         guard let (candidate, version) = await accept(payload, inForce: config, uplink: link) else { continue }
+                        if candidate.remoteTentative {
+                            try await swap(to: candidate, because: "applying remote configuration version \(version) tentatively")
+                            awaitConfirmation(of: candidate)
+                            continue
+                        }
                         try await swap(to: candidate, because: "applying remote configuration version \(version)") {
                             await self.answer(.applied, version: version, problems: [], payload: payload, config: candidate)
                         }
@@ -173,7 +242,7 @@ public final class DaemonSupervisor: Service, Sendable {
         uplink.withLock { $0 = nil }
         // Replaced by a reload: the next connection follows at once, so no `offline`.
         if let current { await current.stop(final: false) }
-        let fresh = try await Uplink.open(config: config, previous: current, liveness: liveness, desired: desiredFeed,
+        let fresh = try await Uplink.open(config: config, previous: current, liveness: liveness, remote: remoteFeed,
                                           logger: logger)
         fresh.start()
         uplink.withLock { $0 = fresh }
@@ -232,54 +301,6 @@ public final class DaemonSupervisor: Service, Sendable {
             return nil
         }
         return candidate
-    }
-
-    /// The configuration `payload` asks for, once its overlay is kept; nil when it is refused (and
-    /// answered so) or in force already (answered `applied` again: a power cut may have come
-    /// between keeping the overlay and queueing the answer).
-    private func accept(_ payload: [UInt8], inForce config: AgentConfig,
-                        uplink link: Uplink) async -> (AgentConfig, version: Int)? {
-        switch DesiredConfig.evaluate(payload, configPath: configPath, inForce: config) {
-        case let .rejected(version, problems):
-            logger.error("remote configuration rejected; the running configuration stays", metadata: [
-                JournalMessageID.metadataKey: .string(JournalMessageID.configRejected.rawValue),
-                "version": "\(version.map(String.init) ?? "unreadable")", "problems": "\(problems.count)",
-            ])
-            for problem in problems { logger.error("\(problem)") }
-            await answer(.rejected, version: version, problems: problems, payload: payload, config: config, uplink: link)
-            return nil
-        case let .inForce(version):
-            await answer(.applied, version: version, problems: [], payload: payload, config: config, uplink: link)
-            return nil
-        case let .accepted(candidate, document):
-            let overlay = RemoteOverlay.path(for: candidate)
-            // Kept before it is applied: a restart after this point starts on it.
-            let kept = await BlockingQueue.offPool("replenishd.overlay") { Result { try RemoteOverlay.write(document.text, to: overlay) } }
-            if case let .failure(error) = kept {
-                let problem = ConfigDiagnostic(file: overlay, line: 1, column: 1, keyPath: "", message: "cannot keep the overlay: \(error)")
-                logger.error("remote configuration not applied", metadata: ["version": "\(document.version)", "error": "\(error)"])
-                await answer(.rejected, version: document.version, problems: [problem], payload: payload, config: config, uplink: link)
-                return nil
-            }
-            return (candidate, document.version)
-        }
-    }
-
-    /// Queues the answer on `{base}/config/reported`; a failure is logged (the retained document
-    /// comes again with the next connection, and is answered then).
-    private func answer(_ status: ConfigReported.Status, version: Int?, problems: [ConfigDiagnostic], payload: [UInt8],
-                        config: AgentConfig, uplink link: Uplink? = nil) async {
-        guard let link = link ?? uplink.withLock({ $0 }) else { return }
-        do {
-            try await ConfigReported.queue(status, version: version, problems: problems, payload: payload, config: config,
-                                           uplink: link, clock: clock,
-                                           trust: trust ?? KernelClockTrust.forDevice(hasRTC: config.device.hasRTC))
-            logger.notice("remote configuration \(status.rawValue)", metadata: [
-                "version": "\(version.map(String.init) ?? "unreadable")", "config": "\(config.configHash)",
-            ])
-        } catch {
-            logger.error("could not queue the answer to a desired configuration", metadata: ["error": "\(error)"])
-        }
     }
 
     /// Opens (and starts) every slot's source, reusing those in `keeping` whose slot configuration

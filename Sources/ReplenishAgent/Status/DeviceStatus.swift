@@ -162,7 +162,8 @@ public struct DeviceStatus: Sendable, Encodable {
                                   generatedAt: now, database: config.storage.path, lastSeq: stored.lastSeq, daemon: daemon,
                                   broker: broker, outbox: outbox, slots: slots)
         status.remoteVersion = config.remoteVersion
-        status.configuration = config.remoteVersion.map { "local + remote version \($0)" } ?? "local"
+        status.configuration = config.remoteVersion.map { "local + remote version \($0)" + (config.remoteTentative ? ", tentative" : "") }
+            ?? "local"
         return status
     }
 
