@@ -117,7 +117,7 @@ extension Replenishd {
             let logger = Logger(label: "replenishd")
             // The file, with the cloud's overlay merged over it; an overlay the file no longer takes
             // is set aside for this run (the cloud's retained document is checked again and answered).
-            let (loaded, overlayProblems) = try RemoteOverlay.loadInForce(configPath: file.config)
+            let (loaded, overlayProblems) = try RemoteOverlay.loadForStart(configPath: file.config)
             if let overlayProblems {
                 logger.error("remote configuration overlay not applied; running on the local file alone")
                 for line in overlayProblems.message.split(separator: "\n") { logger.error("\(line)") }

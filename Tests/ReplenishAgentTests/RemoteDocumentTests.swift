@@ -212,4 +212,21 @@ struct RemoteDocumentTests {
         #expect(!RemoteOverlay.isTentative(path))
         #expect(try String(contentsOfFile: path, encoding: .utf8) == new)
     }
+
+    @Test("at start a tentative overlay the file no longer takes is rolled back to the one that connected")
+    func tentativeRolledBackAtStart() throws {
+        let local = try Local()
+        let overlay = RemoteOverlay.path(for: try local.file)
+        try RemoteOverlay.write(#"{"version": 1, "report": {"every": "6h"}}"#, to: overlay)
+        try RemoteOverlay.writeTentative(#"{"version": 2, "mqtt": {"keepalive": "30s"}, "slots": [{"id": "water", "low_threshold": 9}]}"#,
+                                         to: overlay)
+        #expect(try RemoteOverlay.loadForStart(configPath: local.path).config.remoteTentative)
+        let text = try String(contentsOfFile: local.path, encoding: .utf8)
+        try text.replacingOccurrences(of: "id: water", with: "id: tank").write(toFile: local.path, atomically: true, encoding: .utf8)
+        let started = try RemoteOverlay.loadForStart(configPath: local.path)
+        #expect(started.overlayProblems == nil)
+        #expect(started.config.remoteVersion == 1)
+        #expect(!started.config.remoteTentative)
+        #expect(!RemoteOverlay.isTentative(overlay))
+    }
 }

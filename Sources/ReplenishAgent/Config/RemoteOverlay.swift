@@ -99,6 +99,17 @@ public enum RemoteOverlay {
         }
     }
 
+    /// `loadInForce` for the daemon's start: a tentative overlay the file no longer takes is rolled
+    /// back at once (the one that last connected may still fit), so no `.previous` outlives it.
+    public static func loadForStart(configPath: String) throws(AgentError) -> (config: AgentConfig, overlayProblems: AgentError?) {
+        let loaded = try loadInForce(configPath: configPath)
+        guard loaded.overlayProblems != nil else { return loaded }
+        let overlay = path(for: loaded.config)
+        guard isTentative(overlay), (try? rollBack(overlay)) != nil else { return loaded }
+        // The cloud's retained document comes again and is answered against what is in force then.
+        return try loadInForce(configPath: configPath)
+    }
+
     /// `loadInForce`, with the overlay's problems thrown: what a reload and `replenishd reload` take.
     public static func loadInForceOrThrow(configPath: String) throws(AgentError) -> AgentConfig {
         let (config, problems) = try loadInForce(configPath: configPath)
