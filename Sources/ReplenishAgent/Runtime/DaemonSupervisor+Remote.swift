@@ -75,4 +75,14 @@ extension DaemonSupervisor {
             return kept
         }
     }
+
+    /// The uplink, waiting a little while a generation is opening a new one (after a reload that
+    /// changed the connection): a document that came with the old connection is not dropped.
+    func currentUplink() async -> Uplink? {
+        for _ in 0..<200 {
+            if let link = uplink.withLock({ $0 }) { return link }
+            guard (try? await Task.sleep(for: .milliseconds(50))) != nil else { return nil }
+        }
+        return nil
+    }
 }

@@ -197,13 +197,14 @@ public final class DaemonSupervisor: Service, Sendable {
                                               payload: failed.payload, config: back)
                         }
                     case let .remote(.desired(payload)):
-                        guard !Task.isShuttingDownGracefully, let link = uplink.withLock({ $0 }) else { continue }
+                        guard !Task.isShuttingDownGracefully, let link = await currentUplink() else { continue }
                         if let pending {
                             // Its answer comes with the confirmation or the rollback.
                             if pending.payload == payload { continue }
                             let problem = ConfigDiagnostic(file: "config/desired", line: 1, column: 1, keyPath: "",
                                                            message: "the connection change of version \(pending.version) is still being confirmed; send this again after its answer")
-                            await answer(.rejected, version: nil, problems: [problem], payload: payload, config: config, uplink: link)
+                            let version = try? RemoteDocument.parse(payload).get().version
+                            await answer(.rejected, version: version, problems: [problem], payload: payload, config: config, uplink: link)
                             continue
                         }
                         if await ConfigReported.wasAnswered(payload, inForce: config, uplink: link) {
@@ -244,8 +245,9 @@ public final class DaemonSupervisor: Service, Sendable {
         if let current { await current.stop(final: false) }
         let fresh = try await Uplink.open(config: config, previous: current, liveness: liveness, remote: remoteFeed,
                                           logger: logger)
-        fresh.start()
+        // In place before it connects: a retained desired document may come with the connection.
         uplink.withLock { $0 = fresh }
+        fresh.start()
         return fresh
     }
 
