@@ -15,7 +15,9 @@ import Synchronization
 /// those ledgers: no count is lost. Sources of slots whose configuration did not change stay
 /// open throughout, so a pulse counter keeps counting edges during the swap; the database and
 /// broker connection (`Uplink`) stay too when the `mqtt` settings and `storage.path` did not
-/// change, and a reload never sends a `startup` report.
+/// change, and a reload never sends a `startup` report. A desired document from the cloud
+/// (`{base}/config/desired`) takes the same path once checked; a connection change stays tentative
+/// until its state round trip confirms it, and is rolled back otherwise (`DaemonSupervisor+Remote`).
 public final class DaemonSupervisor: Service, Sendable {
     /// Builds a started source for a slot.
     public typealias SourceOpener = @Sendable (SlotConfig) throws -> any SensorSource
