@@ -115,6 +115,8 @@ struct RemoteConfigTests {
         unit.stop(daemon)
         #expect(daemon.terminationStatus == 0)
         #expect(unit.stderr("run").contains("remote configuration applied"), "\(unit.stderr("run"))")
+        // A threshold is the ledger's business: both sources stayed open through the swap.
+        #expect(unit.stderr("run").contains("sources: 2 kept open, 0 opened, 0 closed"), "\(unit.stderr("run"))")
     }
 
     @Test("a bad desired document is rejected whole with its positions; the running configuration stays")

@@ -317,8 +317,8 @@ public final class DaemonSupervisor: Service, Sendable {
         var result: [String: OpenSource] = [:]
         var stopping: [any SensorSource] = []
         for (id, entry) in old {
-            if let slot = config.slots.first(where: { $0.definition.id == id }), slot == entry.slot {
-                result[id] = entry
+            if let slot = config.slots.first(where: { $0.definition.id == id }), slot.opensSameSource(as: entry.slot) {
+                result[id] = OpenSource(slot: slot, source: entry.source)
             } else {
                 stopping.append(entry.source)
                 old[id] = nil
@@ -340,7 +340,11 @@ public final class DaemonSupervisor: Service, Sendable {
                 return .failure(error)
             }
         }
-        for entry in try opened.get() { result[entry.slot.definition.id] = entry }
+        let fresh = try opened.get()
+        for entry in fresh { result[entry.slot.definition.id] = entry }
+        if !old.isEmpty || !stopping.isEmpty {
+            logger.info("sources: \(result.count - fresh.count) kept open, \(fresh.count) opened, \(stopping.count) closed")
+        }
         return result
     }
 }
