@@ -85,7 +85,7 @@ public enum Daemon {
             logger: logger))
         logger.info("replenishd starting", metadata: [
             "device": "\(config.device.id)", "broker": "\(config.mqtt.url)", "slots": "\(config.slots.count)",
-            "config": "\(config.configHash)",
+            "config": "\(config.configHash)", "remoteVersion": "\(config.remoteVersion.map(String.init) ?? "none")",
         ])
         try await group.run()
     }

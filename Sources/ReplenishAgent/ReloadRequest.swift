@@ -17,7 +17,8 @@ public enum ReloadRequest {
     /// when no daemon runs on the config's database, `AgentError(.unreadable)` when it did not take
     /// the new configuration within `timeout` seconds (the journal says why).
     public static func run(configPath: String, timeout: Double = 30) async throws -> Outcome {
-        let config = try ConfigLoader.loadForRun(path: configPath)
+        // The daemon merges the cloud's overlay over the file: its hash is the merged one.
+        let config = try RemoteOverlay.loadInForceOrThrow(configPath: configPath)
         guard let running = try snapshot(config.storage.path), running.running, kill(running.pid, 0) == 0 else {
             throw AgentError(.unavailable, "no replenishd is running on \(config.storage.path); nothing to reload")
         }

@@ -31,7 +31,7 @@ public struct MessageHeader: Sendable, Equatable {
     /// `{deviceId}-{seq}`.
     public var messageId: String { "\(deviceId)-\(seq)" }
 
-    func encode(into container: inout KeyedEncodingContainer<JSONKey>) throws {
+    public func encode(into container: inout KeyedEncodingContainer<JSONKey>) throws {
         try container.encode(schema, forKey: "schema")
         try container.encode(messageId, forKey: "messageId")
         try container.encode(seq, forKey: "seq")

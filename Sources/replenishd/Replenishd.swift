@@ -13,7 +13,7 @@ struct Replenishd: AsyncParsableCommand {
         commandName: "replenishd",
         abstract: "Consumable tracking agent: sensors to daily ledger to MQTT, with nothing lost on the way.",
         version: AgentVersion.current,
-        subcommands: [Run.self, Check.self, Reload.self, Status.self, Reset.self, Probe.self, AlexaDiscovery.self, Demo.self,
+        subcommands: [Run.self, Check.self, Reload.self, Status.self, ConfigCommand.self, Reset.self, Probe.self, AlexaDiscovery.self, Demo.self,
                       Version.self]
     )
 
@@ -115,7 +115,13 @@ extension Replenishd {
         func run() async throws {
             bootstrapLogging(level: verbose ? .debug : .info)
             let logger = Logger(label: "replenishd")
-            let loaded = try file.load(forRun: true)
+            // The file, with the cloud's overlay merged over it; an overlay the file no longer takes
+            // is set aside for this run (the cloud's retained document is checked again and answered).
+            let (loaded, overlayProblems) = try RemoteOverlay.loadForStart(configPath: file.config)
+            if let overlayProblems {
+                logger.error("remote configuration overlay not applied; running on the local file alone")
+                for line in overlayProblems.message.split(separator: "\n") { logger.error("\(line)") }
+            }
             try await Daemon.run(config: loaded, configPath: file.config, simulate: simulate, timeScale: timeScale,
                                  timeOrigin: timeOrigin.flatMap { Timestamp.parse($0) }, logger: logger)
         }
@@ -151,9 +157,31 @@ extension Replenishd {
         var json = false
 
         func run() throws {
-            let loaded = try file.load()
+            // The configuration in force: the file with the cloud's overlay merged over it.
+            let loaded = try RemoteOverlay.loadInForce(configPath: file.config, forRun: false).config
             let status = try DeviceStatus.read(config: loaded)
             print(json ? try StatusJSON.render(status) : StatusText.render(status, zone: loaded.device.zone))
+        }
+    }
+
+    struct ConfigCommand: ParsableCommand, ConfigFileCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "config",
+            abstract: "Show the configuration in force: the file with the cloud's overlay merged over it.",
+            discussion: "--show prints one key per line with its origin: the file's line, or the remote version "
+                + "that set it. Reads the files only. Exits 78 on a bad config.")
+
+        @OptionGroup var file: ConfigPath
+
+        @Flag(name: .long, help: "Print the merged configuration with the origin of each key.")
+        var show = false
+
+        func validate() throws {
+            guard show else { throw ValidationError("nothing to do: give --show") }
+        }
+
+        func run() throws {
+            print(try ConfigShow.render(configPath: file.config))
         }
     }
 

@@ -80,7 +80,7 @@ struct StatusCommandTests {
         let status = try DeviceStatus.read(config: config, now: Self.now, isAlive: { _ in true })
         let lines = StatusText.render(status, zone: Self.utc).split(separator: "\n", omittingEmptySubsequences: false)
             .map(String.init)
-        #expect(lines[0] == "replenishd \(AgentVersion.current) · device coffee-01 · config \(config.configHash)")
+        #expect(lines[0] == "replenishd \(AgentVersion.current) · device coffee-01 · config \(config.configHash) (local)")
         #expect(lines[1] == "daemon   running (pid \(getpid()), up 3 h 12 min)")
         #expect(lines[2] == "broker   connected to mqtt://127.0.0.1:1883 since 09:06 (2 h 0 min ago)")
         #expect(lines[3] == "outbox   3 messages, 2.1 KiB, oldest unsent 14 min ago (seq 1)")

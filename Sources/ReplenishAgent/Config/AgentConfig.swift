@@ -11,8 +11,17 @@ public struct AgentConfig: Sendable, Equatable {
     public var storage: StorageSettings
     public var report: ReportSettings
     public var slots: [SlotConfig]
-    /// Hex digest of the file's bytes, sent as `configHash` in every message.
+    /// Hex digest of the file's bytes (and of the desired document merged over it), sent as
+    /// `configHash` in every message.
     public var configHash: String
+    /// The version of the cloud's desired document merged over the file; nil for the file alone.
+    public var remoteVersion: Int?
+    /// That document as received (what the overlay keeps).
+    var remoteText: String?
+    /// The document changes the connection and has not been confirmed by a connection with it yet.
+    public var remoteTentative = false
+    /// `remote_config:`.
+    public var remoteConfig = RemoteConfigSettings()
 
     public init(device: DeviceSettings, mqtt: MQTTSettings, storage: StorageSettings,
                 report: ReportSettings, slots: [SlotConfig], configHash: String) {

@@ -2,22 +2,33 @@
 /// column and key path. Decodes from the node tree `YAMLDocument` composes over libyaml, not
 /// through Codable, to keep positions.
 public enum ConfigLoader {
-    static let sections = ["device", "mqtt", "storage", "report", "slots"]
+    static let sections = ["device", "mqtt", "storage", "report", "slots", "remote_config"]
 
     /// Reads and parses the file at `path`; diagnostics name the file as `path` was given.
     public static func load(path: String) throws(AgentError) -> AgentConfig {
         try loadLocated(path: path).config
     }
 
+    /// `load` with `remote` merged over the file.
+    static func load(path: String, remote: RemoteDocument, remoteName: String) throws(AgentError) -> AgentConfig {
+        try loadLocated(path: path, remote: remote, remoteName: remoteName).config
+    }
+
     /// `load`, then what the daemon will open checked too (`ConfigPreflight`): what `check`, `run`
     /// and a reload use, so that a config they accept cannot fail once the daemon starts on it.
+    /// With `remote`, the desired document (or the overlay) merged over the file (`ConfigMerge`).
     public static func loadForRun(path: String) throws(AgentError) -> AgentConfig {
-        let (config, marks) = try loadLocated(path: path)
+        try loadForRun(path: path, remote: nil)
+    }
+
+    static func loadForRun(path: String, remote: RemoteDocument?, remoteName: String = "config/desired") throws(AgentError) -> AgentConfig {
+        let (config, marks) = try loadLocated(path: path, remote: remote, remoteName: remoteName)
         let problems = ConfigPreflight.problems(config)
         guard problems.isEmpty else {
             let diagnostics = problems.map { problem in
                 let mark = marks[problem.keyPath]
-                return ConfigDiagnostic(file: path, line: mark?.line ?? 1, column: mark?.column ?? 1,
+                return ConfigDiagnostic(file: mark?.inDesired == true ? remoteName : path,
+                                        line: mark?.line ?? 1, column: mark?.column ?? 1,
                                         keyPath: problem.keyPath, message: problem.message)
             }
             throw .configRejected(diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
@@ -25,7 +36,8 @@ public enum ConfigLoader {
         return config
     }
 
-    private static func loadLocated(path: String) throws(AgentError) -> (config: AgentConfig, marks: [String: Mark]) {
+    private static func loadLocated(path: String, remote: RemoteDocument? = nil,
+                                    remoteName: String = "") throws(AgentError) -> (config: AgentConfig, marks: [String: Mark]) {
         let bytes: [UInt8]
         switch ConfigFileBytes.read(path) {
         case let .success(read): bytes = read
@@ -35,7 +47,7 @@ public enum ConfigLoader {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw .configRejected([fileDiagnostic(path, "the file is not valid UTF-8")])
         }
-        return try parseLocated(text, fileName: path)
+        return try parseLocated(text, fileName: path, remote: remote, remoteName: remoteName)
     }
 
     /// Parses YAML text; `fileName` is only used in diagnostics.
@@ -43,8 +55,9 @@ public enum ConfigLoader {
         try parseLocated(text, fileName: fileName).config
     }
 
-    static func parseLocated(_ text: String, fileName: String) throws(AgentError) -> (config: AgentConfig, marks: [String: Mark]) {
-        let root: Node?
+    static func parseLocated(_ text: String, fileName: String, remote: RemoteDocument? = nil,
+                             remoteName: String = "config/desired") throws(AgentError) -> (config: AgentConfig, marks: [String: Mark]) {
+        var root: Node?
         do {
             root = try YAMLDocument.compose(text)
         } catch {
@@ -52,16 +65,26 @@ public enum ConfigLoader {
                                                     keyPath: "", message: error.message)])
         }
         var reader = ConfigReader(fileName: fileName)
+        reader.desiredName = remoteName
+        if let remote, let base = root {
+            root = reader.merge(base, remote.root, at: .root)
+            reader.translatesSlotPaths = true
+        }
+        // The merged configuration's hash covers the file and the document merged over it.
+        let hash = remote.map { configHash(of: Array(text.utf8) + [0] + Array($0.text.utf8)) } ?? configHash(of: text.utf8)
         var config: AgentConfig?
         if let root {
-            config = reader.agentConfig(root, hash: configHash(of: text.utf8))
+            config = reader.agentConfig(root, hash: hash)
+            config?.remoteVersion = remote?.version
+            config?.remoteText = remote?.text
         } else {
-            reader.report("the file is empty; expected the sections \(sections.joined(separator: ", "))",
+            reader.report("the file is empty; expected the sections \(sections.dropLast().joined(separator: ", "))",
                           at: nil, .root)
         }
-        guard let config, reader.diagnostics.isEmpty else {
+        let unlisted = remote?.unlisted(besides: reader.diagnostics, name: remoteName) ?? []
+        guard let config, reader.diagnostics.isEmpty, unlisted.isEmpty else {
             // Stable sort: diagnostics at one position keep the order they were found in.
-            let sorted = reader.diagnostics.enumerated().sorted {
+            let sorted = (reader.diagnostics + unlisted).enumerated().sorted {
                 ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset)
             }
             throw .configRejected(sorted.map(\.element))
@@ -87,8 +110,12 @@ extension ConfigReader {
             reportSettings($0, at: .root.appending("report"), protocol: mqtt?.protocolVersion)
         }
         let slots = required("slots", in: fields).flatMap { self.slots($0, at: .root.appending("slots")) }
-        guard let device, let mqtt, let storage, let report, let slots else { return nil }
-        return AgentConfig(device: device, mqtt: mqtt, storage: storage, report: report, slots: slots,
-                           configHash: hash)
+        // Optional: its defaults guard a remote connection change.
+        let remote = fields.optional("remote_config").map { remoteConfigSettings($0, at: .root.appending("remote_config")) }
+        guard let device, let mqtt, let storage, let report, let slots, remote != .some(nil) else { return nil }
+        var config = AgentConfig(device: device, mqtt: mqtt, storage: storage, report: report, slots: slots,
+                                 configHash: hash)
+        config.remoteConfig = (remote ?? nil) ?? RemoteConfigSettings()
+        return config
     }
 }

@@ -40,6 +40,12 @@ struct ConfigFields {
 /// stopping at the first. Each reader returns nil after reporting why, so callers just skip what failed.
 struct ConfigReader {
     let fileName: String
+    /// How diagnostics name the desired document when a node comes from it (`Mark.inDesired`).
+    var desiredName = "config/desired"
+    /// File slot index → its index in the desired document, for the slots a desired document changes.
+    var desiredSlotIndex: [Int: Int] = [:]
+    /// Once merged, paths reported at a desired node count slots as the desired document does.
+    var translatesSlotPaths = false
     private(set) var diagnostics: [ConfigDiagnostic] = []
     /// Where each key's value sits, by key path: checks made after decoding (files, directories) point there.
     private(set) var marks: [String: Mark] = [:]
@@ -53,9 +59,10 @@ struct ConfigReader {
     }
 
     mutating func report(_ message: String, at mark: Mark?, _ path: ConfigKeyPath) {
+        let inDesired = mark?.inDesired == true
         diagnostics.append(ConfigDiagnostic(
-            file: fileName, line: mark?.line ?? 1, column: mark?.column ?? 1,
-            keyPath: path.description, message: message))
+            file: inDesired ? desiredName : fileName, line: mark?.line ?? 1, column: mark?.column ?? 1,
+            keyPath: inDesired && translatesSlotPaths ? desiredKeyPath(path.description) : path.description, message: message))
     }
 
     // MARK: Structure

@@ -4,12 +4,15 @@ import CYAML
 struct Mark: Hashable, Sendable, CustomStringConvertible {
     let line: Int
     let column: Int
+    /// The position is in the cloud's desired document, not in the config file (`RemoteDocument`).
+    let inDesired: Bool
 
     var description: String { "\(line):\(column)" }
 
-    init(line: Int, column: Int) {
+    init(line: Int, column: Int, inDesired: Bool = false) {
         self.line = line
         self.column = column
+        self.inDesired = inDesired
     }
 
     init(_ mark: yaml_mark_t) {

@@ -319,7 +319,8 @@ final class OutboxDrainer: Sendable {
     /// message expiry interval, on a reply its command's correlation data. The client leaves them
     /// out under 3.1.1.
     private func properties(of row: OutboxMessage) -> MQTTPublishProperties {
-        MQTTPublishProperties(userProperties: row.kind.schema.map { [(name: "schema", value: $0)] } ?? [],
+        let schema = ConfigReported.isAnswer(row) ? ConfigReported.schema : row.kind.schema
+        return MQTTPublishProperties(userProperties: schema.map { [(name: "schema", value: $0)] } ?? [],
                               messageExpirySeconds: row.kind == .status ? statusExpiry : nil,
                               correlationData: row.correlationData)
     }
@@ -354,7 +355,9 @@ final class OutboxDrainer: Sendable {
                     return
                 }
                 do {
-                    let sent = try client.publish(topic: row.topic, payload: row.payload, qos: 1, retain: false,
+                    // The answer to a desired configuration is retained like the state (`mqtt.retain`): the newest counts.
+                    let retain = ConfigReported.isAnswer(row) && stateTopic?.retain == true
+                    let sent = try client.publish(topic: row.topic, payload: row.payload, qos: 1, retain: retain,
                                                   properties: properties(of: row))
                     guard sent.connection == connection else {
                         // A newer connection took over; its .connected event restarts from the oldest row.

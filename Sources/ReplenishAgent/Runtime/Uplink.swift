@@ -21,6 +21,11 @@ final class Uplink: Sendable {
     let drainer: OutboxDrainer
     let availability: String
     private let commands: String
+    /// `{base}/config/desired`, and where its documents go (the supervisor, which owns reloads).
+    private let desiredTopic: String
+    private let remote: AsyncStream<RemoteInput>.Continuation?
+    /// `{base}/state`, subscribed to while a connection change is tentative: its round trip confirms it.
+    private let stateTopic: String?
     /// The drainer's input: the keeper says here that the outbox changed.
     let drainerFeed: AsyncStream<DrainerInput>.Continuation
     private let drainerInputs: AsyncStream<DrainerInput>
@@ -47,8 +52,11 @@ final class Uplink: Sendable {
     /// drainer (publish rate, PUBACK timeout): real time, also under `--time-scale`, as the broker's
     /// limits are.
     init(config: AgentConfig, previous: Uplink? = nil, liveness: LoopLiveness, clock: any AgentClock = SystemClock(),
-         logger: Logger) throws {
+         remote: AsyncStream<RemoteInput>.Continuation? = nil, logger: Logger) throws {
         self.logger = logger
+        self.remote = remote
+        desiredTopic = config.mqtt.baseTopic + "/config/desired"
+        stateTopic = config.remoteTentative && remote != nil ? config.mqtt.baseTopic + "/state" : nil
         mqtt = config.mqtt
         statusExpiry = config.report.expireAfterSeconds
         storagePath = config.storage.path
@@ -68,6 +76,9 @@ final class Uplink: Sendable {
         options.retainRefusalFix = "set mqtt.retain: false"
         client = try MQTTClient(options: options, logger: logger)
         try client.subscribe(commands + "+", qos: 1)
+        // Retained by the cloud: the broker hands the newest document over on every (re)subscribe.
+        if remote != nil { try client.subscribe(desiredTopic, qos: 1) }
+        if let stateTopic { try client.subscribe(stateTopic, qos: 1) }
         drainer = OutboxDrainer(store: store, queue: queue, client: client, window: 32,
                                 birth: (availability, Array("online".utf8), config.mqtt.retain),
                                 stateTopic: (config.mqtt.baseTopic + "/state", config.mqtt.retain),
@@ -83,9 +94,9 @@ final class Uplink: Sendable {
 
     /// `init` off the cooperative pool: opening the database checks it and reads key files.
     static func open(config: AgentConfig, previous: Uplink? = nil, liveness: LoopLiveness,
-                     logger: Logger) async throws -> Uplink {
+                     remote: AsyncStream<RemoteInput>.Continuation? = nil, logger: Logger) async throws -> Uplink {
         try await BlockingQueue.offPool("replenishd.uplink.open") {
-            Result { try Uplink(config: config, previous: previous, liveness: liveness, logger: logger) }
+            Result { try Uplink(config: config, previous: previous, liveness: liveness, remote: remote, logger: logger) }
         }.get()
     }
 
@@ -106,8 +117,14 @@ final class Uplink: Sendable {
                     if topic.hasPrefix(commands) {
                         toLedger(.command(name: String(topic.dropFirst(commands.count)), payload: payload,
                                           retained: retained, replyTo: replyRoute(request, command: topic)))
+                    } else if topic == desiredTopic, !payload.isEmpty {
+                        // An empty payload clears the retained document: nothing to apply.
+                        remote?.yield(.desired(payload))
+                    } else if topic == stateTopic, let hash = RemoteInput.configHash(ofState: payload) {
+                        remote?.yield(.stateSeen(configHash: hash))
                     }
                 case .connected:
+                    if stateTopic != nil { remote?.yield(.connected) }
                     route.withLock { route in route.connected = true; return route.listener?.recorder }?.brokerConnected()
                     drainerFeed.yield(.transport(event))
                     toLedger(.deliveryResumed(evicted: nil))

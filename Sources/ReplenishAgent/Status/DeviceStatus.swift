@@ -68,6 +68,10 @@ public struct DeviceStatus: Sendable, Encodable {
 
     public var device: String
     public var configHash: String
+    /// `local`, or `local + remote version N` when the cloud's overlay is merged over the file.
+    public var configuration = "local"
+    /// The version of that overlay; nil for the file alone.
+    public var remoteVersion: Int?
     public var agentVersion: String
     public var generatedAt: Date
     public var database: String
@@ -154,9 +158,13 @@ public struct DeviceStatus: Sendable, Encodable {
                         health: health, replenishment: replenishment.map { "\($0.mode.rawValue) \($0.state)" },
                         orderId: replenishment?.orderId)
         }
-        return DeviceStatus(device: config.device.id, configHash: config.configHash, agentVersion: AgentVersion.current,
-                            generatedAt: now, database: config.storage.path, lastSeq: stored.lastSeq, daemon: daemon,
-                            broker: broker, outbox: outbox, slots: slots)
+        var status = DeviceStatus(device: config.device.id, configHash: config.configHash, agentVersion: AgentVersion.current,
+                                  generatedAt: now, database: config.storage.path, lastSeq: stored.lastSeq, daemon: daemon,
+                                  broker: broker, outbox: outbox, slots: slots)
+        status.remoteVersion = config.remoteVersion
+        status.configuration = config.remoteVersion.map { "local + remote version \($0)" + (config.remoteTentative ? ", tentative" : "") }
+            ?? "local"
+        return status
     }
 
     /// Whether the daemon with `pid` still runs: the process exists (EPERM: it does, owned by

@@ -6,7 +6,7 @@ public enum StatusText {
     public static func render(_ status: DeviceStatus, zone: LocalZone = .current) -> String {
         var lines: [String] = []
         let now = status.generatedAt
-        lines.append("replenishd \(status.agentVersion) · device \(status.device) · config \(status.configHash)")
+        lines.append("replenishd \(status.agentVersion) · device \(status.device) · config \(status.configHash) (\(status.configuration))")
         lines.append("daemon   " + daemon(status.daemon, now: now))
         lines.append("broker   " + broker(status.broker, now: now, zone: zone))
         lines.append("outbox   " + outbox(status.outbox))
