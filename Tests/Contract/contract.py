@@ -20,6 +20,7 @@ BY_SCHEMA_FIELD = {
     "replenish.event/1": "event-1",
     "replenish.reply/1": "reply-1",
     "replenish.state/1": "state-1",
+    "replenish.config-reported/1": "config-reported-1",
 }
 
 
@@ -92,6 +93,8 @@ def schema_for(topic, payload):
         return None, "an empty message clearing a retained one"
     if parent == "commands":
         return "command:" + leaf, parse(payload)
+    if parent == "config" and leaf == "desired":
+        return None, "the cloud's desired configuration (some the tests' deliberately bad ones)"
     message = parse(payload)
     if isinstance(message, dict) and message.get("syntheticTestRow") is True:
         return None, "outbox rows a test wrote itself (syntheticTestRow)"
@@ -99,7 +102,7 @@ def schema_for(topic, payload):
         return "availability-1", payload
     if leaf == "events" and isinstance(message, dict):
         return f"event-{message.get('event')}-1", message
-    named = {"status": "status-1", "replies": "reply-1", "state": "state-1"}.get(leaf)
+    named = {"status": "status-1", "replies": "reply-1", "state": "state-1", "reported": "config-reported-1"}.get(leaf)
     if named:
         return named, message
     if isinstance(message, dict) and message.get("schema") in BY_SCHEMA_FIELD:

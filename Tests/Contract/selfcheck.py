@@ -48,6 +48,9 @@ ORDER = {"schema": "replenish.event/1", **HEADER, "event": "orderStateChanged", 
          "at": "2026-11-22T02:58:00Z", "orderId": "o-1", "state": "placed", "previousState": "none"}
 REPLY = {"schema": "replenish.reply/1", **HEADER, "correlationId": "c-42", "command": "reportNow",
          "status": "ok", "error": None}
+REJECTED = {"schema": "replenish.config-reported/1", **HEADER, "version": 7, "status": "rejected",
+            "problems": [{"keyPath": "slots[0].low_threshold", "line": 1, "column": 40, "document": "desired",
+                          "message": "expected a quantity from 0 to the capacity (1800), got 2000"}]}
 SHIPPED_DRS = {"notificationInfo": {"notificationType": "ItemShippedNotification", "notificationId": "n-7"},
                "orderInfo": {"instanceId": "amzn1.dash.v2.o.1", "slotId": "beans-slot",
                              "productInfo": [{"asin": "B000TEST", "quantity": 1, "unit": "count",
@@ -128,6 +131,10 @@ CASES = [
     ("an alexa member that is null", "status-1", broken(STATUS, ["slots", 0, "alexa"], None), False, "$.slots[0].alexa"),
     ("a DRS notification with two products", "command-orderShipped-1",
      broken(SHIPPED_DRS, ["orderInfo", "productInfo"], [{}, {}]), False, None),
+    ("a config answer as the device writes it", "config-reported-1", REJECTED, True, None),
+    ("a rejected config answer without its problems", "config-reported-1", broken(REJECTED, ["problems"], DELETE), False, None),
+    ("a rolled-back config answer without its reason", "config-reported-1",
+     broken(broken(REJECTED, ["problems"], DELETE), ["status"], "rolled-back"), False, None),
     ("availability other than online/offline", "availability-1", "maybe", False, "$"),
 ]
 
