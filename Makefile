@@ -114,6 +114,10 @@ test: build check-profiles check-contract
 	rm -rf $(CONTRACT_CAPTURE) && mkdir -p $(CONTRACT_CAPTURE)
 	REPLENISHD_CAPTURE_DIR=$(CURDIR)/$(CONTRACT_CAPTURE) SWIFT=$(SWIFT) Tests/watchdog.sh
 	$(PYTHON) Tests/Contract/validate.py $(CONTRACT_CAPTURE)
+	for profile in Hardware/profiles/*.yaml; do \
+	  .build/debug/replenishd alexa-discovery --config $$profile > $(CONTRACT_CAPTURE)/discovery-$$(basename $$profile .yaml).json || exit 1; \
+	done
+	$(PYTHON) Tests/Contract/validate.py --discovery $(CONTRACT_CAPTURE)/discovery-*.json
 	@if [ "$(EMULATOR)" = 1 ]; then $(MAKE) --no-print-directory test-emulator; fi
 
 # The contract's schemas (schemas/): that they can fail (Tests/Contract/selfcheck.py: broken

@@ -51,6 +51,11 @@ REPLY = {"schema": "replenish.reply/1", **HEADER, "correlationId": "c-42", "comm
 REJECTED = {"schema": "replenish.config-reported/1", **HEADER, "version": 7, "status": "rejected",
             "problems": [{"keyPath": "slots[0].low_threshold", "line": 1, "column": 40, "document": "desired",
                           "message": "expected a quantity from 0 to the capacity (1800), got 2000"}]}
+DISCOVERY = {"endpointId": "cm-000123", "capabilities": [
+    {"type": "AlexaInterface", "interface": "Alexa", "version": "3"},
+    {"type": "AlexaInterface", "interface": "Alexa.InventoryUsageSensor", "version": "3", "instance": "CoffeePods.Usage",
+     "capabilityResources": {"friendlyNames": [{"@type": "text", "value": {"text": "Coffee pods", "locale": "en-US"}}]},
+     "configuration": {"measurement": {"@type": "Count"}}}]}
 SHIPPED_DRS = {"notificationInfo": {"notificationType": "ItemShippedNotification", "notificationId": "n-7"},
                "orderInfo": {"instanceId": "amzn1.dash.v2.o.1", "slotId": "beans-slot",
                              "productInfo": [{"asin": "B000TEST", "quantity": 1, "unit": "count",
@@ -135,6 +140,12 @@ CASES = [
     ("a rejected config answer without its problems", "config-reported-1", broken(REJECTED, ["problems"], DELETE), False, None),
     ("a rolled-back config answer without its reason", "config-reported-1",
      broken(broken(REJECTED, ["problems"], DELETE), ["status"], "rolled-back"), False, None),
+    ("alexa-discovery's output", "alexa/discovery", DISCOVERY, True, None),
+    ("a usage sensor declaring the level property", "alexa/discovery",
+     broken(DISCOVERY, ["capabilities", 1, "properties"], {"supported": [{"name": "level"}], "proactivelyReported": True,
+                                                          "retrievable": False}), False, None),
+    ("an endpoint without the Alexa interface first", "alexa/discovery",
+     broken(DISCOVERY, ["capabilities", 0], DISCOVERY["capabilities"][1]), False, None),
     ("availability other than online/offline", "availability-1", "maybe", False, "$"),
 ]
 

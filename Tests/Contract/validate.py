@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks real messages against the MQTT contract's schemas (schemas/, JSON Schema 2020-12).
 
-  validate.py [--golden DIR] [--readme FILE] CAPTURE...
+  validate.py [--golden DIR] [--readme FILE] [--discovery FILE...] CAPTURE...
 
 CAPTURE: JSON-lines files, or directories of *.jsonl, as the tests' Subscriber writes them under
 REPLENISHD_CAPTURE_DIR and `replenishd demo --capture FILE` does: {"topic", "payload", "retained"}.
@@ -15,6 +15,7 @@ retained topic are skipped too.
 
 --golden DIR: every *.json there is a slot's `alexa` member (Tests/ReplenishCoreTests/Golden).
 --readme FILE: the ```json examples of the README's contract section (see readme_examples).
+--discovery FILE...: what `replenishd alexa-discovery` printed (schemas/alexa/discovery.schema.json).
 
 Prints a count per schema; exits 1 when a message is invalid (with its file, line, topic, the
 error and its JSON path) or when the captures hold no message at all.
@@ -28,7 +29,7 @@ import re
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from contract import ALEXA, Contract, NotJSON, schema_for  # noqa: E402
+from contract import ALEXA, Contract, NotJSON, parse, schema_for  # noqa: E402
 
 
 class Run:
@@ -149,6 +150,7 @@ def main():
     parser.add_argument("captures", nargs="*", type=pathlib.Path)
     parser.add_argument("--golden", type=pathlib.Path)
     parser.add_argument("--readme", type=pathlib.Path)
+    parser.add_argument("--discovery", type=pathlib.Path, nargs="+", default=[])
     args = parser.parse_args()
 
     run = Run(Contract())
@@ -162,6 +164,8 @@ def main():
         run.golden(args.golden)
     if args.readme:
         run.readme(args.readme)
+    for path in args.discovery:
+        run.check("alexa/discovery", parse(path.read_text()), str(path))
 
     width = max((len(n) for n in run.counts), default=0)
     if args.captures:
