@@ -223,6 +223,8 @@ struct DemoCommandTests {
         let summary = try Self.summaryAccountsForEverySeq(output)
         #expect(summary.contains("12 days simulated"))
         #expect(summary.contains(" and 1 configuration answer received"), "\(summary)")
+        let effect = try #require(lines.first { $0.hasPrefix("  remote configuration: ") }, "\(output)")
+        #expect(effect.hasPrefix("  remote configuration: version 1 applied before day 1"), "\(effect)")
 
         // The capture holds the desired document as sent (retained) and the device's answer.
         let captured = try String(contentsOfFile: capture, encoding: .utf8).split(separator: "\n").compactMap {

@@ -20,6 +20,10 @@ struct DemoView {
     private var remoteVersions: [String: Int] = [:]
     /// The configHash of the last daily report: a day line names it when it changes.
     private var shownConfig: String?
+    /// The remote version applied and the day whose report first could use it.
+    private var applied: (version: Int, day: Int)?
+    /// Each slot's lowSupply events by the threshold they crossed, in the order first seen.
+    private var lowSupplies: [(slot: String, threshold: Double, count: Int)] = []
     private(set) var dailyReports = 0
     /// The `InventoryConsumed` events in the reports' `alexa` members, and those with nothing used.
     private var consumedEvents = 0
@@ -61,6 +65,7 @@ struct DemoView {
             let slot = json["slot"]?.string ?? "?"
             let name = json["event"]?.string ?? "?"
             if name == "refilled" || name == "replaced" { refills[slot, default: 0] += 1 }
+            if name == "lowSupply" { countLowSupply(slot: slot, threshold: json["lowThreshold"]?.number ?? 0) }
             events.append(describe(event: name, json))
             return []
         }
@@ -115,13 +120,38 @@ struct DemoView {
         let status = json["status"]?.string ?? "?"
         let version = json["version"]?.number.map { String(Int($0)) } ?? "?"
         let hash = json["configHash"]?.string ?? "?"
-        if status == "applied", let number = json["version"]?.number { remoteVersions[hash] = Int(number) }
+        if status == "applied", let number = json["version"]?.number {
+            remoteVersions[hash] = Int(number)
+            applied = (Int(number), dailyReports + 1)
+        }
         var line = "device answers on config/reported (seq \(seq)): \(status), version \(version), configHash \(hash)"
         if let problem = json["problems"]?.array?.first?.object {
             line += ": \(problem["keyPath"]?.string ?? "?"): \(problem["message"]?.string ?? "?")"
         }
         if let reason = json["reason"]?.string { line += ": \(reason)" }
         return line
+    }
+
+    private mutating func countLowSupply(slot: String, threshold: Double) {
+        if let index = lowSupplies.lastIndex(where: { $0.slot == slot && $0.threshold == threshold }) {
+            lowSupplies[index].count += 1
+        } else {
+            lowSupplies.append((slot, threshold, 1))
+        }
+    }
+
+    /// What a remote configuration changed: how often each slot whose threshold moved warned at each.
+    private func remoteConfigurationLine() -> [String] {
+        guard let applied else { return [] }
+        let moved = config.slots.compactMap { slot -> String? in
+            let id = slot.definition.id
+            let counts = lowSupplies.filter { $0.slot == id }
+            guard counts.count > 1 else { return nil }
+            let unit = Self.unitLabel(unit: slot.definition.measurement.unit?.rawValue, type: slot.definition.measurement.type.rawValue)
+            return "\(id) " + counts.map { "\(plural($0.count, "time")) at \(Self.number($0.threshold)) \(unit)" }.joined(separator: ", then ")
+        }
+        return ["  remote configuration: version \(applied.version) applied before day \(applied.day)"
+                + (moved.isEmpty ? "." : "; lowSupply: " + moved.joined(separator: "; ") + ".")]
     }
 
     /// A line to show under the next day's table (what the simulated cloud did).
@@ -165,7 +195,7 @@ struct DemoView {
                 + "\(outboxLeft) left in the outbox at stop.",
             "  alexa: \(plural(consumedEvents, "InventoryConsumed event")) in the reports, \(emptyConsumedEvents) of them with nothing used; "
                 + "\(plural(changeReports, "ChangeReport")) for the levels.",
-        ]
+        ] + remoteConfigurationLine()
         for slot in config.slots {
             let id = slot.definition.id
             let used = (lastTotals[id] ?? 0) - (firstTotals[id] ?? 0)
