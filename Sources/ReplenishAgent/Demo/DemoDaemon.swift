@@ -12,6 +12,7 @@ import Synchronization
 final class DemoDaemon: Sendable {
     let config: AgentConfig
     private let supervisor: DaemonSupervisor
+    /// Held for the daemon's life, as `run` holds it: one daemon per database.
     private let lock: DatabaseLock
     private let households = Households()
     private let task = Mutex<Task<Void, any Error>?>(nil)
@@ -48,6 +49,8 @@ final class DemoDaemon: Sendable {
         }
     }
 
+    var isStarted: Bool { task.withLock { $0 != nil } }
+
     /// Why the daemon stopped on its own (its database refused, its sources failed), if it did.
     var failure: (any Error)? { ended.withLock { $0 } }
 
@@ -69,7 +72,7 @@ final class DemoDaemon: Sendable {
         let running = task.withLock { $0 }
         running?.cancel()
         _ = try? await running?.value
-        return withExtendedLifetime(lock) { link?.drainer.stats.withLock { $0 } ?? DeliveryStats() }
+        return link?.drainer.stats.withLock { $0 } ?? DeliveryStats()
     }
 
     /// The simulation's truth per slot: what the household used and how often it refilled.

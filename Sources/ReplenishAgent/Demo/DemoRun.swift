@@ -128,7 +128,7 @@ public struct DemoRun: Sendable {
                 }
             case .transport(.connected):
                 // A desired document an earlier demo left on this broker would apply at the first connect.
-                _ = try? listener.publish(topic: desiredTopic, payload: [], qos: 1, retain: true)
+                if !device.isStarted { _ = try? listener.publish(topic: desiredTopic, payload: [], qos: 1, retain: true) }
                 _ = try? listener.publish(topic: probe, payload: Array("probe".utf8), qos: 1, retain: false)
             case .transport(.message(probe, _, _, _)):
                 device.start()
