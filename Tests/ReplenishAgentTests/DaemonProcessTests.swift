@@ -1,4 +1,5 @@
 import Foundation
+@testable import ReplenishAgent
 import ReplenishMQTT
 import ReplenishStore
 import Testing
@@ -154,19 +155,8 @@ struct DemoCommandTests {
         let output = try String(contentsOfFile: directory.path("demo.out"), encoding: .utf8)
         #expect(process.terminationStatus == 0, "\(output)")
         #expect(output.contains("Day  3 "))
-        let summary = try #require(output.split(separator: "\n").first { $0.contains("days simulated") })
+        let summary = try Self.summaryAccountsForEverySeq(output)
         #expect(summary.contains("3 days simulated"))
-        #expect(summary.contains("in order, 0 gaps, 0 duplicates;"), "\(summary)")
-        #expect(summary.contains(", 0 left in the outbox"), "\(summary)")
-        // The broker acknowledged every seq once, at least up to the last the cloud received (the
-        // stop may come before the listener has the last messages the device sent).
-        func number(after marker: String) -> UInt64? {
-            summary.components(separatedBy: marker).dropFirst().first.flatMap { UInt64($0.prefix { $0.isNumber }) }
-        }
-        let received = try #require(number(after: "…"), "\(summary)")
-        let acknowledged = try #require(number(after: "the broker acknowledged "), "\(summary)")
-        #expect(number(after: "(last seq ") == acknowledged, "\(summary)")
-        #expect(acknowledged >= received, "\(summary)")
         // Alexa hears of consumption only when something was used (issue 18).
         let alexa = try #require(output.split(separator: "\n").first { $0.contains("InventoryConsumed event") })
         #expect(alexa.contains(", 0 of them with nothing used;"), "\(alexa)")
@@ -186,5 +176,107 @@ struct DemoCommandTests {
             #expect(output.contains(step), "missing '\(step)' in:\n\(output)")
         }
         #expect(!output.contains(" rejected: "), "\(output)")
+    }
+
+    @Test("on day 10 the demo's cloud raises the water tank's low threshold over MQTT: applied, and a later report carries the new configHash")
+    func demoAppliesTheCloudsConfiguration() async throws {
+        let directory = try TemporaryDirectory()
+        let capture = directory.path("capture.jsonl")
+        let process = try DaemonProcessTests.launch(
+            ["demo", "--days", "12", "--profile", DaemonProcessTests.profile("coffee-machine.yaml"), "--capture", capture],
+            in: directory, name: "remote")
+        try await process.exited(within: .seconds(300))
+        let output = try String(contentsOfFile: directory.path("remote.out"), encoding: .utf8)
+        #expect(process.terminationStatus == 0, "\(output)")
+        let lines = output.split(separator: "\n").map(String.init)
+        func seq(in line: String) -> UInt64? {
+            line.components(separatedBy: "seq ").dropFirst().first.flatMap { UInt64($0.prefix { $0.isNumber }) }
+        }
+
+        let sent = try #require(lines.firstIndex { $0.contains("☁ cloud sends config/desired version 1: water low_threshold 15% → 35% (270 → 630 mL)") },
+                                "\(output)")
+        let answered = try #require(lines.firstIndex { $0.contains("device answers on config/reported") }, "\(output)")
+        #expect(sent < answered)
+        let answer = lines[answered]
+        #expect(answer.contains(": applied, version 1, configHash "), "\(answer)")
+        let hash = try #require(answer.components(separatedBy: "configHash ").last)
+        let answerSeq = try #require(seq(in: answer), "\(answer)")
+
+        // Day 1 names the file's configuration; the first report after the answer names the new one.
+        let days = lines.filter { $0.hasPrefix("Day ") }
+        #expect(days.count == 12)
+        #expect(days.first?.contains("(local file)") == true, "\(days)")
+        let changed = days.filter { $0.contains("  config ") }
+        #expect(changed.count == 2, "\(days)")
+        let applied = try #require(changed.last)
+        #expect(applied.contains("config \(hash) (local + remote version 1)"), "\(applied)")
+        let appliedSeq = try #require(seq(in: applied))
+        #expect(appliedSeq > answerSeq, "\(applied) after \(answer)")
+        #expect(days.filter { (seq(in: $0) ?? 0) < answerSeq }.count >= 10, "sent after day 10: \(days)")
+        #expect(days.first { (seq(in: $0) ?? 0) > answerSeq } == applied, "the first report after the answer uses it: \(days)")
+
+        // lowSupply carries the threshold in force: the file's before the answer, the cloud's after.
+        for (index, line) in lines.enumerated() where line.contains("water low: ") {
+            #expect(line.contains(index < answered ? "(threshold 270)" : "(threshold 630)"), "\(line)")
+        }
+
+        let summary = try Self.summaryAccountsForEverySeq(output)
+        #expect(summary.contains("12 days simulated"))
+        #expect(summary.contains(" and 1 configuration answer received"), "\(summary)")
+        let effect = try #require(lines.first { $0.hasPrefix("  remote configuration: ") }, "\(output)")
+        #expect(effect.hasPrefix("  remote configuration: version 1 applied before day 1"), "\(effect)")
+
+        // The capture holds the desired document as sent (retained) and the device's answer.
+        let captured = try String(contentsOfFile: capture, encoding: .utf8).split(separator: "\n").compactMap {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let desired = captured.filter { ($0["topic"] as? String)?.hasSuffix("/config/desired") == true }
+        #expect(desired.count == 1)
+        #expect(desired.first?["retained"] as? Bool == true)
+        #expect((desired.first?["payload"] as? String)?.contains(#""low_threshold": "35%""#) == true)
+        #expect(captured.filter { ($0["topic"] as? String)?.hasSuffix("/config/reported") == true }.count == 1)
+    }
+
+    @Test("the demo's config file reads back as the profile with only the demo's settings changed", arguments: DaemonProcessTests.profiles)
+    func demoConfigFileKeepsTheProfile(profileName: String) throws {
+        let directory = try TemporaryDirectory()
+        let profilePath = DaemonProcessTests.profile(profileName)
+        var expected = try ConfigLoader.load(path: profilePath)
+        let broker = BrokerURL(tls: false, host: "127.0.0.1", port: 18_830)
+        let written = directory.path("replenishd.yaml")
+        try DemoConfigFile.write(profile: String(contentsOfFile: profilePath, encoding: .utf8), profilePath: profilePath,
+                                 overrides: DemoRun.overrides(expected, database: directory.path("state.db"), broker: broker),
+                                 to: written)
+        var loaded = try ConfigLoader.loadForRun(path: written)
+        #expect(loaded.storage.path == directory.path("state.db"))
+        #expect(loaded.mqtt.url == broker)
+        // The profiles leave every slot to the cloud; the demo's own pick reorders itself.
+        let device = loaded.slots.filter { $0.replenishment.mode == .device }
+        #expect(device.map(\.definition.id) == [expected.slots.last { $0.definition.sensor == .level && $0.definition.lowThreshold != nil }?.definition.id].compactMap { $0 })
+        #expect(device.allSatisfy { $0.replenishment.leadTimeDays == 2 && $0.replenishment.safetyMarginDays == 1 })
+        expected.storage.path = loaded.storage.path
+        expected.mqtt.url = broker
+        for index in loaded.slots.indices where loaded.slots[index].replenishment.mode == .device {
+            loaded.slots[index].replenishment = expected.slots[index].replenishment
+        }
+        loaded.configHash = expected.configHash
+        #expect(loaded == expected)
+    }
+
+    /// The summary line, once it says every seq the listener heard came in order, once, without
+    /// a gap, and the broker acknowledged every seq at least up to the last one heard (the stop
+    /// may come before the listener has the last messages the device sent), none left behind.
+    static func summaryAccountsForEverySeq(_ output: String) throws -> Substring {
+        let summary = try #require(output.split(separator: "\n").first { $0.contains("days simulated") }, "\(output)")
+        #expect(summary.contains("in order, 0 gaps, 0 duplicates;"), "\(summary)")
+        #expect(summary.contains(", 0 left in the outbox"), "\(summary)")
+        func number(after marker: String) -> UInt64? {
+            summary.components(separatedBy: marker).dropFirst().first.flatMap { UInt64($0.prefix { $0.isNumber }) }
+        }
+        let received = try #require(number(after: "…"), "\(summary)")
+        let acknowledged = try #require(number(after: "the broker acknowledged "), "\(summary)")
+        #expect(number(after: "(last seq ") == acknowledged, "\(summary)")
+        #expect(acknowledged >= received, "\(summary)")
+        return summary
     }
 }

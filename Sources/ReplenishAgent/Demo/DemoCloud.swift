@@ -5,6 +5,7 @@ import ReplenishMQTT
 /// with an order; the customer cancels the first one, the others ship the next day. Like any
 /// cloud of replenishd's it keeps each command until its reply comes, and sends again those a
 /// `{base}/state` does not list (a broker loses the commands queued for a session that expired).
+/// On the 10th daily report it changes the device's configuration once (`DemoRemoteChange`).
 struct DemoCloud {
     /// One command for the device.
     struct Command: Equatable {
@@ -25,10 +26,21 @@ struct DemoCloud {
     private var open: [(slot: String, orderId: String)] = []
     /// Sent and not yet answered, oldest first, with the number of states seen since it was sent.
     private var unanswered: [(command: Command, statesSince: Int)] = []
+    /// The configuration change still to send.
+    private var change: DemoRemoteChange?
 
-    init(base: String, capacities: [String: Double]) {
+    init(base: String, capacities: [String: Double], change: DemoRemoteChange? = nil) {
         self.base = base
         self.capacities = capacities
+        self.change = change
+    }
+
+    /// The desired document to publish on `{base}/config/desired` (retained) once `dailyReports`
+    /// reached the change's day; nil before and after.
+    mutating func reconfigure(dailyReports: Int) -> DemoRemoteChange? {
+        guard let due = change, dailyReports >= DemoRemoteChange.day else { return nil }
+        change = nil
+        return due
     }
 
     /// What the cloud sends for one message from the device.

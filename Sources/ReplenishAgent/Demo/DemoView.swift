@@ -14,6 +14,16 @@ struct DemoView {
     private var lastTotals: [String: Double] = [:]
     private(set) var statusReports = 0
     private var replies = 0
+    /// The device's answers on `{base}/config/reported` (outbox messages with a seq, like replies).
+    private var configAnswers = 0
+    /// Remote version of each configHash an `applied` answer named, for the day lines.
+    private var remoteVersions: [String: Int] = [:]
+    /// The configHash of the last daily report: a day line names it when it changes.
+    private var shownConfig: String?
+    /// The remote version applied and the day whose report first could use it.
+    private var applied: (version: Int, day: Int)?
+    /// Each slot's lowSupply events by the threshold they crossed, in the order first seen.
+    private var lowSupplies: [(slot: String, threshold: Double, count: Int)] = []
     private(set) var dailyReports = 0
     /// The `InventoryConsumed` events in the reports' `alexa` members, and those with nothing used.
     private var consumedEvents = 0
@@ -46,10 +56,16 @@ struct DemoView {
             }
             return []
         }
+        if topic.hasSuffix("/config/reported") {
+            configAnswers += 1
+            events.append(describe(configAnswer: json, seq: seq))
+            return []
+        }
         if topic.hasSuffix("/events") {
             let slot = json["slot"]?.string ?? "?"
             let name = json["event"]?.string ?? "?"
             if name == "refilled" || name == "replaced" { refills[slot, default: 0] += 1 }
+            if name == "lowSupply" { countLowSupply(slot: slot, threshold: json["lowThreshold"]?.number ?? 0) }
             events.append(describe(event: name, json))
             return []
         }
@@ -71,7 +87,7 @@ struct DemoView {
         let generated = json["generatedAt"]?.string.flatMap(Timestamp.parse) ?? Date()
         let seq = json["seq"]?.number.flatMap { UInt64(exactly: $0) }.map(String.init) ?? "?"
         var lines = ["Day \(pad(String(dailyReports), 2, left: true))  \(dayAndTime(generated))  "
-            + "seq \(seq)  clock \(json["clock"]?.string ?? "?")"]
+            + "seq \(seq)  clock \(json["clock"]?.string ?? "?")" + configChange(json["configHash"]?.string)]
         for slot in slots {
             let id = slot["slot"]?.string ?? "?"
             let capacity = slot["originalQuantityInUnit"]?.number ?? 0
@@ -80,16 +96,62 @@ struct DemoView {
             let used = total - (totalsAtLastDaily[id] ?? total)
             totalsAtLastDaily[id] = total
             let measurement = slot["measurement"]?.object
-            let unit = unitLabel(unit: measurement?["unit"]?.string, type: measurement?["type"]?.string)
-            let level = remaining.map { "\(bar($0 / max(capacity, 1)))  \(pad(number($0), 6, left: true))/\(number(capacity)) \(unit)" }
+            let unit = Self.unitLabel(unit: measurement?["unit"]?.string, type: measurement?["type"]?.string)
+            let level = remaining.map { "\(bar($0 / max(capacity, 1)))  \(pad(Self.number($0), 6, left: true))/\(Self.number(capacity)) \(unit)" }
                 ?? "\(String(repeating: " ", count: 22)) usage meter   "
             let runOut = slot["expectedReplenishmentDate"]?.string.flatMap(Timestamp.parse)
                 .map { "run-out \(dayOfMonth($0))" } ?? "run-out —"
-            lines.append("  \(pad(id, 12)) \(level)  used \(pad(number(used), 6, left: true)) \(pad(unit, 3))  \(runOut)")
+            lines.append("  \(pad(id, 12)) \(level)  used \(pad(Self.number(used), 6, left: true)) \(pad(unit, 3))  \(runOut)")
         }
         lines += events.map { "  ↻ " + $0 }
         events.removeAll()
         return lines
+    }
+
+    /// `  config <hash> (origin)` on the first day and when the report's configuration changed.
+    private mutating func configChange(_ hash: String?) -> String {
+        guard let hash, hash != shownConfig else { return "" }
+        shownConfig = hash
+        return "  config \(hash) (" + (remoteVersions[hash].map { "local + remote version \($0)" } ?? "local file") + ")"
+    }
+
+    /// The device's answer to a desired document: applied (its new configHash), rejected (why), rolled back.
+    private mutating func describe(configAnswer json: [String: JSONValue], seq: UInt64) -> String {
+        let status = json["status"]?.string ?? "?"
+        let version = json["version"]?.number.map { String(Int($0)) } ?? "?"
+        let hash = json["configHash"]?.string ?? "?"
+        if status == "applied", let number = json["version"]?.number {
+            remoteVersions[hash] = Int(number)
+            applied = (Int(number), dailyReports + 1)
+        }
+        var line = "device answers on config/reported (seq \(seq)): \(status), version \(version), configHash \(hash)"
+        if let problem = json["problems"]?.array?.first?.object {
+            line += ": \(problem["keyPath"]?.string ?? "?"): \(problem["message"]?.string ?? "?")"
+        }
+        if let reason = json["reason"]?.string { line += ": \(reason)" }
+        return line
+    }
+
+    private mutating func countLowSupply(slot: String, threshold: Double) {
+        if let index = lowSupplies.lastIndex(where: { $0.slot == slot && $0.threshold == threshold }) {
+            lowSupplies[index].count += 1
+        } else {
+            lowSupplies.append((slot, threshold, 1))
+        }
+    }
+
+    /// What a remote configuration changed: how often each slot whose threshold moved warned at each.
+    private func remoteConfigurationLine() -> [String] {
+        guard let applied else { return [] }
+        let moved = config.slots.compactMap { slot -> String? in
+            let id = slot.definition.id
+            let counts = lowSupplies.filter { $0.slot == id }
+            guard counts.count > 1 else { return nil }
+            let unit = Self.unitLabel(unit: slot.definition.measurement.unit?.rawValue, type: slot.definition.measurement.type.rawValue)
+            return "\(id) " + counts.map { "\(plural($0.count, "time")) at \(Self.number($0.threshold)) \(unit)" }.joined(separator: ", then ")
+        }
+        return ["  remote configuration: version \(applied.version) applied before day \(applied.day)"
+                + (moved.isEmpty ? "." : "; lowSupply: " + moved.joined(separator: "; ") + ".")]
     }
 
     /// A line to show under the next day's table (what the simulated cloud did).
@@ -126,26 +188,27 @@ struct DemoView {
         var lines = [
             "",
             "\(dailyReports) days simulated in \(cFormat("%.1f", seconds)) s: \(statusReports) status reports and "
-                + "\(plural(seqs.count - statusReports - replies, "event")) and \(replies == 1 ? "1 command reply" : "\(replies) command replies") received, seq \(sorted.first ?? 0)…\(sorted.last ?? 0) "
+                + "\(plural(seqs.count - statusReports - replies - configAnswers, "event")) and \(replies == 1 ? "1 command reply" : "\(replies) command replies")"
+                + (configAnswers > 0 ? " and \(plural(configAnswers, "configuration answer"))" : "") + " received, seq \(sorted.first ?? 0)…\(sorted.last ?? 0) "
                 + "\(inOrder ? "in order" : "OUT OF ORDER"), \(gaps) gaps, \(duplicates) duplicates; "
                 + "the broker acknowledged \(delivery.delivered) (last seq \(delivery.lastAcknowledgedSeq)), "
                 + "\(outboxLeft) left in the outbox at stop.",
             "  alexa: \(plural(consumedEvents, "InventoryConsumed event")) in the reports, \(emptyConsumedEvents) of them with nothing used; "
                 + "\(plural(changeReports, "ChangeReport")) for the levels.",
-        ]
+        ] + remoteConfigurationLine()
         for slot in config.slots {
             let id = slot.definition.id
             let used = (lastTotals[id] ?? 0) - (firstTotals[id] ?? 0)
-            let unit = unitLabel(unit: slot.definition.measurement.unit?.rawValue,
+            let unit = Self.unitLabel(unit: slot.definition.measurement.unit?.rawValue,
                                  type: slot.definition.measurement.type.rawValue)
             let perDay = dailyReports > 0 ? used / Double(dailyReports) : 0
             // A level slot counts from its first reading: what the household used before it is not seen.
             let since = slot.definition.sensor == .level ? " since it started (a level sensor counts from its first reading)" : ""
             let truth = household[id].map { truth in
-                "; at stop the ledger counted \(number(ledger[id] ?? 0)) \(unit), the simulated household used "
-                    + "\(number(truth.used)) \(unit)\(since) and refilled \(plural(truth.refills, "time"))"
+                "; at stop the ledger counted \(Self.number(ledger[id] ?? 0)) \(unit), the simulated household used "
+                    + "\(Self.number(truth.used)) \(unit)\(since) and refilled \(plural(truth.refills, "time"))"
             }
-            lines.append("  \(pad(id, 12)) used \(number(used)) \(unit) (\(number(perDay)) \(unit)/day), "
+            lines.append("  \(pad(id, 12)) used \(Self.number(used)) \(unit) (\(Self.number(perDay)) \(unit)/day), "
                          + "refilled or replaced \(plural(refills[id] ?? 0, "time"))" + (truth ?? ""))
         }
         return lines
@@ -157,11 +220,12 @@ struct DemoView {
         case "refilled":
             let from = json["fromQuantity"]?.number ?? 0
             let to = json["toQuantity"]?.number ?? 0
-            return "\(slot) refilled \(number(from)) → \(number(to))"
+            return "\(slot) refilled \(Self.number(from)) → \(Self.number(to))"
         case "replaced":
             return "\(slot) replaced"
         case "lowSupply":
-            return "\(slot) low: \(number(json["remainingQuantityInUnit"]?.number ?? 0)) left"
+            return "\(slot) low: \(Self.number(json["remainingQuantityInUnit"]?.number ?? 0)) left "
+                + "(threshold \(Self.number(json["lowThreshold"]?.number ?? 0)))"
         case "replenishRequested":
             let runOut = json["expectedReplenishmentDate"]?.string.flatMap(Timestamp.parse).map(dayOfMonth) ?? "?"
             return "\(slot) reorder requested (\(json["reason"]?.string ?? "?"), run-out \(runOut))"
@@ -181,12 +245,12 @@ struct DemoView {
         return "[" + String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled) + "]"
     }
 
-    private func unitLabel(unit: String?, type: String?) -> String {
+    static func unitLabel(unit: String?, type: String?) -> String {
         if let unit = unit.flatMap(MeasurementUnit.init(rawValue:)) { return unit.symbol }
         return type == "Percentage" ? "%" : "pcs"
     }
 
-    private func number(_ value: Double) -> String {
+    static func number(_ value: Double) -> String {
         abs(value) >= 100 ? cFormat("%.0f", value) : cFormat("%.1f", value)
     }
 
