@@ -69,16 +69,26 @@ class Run:
                 lines.append((number, json.loads(text)))
         # Which commands the device answered ok: (name, correlationId) with no rejected reply.
         answers = collections.defaultdict(set)
+        # Which desired documents the device applied: (base topic, version).
+        applied = set()
         for _, line in lines:
             name, message = schema_for(line["topic"], line["payload"])
             if name == "reply-1" and isinstance(message, dict):
                 answers[(str(message.get("command")), str(message.get("correlationId")))].add(str(message.get("status")))
+            if name == "config-reported-1" and isinstance(message, dict) and message.get("status") == "applied":
+                applied.add((line["topic"].rsplit("/", 2)[0], message.get("version")))
         for number, line in lines:
             topic = line["topic"]
             where = f"{path.name}:{number} {topic}" + (" (retained)" if line.get("retained") else "")
             name, message = schema_for(topic, line["payload"])
             if name is None:
                 self.skipped[message] += 1
+            elif name == "desired":
+                base = topic.rsplit("/", 2)[0]
+                if isinstance(message, dict) and (base, message.get("version")) in applied:
+                    self.check("config-desired-1", message, where)
+                else:
+                    self.skipped["a desired configuration not applied (the tests' bad ones), or YAML"] += 1
             elif name.startswith("command:"):
                 command = name.split(":", 1)[1]
                 if answers.get((command, correlation_id(message))) == {"ok"} and not line.get("retained"):
