@@ -123,8 +123,9 @@ def main():
 
     # Where the cuts landed: the disk after each (the next boot's start) and the console before it.
     landed = {"unanswered": 0, "reload": 0, "tentative": 0}
-    starts_after = [s for s in snapshots if s[1] == "start"][1:]
-    for i, (_, _, last_seq, overlay, previous, _) in enumerate(starts_after, start=1):
+    start_of = {s[0]: s for s in snapshots if s[1] == "start"}
+    starts_after = [(i, start_of[boots[i][0]]) for i in range(1, cuts + 1) if boots[i][0] in start_of]
+    for i, (_, _, last_seq, overlay, previous, _) in starts_after:
         answered = [b.get("version") for s, b in answers if s <= last_seq and b.get("status") in ("applied", "rolled-back")]
         if overlay and overlay > max(answered, default=0):
             landed["unanswered"] += 1
@@ -163,7 +164,7 @@ def main():
           % (len(documents), tentative, counts.get("applied", 0), counts.get("rejected", 0), counts.get("rolled-back", 0)))
     print("emulator: remote: overlays whole %d/%d, daemon started on file + overlay %d/%d, applied answers kept across cuts %d/%d,"
           " in force at the end: version %s" % (whole, len(snapshots), checked_starts, starts, durable, kept, final_version))
-    print("emulator: remote: of %d cuts, %d came after an overlay was kept and before its answer, %d in a reload,"
+    print("emulator: remote: of %d cuts (the next boot saw the disk), %d came after an overlay was kept and before its answer, %d in a reload,"
           " %d with a connection change unconfirmed" % (len(starts_after), landed["unanswered"], landed["reload"], landed["tentative"]))
     for failure in failures:
         print("emulator: remote FAIL: " + failure)
