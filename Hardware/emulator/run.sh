@@ -142,12 +142,12 @@ if [ "$cuts" -gt 0 ]; then
         # Boot to the daemon's first commit takes 10-25 s here; then it commits a report a
         # second. Cut at a random moment after that.
         delay=$(( 25 + RANDOM % 20 ))
-        # Three documents 0.1-0.9 s apart, the last one 0-0.7 s before the cut (an apply takes a
-        # few hundred ms here): cuts land while one is received, kept, answered or applied, or
+        # Three documents 0.05-0.4 s apart, the last one 0-0.5 s before the cut (an apply takes
+        # a few hundred ms here): cuts land while one is received, kept, answered or applied, or
         # before it arrives (the next boot takes it from the retained copy).
         next_document; next_document; next_document
-        gap1=$(( 100 + RANDOM % 800 )) gap2=$(( 100 + RANDOM % 800 ))
-        first=$(( delay * 1000 - RANDOM % 700 - gap1 - gap2 ))
+        gap1=$(( 50 + RANDOM % 350 )) gap2=$(( 50 + RANDOM % 350 ))
+        first=$(( delay * 1000 - RANDOM % 500 - gap1 - gap2 ))
         ( sleep "$(seconds $first)"; publish $((version - 2)); sleep "$(seconds $gap1)"; publish $((version - 1))
           sleep "$(seconds $gap2)"; publish $version ) &
         cloud=$!
