@@ -6,7 +6,9 @@
 # With --powercut N it runs the power-cut series instead: the guest's state on a virtio disk,
 # the broker on the host, qemu killed (a real power cut for the guest) N times at random moments
 # while reports are being written, then a last boot that drains the outbox and checks the
-# database: integrity_check must pass and every committed seq must have reached the broker.
+# database: integrity_check must pass and every committed seq must have reached the broker. The
+# host also publishes desired configurations just before each cut; check-powercut.py checks the
+# remote overlay every cut left on disk, the configuration the daemon started on and the answers.
 # With --days it lives through simulated days instead: qemu's clock driven by instruction counts
 # and jumping over idle time (-icount sleep=off), an ADS1115 water level falling 200 mL a day, the
 # broker on the host; the daily reports must show the daily average and the run-out date.
