@@ -67,6 +67,10 @@ def main():
             return 0
         return documents.get(base64.b64decode(field), -1)
 
+    def described(version):
+        return {None: "no overlay", 0: "an empty overlay", -1: "an overlay that is no document sent"}.get(
+            version, "overlay version %s" % version)
+
     # 1 and 2: the disk at every boot (after each cut) and at the end; the daemon's start.
     boots = [("cut %d" % i, "cut-%d.log" % i) for i in range(1, cuts + 1)] + [("final", "final.log")]
     snapshots = []  # (boot, moment, lastSeq, overlay version, previous version, tmp)
@@ -86,15 +90,15 @@ def main():
                 if snapshot[4] == -1:
                     failures.append("%s, %s: .previous is no document sent: %r" % (boot, moment, base64.b64decode(previous)[:200]))
         started = [m.group(1) for m in (re.search(r"replenishd starting .*config=([0-9a-f]{16})", l) for l in lines) if m]
-        if "start" in disk and started:
+        if "start" in disk and started and disk["start"][3] != -1:
             starts += 1
             overlay = disk["start"][3]
             expected = hash_of.get(overlay, fnv(local))
             if started[0] == expected:
                 checked_starts += 1
             else:
-                failures.append("%s: the daemon started on config %s, the file with overlay version %s is %s"
-                                % (boot, started[0], overlay, expected))
+                failures.append("%s: the daemon started on config %s, the file with %s is %s"
+                                % (boot, started[0], described(overlay), expected))
 
     # 3: applied answers name their document; none is lost by the next cut.
     counts = {}
@@ -113,16 +117,21 @@ def main():
         kept += 1
         newest = before[-1]
         version = newest.get("version")
-        if newest["status"] == "applied" and (overlay or 0) < version:
-            failures.append("%s: version %s was answered applied before the cut, the overlay after it is version %s"
-                            % (boot, version, overlay))
+        if newest["status"] == "applied" and (overlay or 0) < version or overlay == -1:
+            failures.append("%s: version %s was answered applied before the cut, after it the disk has %s"
+                            % (boot, version, described(overlay)))
         elif newest["status"] == "rolled-back" and overlay == version:
             failures.append("%s: version %s was rolled back before the cut and is in force after it" % (boot, version))
         else:
             durable += 1
 
-    # Where the cuts landed: the disk after each (the next boot's start) and the console before it.
-    landed = {"unanswered": 0, "reload": 0, "tentative": 0}
+    # Where the cuts landed, from the disk after each (the next boot's start).
+    landed = {"unanswered": 0, "unkept": 0, "tentative": 0}
+    newest_sent = {}
+    for line in console(os.path.join(work, "cuts.log")):
+        if line:
+            cut, version = line.split()
+            newest_sent[int(cut)] = int(version)
     start_of = {s[0]: s for s in snapshots if s[1] == "start"}
     starts_after = [(i, start_of[boots[i][0]]) for i in range(1, cuts + 1) if boots[i][0] in start_of]
     for i, (_, _, last_seq, overlay, previous, _) in starts_after:
@@ -131,9 +140,8 @@ def main():
             landed["unanswered"] += 1
         if previous is not None:
             landed["tentative"] += 1
-        lines = console(os.path.join(work, "cut-%d.log" % i))
-        if sum("reloading configuration" in l for l in lines) > sum("configuration reloaded" in l for l in lines):
-            landed["reload"] += 1
+        if (overlay or 0) < newest_sent.get(i, 0):
+            landed["unkept"] += 1
 
     # 4: the end.
     sent = max(documents.values(), default=0)
@@ -153,8 +161,8 @@ def main():
         if not any(b.get("version") == sent for _, b in answers):
             failures.append("the last document sent, version %d, was never answered" % sent)
         if not reports or reports[-1][1].get("configHash") != final_hash:
-            failures.append("the last report carries config %s, the file with the overlay in force (version %s) is %s"
-                            % (reports[-1][1].get("configHash") if reports else None, final_version, final_hash))
+            failures.append("the last report carries config %s, the file with %s (in force at the end) is %s"
+                            % (reports[-1][1].get("configHash") if reports else None, described(final_version), final_hash))
         if '"configHash" : "%s"' % final_hash not in status:
             failures.append("replenishd status shows %r, expected config %s" % (status, final_hash))
 
@@ -164,8 +172,9 @@ def main():
           % (len(documents), tentative, counts.get("applied", 0), counts.get("rejected", 0), counts.get("rolled-back", 0)))
     print("emulator: remote: overlays whole %d/%d, daemon started on file + overlay %d/%d, applied answers kept across cuts %d/%d,"
           " in force at the end: version %s" % (whole, len(snapshots), checked_starts, starts, durable, kept, final_version))
-    print("emulator: remote: of %d cuts (the next boot saw the disk), %d came after an overlay was kept and before its answer, %d in a reload,"
-          " %d with a connection change unconfirmed" % (len(starts_after), landed["unanswered"], landed["reload"], landed["tentative"]))
+    print("emulator: remote: of %d cuts (the next boot saw the disk), %d came after an overlay was kept and before its answer,"
+          " %d with a connection change unconfirmed, %d before the newest document was kept (taken from the retained copy"
+          " at the next boot)" % (len(starts_after), landed["unanswered"], landed["tentative"], landed["unkept"]))
     for failure in failures:
         print("emulator: remote FAIL: " + failure)
     return 1 if failures else 0

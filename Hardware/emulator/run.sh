@@ -127,7 +127,7 @@ if [ "$cuts" -gt 0 ]; then
     # applied tentatively and confirmed by the state round trip; the others a threshold and
     # report.every only.
     desired="$work/desired"
-    rm -rf "$desired" && mkdir -p "$desired"
+    rm -rf "$desired" "$work/cuts.log" && mkdir -p "$desired"
     version=0
     next_document() {
         version=$((version + 1))
@@ -157,6 +157,7 @@ if [ "$cuts" -gt 0 ]; then
         kill -9 "$(cat "$work/qemu.pid")" 2>/dev/null || true
         wait $qemu 2>/dev/null || true
         wait $cloud
+        echo "$i $version" >> "$work/cuts.log"  # the newest version sent by cut i
         echo "emulator: cut $i after ${delay} s, versions $((version - 2))-$version sent $(seconds $(( delay * 1000 - first ))) s before it" \
              "($(grep -c '/status ' "$work/delivered.log" || true) reports delivered so far)"
     done
