@@ -153,7 +153,9 @@ test-system: deb
 	Hardware/system/run.sh
 
 # The power-cut series: qemu killed POWERCUTS times at random moments with the guest's state on
-# a virtio disk and the broker on the host; then integrity_check and every committed seq delivered.
+# a virtio disk and the broker on the host, which publishes desired configurations just before
+# each cut; then integrity_check, every committed seq delivered, and the remote overlay left on
+# disk whole, started on and answered (Hardware/emulator/check-powercut.py).
 POWERCUTS ?= 50
 powercut: release
 	Hardware/emulator/run.sh --powercut $(POWERCUTS)

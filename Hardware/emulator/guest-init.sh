@@ -67,18 +67,46 @@ fi
 
 if [ "$mode" = powercut ] || [ "$mode" = final ]; then
     # The power-cut series (run.sh --powercut): the state on a virtio disk that qemu's kill cuts
-    # mid-write, the broker on the host. `final` drains the outbox and reports the database.
+    # mid-write, the broker on the host, which also publishes desired configurations. `final`
+    # waits for the last one's answer, drains the outbox and reports the database.
     net_up
     for m in virtio_blk crc32c_generic crc16 mbcache jbd2 ext4; do insmod /modules/$m.ko; done
     i=0; while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
     mount -t ext4 /dev/vda /state || { echo "POWERCUT mount failed: $(ls /dev | tr '\n' ' ')"; poweroff -f; }
     sed "s/BROKER/$(arg broker)/" /etc/replenishd-powercut.yaml > /tmp/replenishd.yaml
+    # The remote overlay as the last cut left it, whole (base64) for the host to compare with
+    # the documents it sent; and the last committed seq, which tells this boot's messages apart.
+    overlay=/state/state.db.remote.yaml
+    # (sqlite3 would leave an empty file where there is no database yet: the daemon refuses that.)
+    last_seq() { [ -s /state/state.db ] && sqlite3 /state/state.db 'SELECT last_seq FROM seq_counter' 2>/dev/null || echo 0; }
+    file_b64() { if [ ! -e "$1" ]; then echo none; elif [ ! -s "$1" ]; then echo empty; else base64 -w 0 < "$1"; fi; }
+    disk() {
+        echo "POWERCUT disk $1 lastSeq=$(last_seq)" \
+            "overlay=$(file_b64 $overlay) previous=$(file_b64 $overlay.previous) tmp=$([ -e $overlay.tmp ] && echo yes || echo no)"
+    }
+    disk start
     echo "POWERCUT state mounted, starting the daemon at $(cut -d' ' -f1 /proc/uptime) s"
+    : > /tmp/daemon.log
     replenishd run --config /tmp/replenishd.yaml --simulate --time-scale 600 > /tmp/daemon.log 2>&1 &
     DAEMON=$!
+    # The daemon's start and configuration changes on the console, which outlives the cut.
+    tail -f /tmp/daemon.log | grep -E 'replenishd starting|remote configuration|reloading configuration|configuration reloaded|connection change' &
     if [ "$mode" = final ]; then
+        # Until the cloud's last document is answered and no connection change waits for its
+        # confirmation (the answers as the host's broker has them).
+        broker=$(arg broker)
+        mosquitto_sub -h "${broker%:*}" -p "${broker#*:}" -i pc-final -t replenish/v1/pc/config/reported > /tmp/answers 2>&1 &
         sleep 5
+        i=0
+        while { ! grep -q "\"version\":$(arg remote)[,}]" /tmp/answers || [ -e $overlay.previous ]; } && [ $i -lt 120 ]; do
+            sleep 1; i=$((i + 1))
+        done
+        # Two more reports on the settled configuration, then drain.
+        settled=$(last_seq)
+        while [ "$(last_seq)" -lt $((settled + 2)) ] && [ $i -lt 150 ]; do sleep 1; i=$((i + 1)); done
         drain_and_stop 120
+        disk end
+        echo "POWERCUT status $(replenishd status --config /tmp/replenishd.yaml --json | grep -E '"(configHash|configuration|remoteVersion)"' | sed 's/^ *//' | tr '\n' ' ')"
         echo "POWERCUT lastSeq=$(sqlite3 /state/state.db 'SELECT last_seq FROM seq_counter') outbox=$(sqlite3 /state/state.db 'SELECT count(*) FROM outbox') integrity=$(sqlite3 /state/state.db 'PRAGMA integrity_check')"
         tail -5 /tmp/daemon.log
         umount /state

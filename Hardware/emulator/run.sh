@@ -6,7 +6,9 @@
 # With --powercut N it runs the power-cut series instead: the guest's state on a virtio disk,
 # the broker on the host, qemu killed (a real power cut for the guest) N times at random moments
 # while reports are being written, then a last boot that drains the outbox and checks the
-# database: integrity_check must pass and every committed seq must have reached the broker.
+# database: integrity_check must pass and every committed seq must have reached the broker. The
+# host also publishes desired configurations just before each cut; check-powercut.py checks the
+# remote overlay every cut left on disk, the configuration the daemon started on and the answers.
 # With --days it lives through simulated days instead: qemu's clock driven by instruction counts
 # and jumping over idle time (-icount sleep=off), an ADS1115 water level falling 200 mL a day, the
 # broker on the host; the daily reports must show the daily average and the run-out date.
@@ -120,6 +122,21 @@ if [ "$cuts" -gt 0 ]; then
     seed=${POWERCUT_SEED:-$RANDOM}
     RANDOM=$seed
     echo "emulator: $cuts power cuts, seed $seed (replay with POWERCUT_SEED=$seed)"
+    # The cloud's side: desired documents (retained, QoS 1) with rising versions, kept in
+    # $work/desired for the check. Every third one changes mqtt.keepalive, a connection change
+    # applied tentatively and confirmed by the state round trip; the others a threshold and
+    # report.every only.
+    desired="$work/desired"
+    rm -rf "$desired" "$work/cuts.log" && mkdir -p "$desired"
+    version=0
+    next_document() {
+        version=$((version + 1))
+        printf '{"version": %d, "mqtt": {"keepalive": "%ds"}, "report": {"every": "%s"}, "slots": [{"id": "water", "low_threshold": %d}]}' \
+            "$version" $(( 30 + 5 * (version / 3 % 4) )) "$( [ $((version % 2)) = 0 ] && echo 15m || echo 10m)" \
+            $(( 100 + version * 7 % 1500 )) > "$desired/$version.json"
+    }
+    publish() { mosquitto_pub -p "$port" -r -q 1 -t replenish/v1/pc/config/desired -f "$desired/$1.json"; }
+    seconds() { printf '%d.%03d' $(( $1 / 1000 )) $(( $1 % 1000 )); }  # milliseconds as sleep's seconds
     for i in $(seq 1 "$cuts"); do
         rm -f "$work/qemu.pid"
         boot "$work/cut-$i.log" powercut "${net[@]}" 2>/dev/null &
@@ -127,11 +144,24 @@ if [ "$cuts" -gt 0 ]; then
         # Boot to the daemon's first commit takes 10-25 s here; then it commits a report a
         # second. Cut at a random moment after that.
         delay=$(( 25 + RANDOM % 20 ))
+        # Three documents 0.05-0.4 s apart, the last one 0-0.5 s before the cut (an apply takes
+        # a few hundred ms here): cuts land while one is received, kept, answered or applied, or
+        # before it arrives (the next boot takes it from the retained copy).
+        next_document; next_document; next_document
+        gap1=$(( 50 + RANDOM % 350 )) gap2=$(( 50 + RANDOM % 350 ))
+        first=$(( delay * 1000 - RANDOM % 500 - gap1 - gap2 ))
+        ( sleep "$(seconds $first)"; publish $((version - 2)); sleep "$(seconds $gap1)"; publish $((version - 1))
+          sleep "$(seconds $gap2)"; publish $version ) &
+        cloud=$!
         sleep "$delay"
         kill -9 "$(cat "$work/qemu.pid")" 2>/dev/null || true
         wait $qemu 2>/dev/null || true
-        echo "emulator: cut $i after ${delay} s ($(grep -c '/status ' "$work/delivered.log" || true) reports delivered so far)"
+        wait $cloud
+        echo "$i $version" >> "$work/cuts.log"  # the newest version sent by cut i
+        echo "emulator: cut $i after ${delay} s, versions $((version - 2))-$version sent $(seconds $(( delay * 1000 - first ))) s before it" \
+             "($(grep -c '/status ' "$work/delivered.log" || true) reports delivered so far)"
     done
+    extra="$extra emu.remote=$version"
     boot "$work/final.log" final "${net[@]}" || true
     sleep 1
     result=$(tr -d '\r' < "$work/final.log" | grep '^POWERCUT' | tail -1)
@@ -143,7 +173,12 @@ if [ "$cuts" -gt 0 ]; then
     copies=$(wc -l < "$work/delivered.seqs")
     lost=$(comm -23 <(seq 1 "${last:-0}" | sort) <(sort -u "$work/delivered.seqs") | wc -l)
     echo "emulator: power cuts $cuts, committed $last, delivered $delivered, lost $lost, duplicates $((copies - delivered)), integrity $integrity"
-    [ -n "$last" ] && [ "$last" -gt 0 ] && [ "$lost" = 0 ] && [ "$integrity" = ok ] || { tail -20 "$work/final.log" >&2; exit 1; }
+    # The configuration file exactly as the guest wrote it: the check hashes it with each overlay.
+    sed "s/BROKER/10.0.2.2:$port/" "$top/Hardware/emulator/replenishd-powercut.yaml" > "$work/replenishd.yaml"
+    remote=0
+    python3 "$top/Hardware/emulator/check-powercut.py" "$work" "$cuts" || remote=1
+    [ -n "$last" ] && [ "$last" -gt 0 ] && [ "$lost" = 0 ] && [ "$integrity" = ok ] && [ $remote = 0 ] \
+        || { tail -20 "$work/final.log" >&2; exit 1; }
     exit 0
 fi
 

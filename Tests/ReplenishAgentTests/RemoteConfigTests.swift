@@ -298,6 +298,42 @@ struct RemoteConfigTests {
         #expect(daemon.terminationStatus == 0)
     }
 
+    @Test("a document refused while a connection change is being confirmed is taken when the cloud sends it again after the answer")
+    func refusedWhileConfirmingTakenWhenSentAgain() async throws {
+        let unit = try await Unit(device: "remote-resend")
+        defer { unit.close() }
+        let daemon = try await unit.start("run")
+        try await unit.subscriber.waitFor("a report") { _ in unit.reports.count >= 1 }
+
+        // Both arrive on the old connection, the second before the first one's reload has opened
+        // the new connection, so the second meets the first one still waiting for its confirmation.
+        let second = #"{"version": 2, "mqtt": {"keepalive": "30s"}, "slots": [{"id": "water", "low_threshold": 200}]}"#
+        try unit.desire(#"{"version": 1, "mqtt": {"keepalive": "30s"}}"#)
+        try unit.desire(second)
+        let refused = try await unit.answer(version: 2)
+        #expect(refused.body["status"] as? String == "rejected", "\(refused.body)")
+        let problems = refused.body["problems"] as? [[String: Any]] ?? []
+        #expect((problems.first?["message"] as? String)?.contains("still being confirmed") == true, "\(problems)")
+        let first = try await unit.answer(version: 1)
+        #expect(first.body["status"] as? String == "applied", "\(first.body)")
+
+        // Sent again after the answer, as the problem says: taken now, not mistaken for answered.
+        try unit.desire(second)
+        let applied: @Sendable () -> (seq: UInt64, body: [String: Any])? = {
+            unit.answers.first { ($0.body["version"] as? NSNumber)?.intValue == 2 && $0.body["status"] as? String == "applied" }
+        }
+        try await waitUntil("version 2 applied") { applied() != nil }
+        let answer = try #require(applied())
+        let hash = try #require(answer.body["configHash"] as? String)
+        #expect(hash != first.body["configHash"] as? String)
+        #expect(try String(contentsOfFile: unit.overlayPath, encoding: .utf8) == second)
+        let answered = answer.seq
+        try await unit.subscriber.waitFor("a report after it") { _ in unit.reports.contains { $0.seq > answered } }
+        #expect(unit.reports.filter { $0.seq > answered }.allSatisfy { $0.configHash == hash })
+        unit.stop(daemon)
+        #expect(daemon.terminationStatus == 0)
+    }
+
     @Test("SIGKILL in the window of a connection change: the restart is on the tentative change, which is rolled back and reported")
     func killedWhileTentative() async throws {
         let unit = try await Unit(device: "remote-kill-tentative", extra: Self.quickConfirmation)

@@ -229,4 +229,24 @@ struct RemoteDocumentTests {
         #expect(!started.config.remoteTentative)
         #expect(!RemoteOverlay.isTentative(overlay))
     }
+
+    @Test("a power cut inside a rollback to the file alone leaves no tentative mark on the next overlay")
+    func cutInsideRollbackSettledAtStart() throws {
+        let local = try Local()
+        let overlay = RemoteOverlay.path(for: try local.file)
+        // A connection change from the file alone, then its rollback cut between its two unlinks
+        // (or the tentative write cut between its two writes): `.previous` empty, no overlay.
+        try RemoteOverlay.writeTentative(#"{"version": 1, "mqtt": {"keepalive": "30s"}}"#, to: overlay)
+        try FileManager.default.removeItem(atPath: overlay)
+        let started = try RemoteOverlay.loadForStart(configPath: local.path)
+        #expect(started.config.remoteVersion == nil)
+        #expect(!RemoteOverlay.isTentative(overlay), "the file alone is in force, nothing waits for a confirmation")
+
+        // A threshold change kept afterwards is no connection change: not tentative after a restart,
+        // so a broker out of reach at that start cannot roll it back to the file alone.
+        try RemoteOverlay.write(#"{"version": 2, "slots": [{"id": "water", "low_threshold": 9}]}"#, to: overlay)
+        let restarted = try RemoteOverlay.loadForStart(configPath: local.path)
+        #expect(restarted.config.remoteVersion == 2)
+        #expect(!restarted.config.remoteTentative)
+    }
 }

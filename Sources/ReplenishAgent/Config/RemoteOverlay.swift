@@ -103,8 +103,9 @@ public enum RemoteOverlay {
     /// back at once (the one that last connected may still fit), so no `.previous` outlives it.
     public static func loadForStart(configPath: String) throws(AgentError) -> (config: AgentConfig, overlayProblems: AgentError?) {
         let loaded = try loadInForce(configPath: configPath)
-        guard loaded.overlayProblems != nil else { return loaded }
         let overlay = path(for: loaded.config)
+        try? settle(overlay)  // left as it is, it is only tried again at the next start
+        guard loaded.overlayProblems != nil else { return loaded }
         guard isTentative(overlay), (try? rollBack(overlay)) != nil else { return loaded }
         // The cloud's retained document comes again and is answered against what is in force then.
         return try loadInForce(configPath: configPath)

@@ -42,6 +42,15 @@ extension RemoteOverlay {
         try remove(previous)
     }
 
+    /// Finishes what a power cut left half done: a rollback to the file alone cut between its two
+    /// unlinks, or a tentative write from the file alone cut between its two writes, leaves an empty
+    /// `.previous` and no overlay. The file alone is in force; the mark goes, or the next overlay
+    /// would count as tentative (and a threshold change could be rolled back at a later start).
+    static func settle(_ overlay: String) throws {
+        guard access(overlay, F_OK) != 0, isTentative(overlay) else { return }
+        try remove(previousPath(overlay))
+    }
+
     /// Unlinks `path` (gone already is fine) and makes that durable.
     private static func remove(_ path: String) throws {
         guard unlink(path) == 0 || errno == ENOENT else {
