@@ -266,8 +266,8 @@ extension Replenishd {
         static let configuration = CommandConfiguration(
             abstract: "Run the coffee-machine profile simulated against a broker and show each day as it is reported.",
             discussion: "The daemon runs as `run` runs it, on a config file in a temporary directory. A simulated cloud "
-                + "answers reorder requests and, on the 10th daily report (runs of more than 10 days), raises the water "
-                + "tank's low threshold with a desired document on {base}/config/desired; the device's answer and the "
+                + "answers reorder requests and, on the 10th daily report (runs of more than 10 days), lowers the bean "
+                + "hopper's low threshold with a desired document on {base}/config/desired; the device's answer and the "
                 + "reports that use the new configuration are shown.")
 
         @Option(name: .long, help: "Broker URL (mqtt://host:port); default: a private mosquitto on a free loopback port.")

@@ -178,7 +178,7 @@ struct DemoCommandTests {
         #expect(!output.contains(" rejected: "), "\(output)")
     }
 
-    @Test("on day 10 the demo's cloud raises the water tank's low threshold over MQTT: applied, and a later report carries the new configHash")
+    @Test("on day 10 the demo's cloud lowers the bean hopper's low threshold over MQTT: applied, and a later report carries the new configHash")
     func demoAppliesTheCloudsConfiguration() async throws {
         let directory = try TemporaryDirectory()
         let capture = directory.path("capture.jsonl")
@@ -193,7 +193,7 @@ struct DemoCommandTests {
             line.components(separatedBy: "seq ").dropFirst().first.flatMap { UInt64($0.prefix { $0.isNumber }) }
         }
 
-        let sent = try #require(lines.firstIndex { $0.contains("☁ cloud sends config/desired version 1: water low_threshold 15% → 35% (270 → 630 mL)") },
+        let sent = try #require(lines.firstIndex { $0.contains("☁ cloud sends config/desired version 1: beans low_threshold 20% → 10% (50.0 → 25.0 g)") },
                                 "\(output)")
         let answered = try #require(lines.firstIndex { $0.contains("device answers on config/reported") }, "\(output)")
         #expect(sent < answered)
@@ -216,8 +216,8 @@ struct DemoCommandTests {
         #expect(days.first { (seq(in: $0) ?? 0) > answerSeq } == applied, "the first report after the answer uses it: \(days)")
 
         // lowSupply carries the threshold in force: the file's before the answer, the cloud's after.
-        for (index, line) in lines.enumerated() where line.contains("water low: ") {
-            #expect(line.contains(index < answered ? "(threshold 270)" : "(threshold 630)"), "\(line)")
+        for (index, line) in lines.enumerated() where line.contains("beans low: ") {
+            #expect(line.contains(index < answered ? "(threshold 50.0)" : "(threshold 25.0)"), "\(line)")
         }
 
         let summary = try Self.summaryAccountsForEverySeq(output)
@@ -233,7 +233,7 @@ struct DemoCommandTests {
         let desired = captured.filter { ($0["topic"] as? String)?.hasSuffix("/config/desired") == true }
         #expect(desired.count == 1)
         #expect(desired.first?["retained"] as? Bool == true)
-        #expect((desired.first?["payload"] as? String)?.contains(#""low_threshold": "35%""#) == true)
+        #expect((desired.first?["payload"] as? String)?.contains(#""low_threshold": "10%""#) == true)
         #expect(captured.filter { ($0["topic"] as? String)?.hasSuffix("/config/reported") == true }.count == 1)
     }
 
