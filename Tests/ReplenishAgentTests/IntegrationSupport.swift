@@ -25,13 +25,15 @@ struct TimedOut: Error, CustomStringConvertible {
     var description: String
 }
 
-/// Waits until `condition` holds, checking every few milliseconds, and fails after `limit`.
-func waitUntil(_ what: String, within limit: Duration = .seconds(20),
+/// Waits until `condition` holds, checking every 20 ms, and fails after `limit`. Generous limits:
+/// they only bound a failure, and CI runs hundreds of these at once on two cores (a tighter
+/// poll, or a limit of 20 s, made loaded runs fail for want of CPU, not of the condition).
+func waitUntil(_ what: String, within limit: Duration = .seconds(60),
                _ condition: @Sendable () throws -> Bool) async throws {
     let deadline = ContinuousClock.now + limit
     while try !condition() {
         guard ContinuousClock.now < deadline else { throw TimedOut(description: "timed out waiting for \(what)") }
-        try await Task.sleep(for: .milliseconds(5))
+        try await Task.sleep(for: .milliseconds(20))
     }
 }
 
@@ -134,7 +136,7 @@ final class Subscriber: Sendable {
         return messages.map(\.seq).filter { seen.insert($0).inserted }
     }
 
-    func waitFor(_ what: String, within limit: Duration = .seconds(20),
+    func waitFor(_ what: String, within limit: Duration = .seconds(60),
                  _ condition: @escaping @Sendable ([ReceivedMessage]) -> Bool) async throws {
         try await waitUntil(what, within: limit) { condition(self.messages) }
     }

@@ -25,8 +25,8 @@ struct ReloadConnectionTests {
         #expect(changed != config)
         try changed.write(toFile: run.configPath, atomically: true, encoding: .utf8)
         kill(run.process.processIdentifier, SIGHUP)
-        #expect(await run.notify.next(where: { $0.hasPrefix("RELOADING=1") }, within: 20) != nil)
-        #expect(await run.notify.next(where: { $0.hasPrefix("READY=1") }, within: 30) != nil)
+        #expect(await run.notify.next(where: { $0.hasPrefix("RELOADING=1") }, within: 60) != nil)
+        #expect(await run.notify.next(where: { $0.hasPrefix("READY=1") }, within: 60) != nil)
         try await run.subscriber.waitFor("two reports with the new config") { messages in
             messages.compactMap(ReloadTests.status).filter { $0.configHash != before }.count >= 2
         }
@@ -84,12 +84,12 @@ struct ReloadConnectionTests {
             print("no RELOADING=1 within 10 s of SIGHUP (\(pending.joined(separator: ", "))); sent \(sent.withLock { $0 }); "
                   + "SIGHUP again\n\(run.stderr.suffix(2000))")
             kill(pid, SIGHUP)
-            answered = await run.notify.next(where: { $0.hasPrefix("RELOADING=1") }, within: 30)
+            answered = await run.notify.next(where: { $0.hasPrefix("RELOADING=1") }, within: 60)
         }
         #expect(answered != nil,
                 "sent \(sent.withLock { $0 }), replies \(subscriber.messages.filter { $0.topic.hasSuffix("/replies") }.count)\n\(run.stderr.suffix(3000))")
         let reloading = ContinuousClock.now - hup
-        #expect(await run.notify.next(where: { $0.hasPrefix("READY=1") }, within: 30) != nil)
+        #expect(await run.notify.next(where: { $0.hasPrefix("READY=1") }, within: 60) != nil)
         print("reload under a command stream: RELOADING after \(reloading), READY after \(ContinuousClock.now - hup), \(sent.withLock { $0 }) sent")
         stop.withLock { $0 = true }
         try await sender.value

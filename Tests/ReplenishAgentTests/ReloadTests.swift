@@ -55,7 +55,7 @@ struct ReloadTests {
             process = try ChildProcess(try replenishdExecutable(),
                                        ["run", "--config", configPath, "--simulate", "--time-scale", "7200"],
                                        environment: environment, stdout: .null, stderr: .file(directory.path("err")))
-            #expect(await notify.next(where: { $0.hasPrefix("READY=1") }, within: 30) != nil)
+            #expect(await notify.next(where: { $0.hasPrefix("READY=1") }, within: 60) != nil)
         }
 
         var stderr: String { (try? String(contentsOfFile: directory.path("err"), encoding: .utf8)) ?? "" }
@@ -79,8 +79,8 @@ struct ReloadTests {
         let config = try String(contentsOfFile: run.configPath, encoding: .utf8)
         try (config + "\n" + Self.filterSlot).write(toFile: run.configPath, atomically: true, encoding: .utf8)
         kill(run.process.processIdentifier, SIGHUP)
-        #expect(await run.notify.next(where: { $0.hasPrefix("RELOADING=1") }, within: 20) != nil)
-        #expect(await run.notify.next(where: { $0.hasPrefix("READY=1") }, within: 30) != nil)
+        #expect(await run.notify.next(where: { $0.hasPrefix("RELOADING=1") }, within: 60) != nil)
+        #expect(await run.notify.next(where: { $0.hasPrefix("READY=1") }, within: 60) != nil)
         try await run.subscriber.waitFor("a report with the new slot") {
             $0.compactMap(Self.status).contains { $0.totals["filter"] != nil }
         }

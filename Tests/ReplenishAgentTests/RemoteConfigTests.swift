@@ -36,7 +36,7 @@ struct RemoteConfigTests {
             let process = try ChildProcess(try replenishdExecutable(),
                                            ["run", "--config", configPath, "--simulate", "--time-scale", "7200"],
                                            environment: environment, stdout: .null, stderr: .file(directory.path(name + ".err")))
-            #expect(await notify.next(where: { $0.hasPrefix("READY=1") }, within: 30) != nil)
+            #expect(await notify.next(where: { $0.hasPrefix("READY=1") }, within: 60) != nil)
             return process
         }
 

@@ -23,7 +23,7 @@ struct StatusAtStartTests {
             kill(daemon.processIdentifier, SIGTERM)
             daemon.waitUntilExit()
         }
-        try await waitUntil("status shows the water level", within: .seconds(20)) {
+        try await waitUntil("status shows the water level", within: .seconds(60)) {
             guard let status = try? DeviceStatus.read(config: config) else { return false }
             return status.daemon.state == "running" && status.slots.first { $0.slot == "water" }?.remaining != nil
         }

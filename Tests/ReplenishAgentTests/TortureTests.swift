@@ -59,7 +59,7 @@ struct TortureTests {
                 """
         }
 
-        try await tortureWait("the start-up report", within: .seconds(20), context: context()) {
+        try await tortureWait("the start-up report", within: .seconds(60), context: context()) {
             run.subscriber.messages.contains { $0.reason == "startup" }
         }
         for number in 1...10 {
@@ -74,7 +74,7 @@ struct TortureTests {
                 run.subscriber.messages.count >= arrivedBefore + arrivals
             }
             run.broker.stop()
-            try await tortureWait("the service to notice outage \(number)", within: .seconds(10), context: context()) {
+            try await tortureWait("the service to notice outage \(number)", within: .seconds(60), context: context()) {
                 !run.service.delivery.connected
             }
             var outage = Outage(
@@ -218,7 +218,7 @@ struct TortureTests {
                 """
         }
         func waitForCommits(_ count: UInt64, after base: UInt64, _ what: String) async throws {
-            try await tortureWait(what, within: .seconds(20), context: context()) {
+            try await tortureWait(what, within: .seconds(60), context: context()) {
                 StoreProbe.lastSeq(database) >= base + count
             }
         }
@@ -253,7 +253,7 @@ struct TortureTests {
             case .afterArrivals:
                 let count = rng.int(in: 1...5)
                 step += " after \(count) arrivals"
-                try await tortureWait("\(count) arrivals in run \(number)", within: .seconds(20), context: context()) {
+                try await tortureWait("\(count) arrivals in run \(number)", within: .seconds(60), context: context()) {
                     subscriber.messages.count >= arrivedBefore + count
                 }
             case .brokerFlapsFirst:
@@ -273,7 +273,7 @@ struct TortureTests {
             let delay = rng.int(in: 0...(moment == .afterLaunch ? 400 : 120))
             if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
             process.signal(SIGKILL)
-            try await process.waitForExit(within: .seconds(10), context: context())
+            try await process.waitForExit(within: .seconds(60), context: context())
             #expect(process.process.terminationReason == .uncaughtSignal,
                     "run \(number) ended before the kill (status \(process.process.terminationStatus))\n\(context())")
             let seq = StoreProbe.lastSeq(database)
@@ -294,11 +294,11 @@ struct TortureTests {
         try await tortureWait("every seq 1...\(committed) after the last restart", within: .seconds(60), context: context(committed)) {
             DeliveryAudit(subscriber.messages).missing(upTo: committed).isEmpty
         }
-        try await tortureWait("the final run delivering its own reports", within: .seconds(20), context: context()) {
+        try await tortureWait("the final run delivering its own reports", within: .seconds(60), context: context()) {
             subscriber.messages.contains { $0.seq > committed }
         }
         final.signal(SIGTERM)
-        try await final.waitForExit(within: .seconds(15), context: context())
+        try await final.waitForExit(within: .seconds(60), context: context())
         #expect(final.process.terminationReason == .exit && final.process.terminationStatus == 0,
                 "SIGTERM: status \(final.process.terminationStatus), \(final.process.terminationReason)\n\(context())")
 

@@ -144,7 +144,7 @@ public final class ChildProcess: Sendable {
                 waitUntilExit()
                 throw Self.failure("pid \(processIdentifier) still running after \(limit); killed", ETIMEDOUT)
             }
-            try await Task.sleep(for: .milliseconds(5))
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 

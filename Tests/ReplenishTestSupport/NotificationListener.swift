@@ -78,7 +78,11 @@ public final class NotificationListener: Sendable {
                 if predicate(message) { return message }
                 continue
             }
-            do { try await Task.sleep(for: .milliseconds(5)) } catch { return nil }
+            do { try await Task.sleep(for: .milliseconds(20)) } catch { return nil }
+        }
+        // What came while this task waited for a thread past the deadline still counts.
+        while let message = take() {
+            if predicate(message) { return message }
         }
         return nil
     }
