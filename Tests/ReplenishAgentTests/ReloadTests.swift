@@ -55,7 +55,9 @@ struct ReloadTests {
             process = try ChildProcess(try replenishdExecutable(),
                                        ["run", "--config", configPath, "--simulate", "--time-scale", "7200"],
                                        environment: environment, stdout: .null, stderr: .file(directory.path("err")))
-            #expect(await notify.next(where: { $0.hasPrefix("READY=1") }, within: 60) != nil)
+            let ready = ContinuousClock.now
+            let readied = await notify.next(where: { $0.hasPrefix("READY=1") }, within: 60)
+            #expect(readied != nil, "no READY=1 within \(ContinuousClock.now - ready); the daemon's log:\n\(stderr.suffix(3000))")
         }
 
         var stderr: String { (try? String(contentsOfFile: directory.path("err"), encoding: .utf8)) ?? "" }
