@@ -35,8 +35,6 @@ public struct AlexaSlotMessages: Sendable, Equatable {
         self.endpointId = endpointId
     }
 
-    public static let none = AlexaSlotMessages(messages: [], endpointId: "")
-
     /// The ChangeReport's level property, when this slot's messages have one.
     public var reportedLevel: AlexaLevelProperty? {
         messages.lazy.compactMap { if case let .changeReport(level) = $0 { level } else { nil } }.first

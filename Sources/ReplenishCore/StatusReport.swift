@@ -49,11 +49,7 @@ public struct SlotStatus: Sendable, Equatable {
         let window = definition.forecastWindowDays
         self.init(definition: definition, ledger: ledger, health: health, now: now,
                   average: ledger.averageDailyConsumption(window: window),
-                  runOut: ledger.expectedRunOut(asOf: now, window: window, clock: clock))
-        if clock != .synchronized {
-            alexa.messages = []
-            alexa.heldForClock = true
-        }
+                  runOut: ledger.expectedRunOut(asOf: now, window: window, clock: clock), clock: clock)
         if definition.sensor == .usage {
             drsRemainingQuantity = ledger.remainingSinceReplacement(capacity: definition.capacity)
             drsExpectedReplenishmentDate = ledger.expectedRunOut(of: drsRemainingQuantity, asOf: now, window: window,
@@ -62,7 +58,7 @@ public struct SlotStatus: Sendable, Equatable {
     }
 
     private init(definition: SlotDefinition, ledger: SlotLedger, health: SlotHealth, now: Date,
-                 average: Double?, runOut: Date?) {
+                 average: Double?, runOut: Date?, clock: ClockStatus) {
         slot = definition.id
         sensor = definition.sensor
         measurement = definition.measurement
@@ -75,8 +71,10 @@ public struct SlotStatus: Sendable, Equatable {
         expectedReplenishmentDate = runOut
         totalQuantityOnHand = nil
         self.health = health
-        alexa = AlexaSlotMessages(messages: AlexaSlotMessages.messages(definition: definition, ledger: ledger, now: now),
+        let held = clock != .synchronized
+        alexa = AlexaSlotMessages(messages: held ? [] : AlexaSlotMessages.messages(definition: definition, ledger: ledger, now: now),
                                   endpointId: "")
+        alexa.heldForClock = held
         alexaLevel = AlexaSlotMessages.levelProperty(definition: definition, ledger: ledger, now: now)
         drsRemainingQuantity = ledger.remaining
         drsExpectedReplenishmentDate = runOut

@@ -170,6 +170,17 @@ struct ConfigReader {
         return scalar.string
     }
 
+    /// `node`'s string when `problem` (the key's own rule) finds nothing wrong with it; otherwise
+    /// the problem is reported at the node, and nil.
+    mutating func string(_ node: Node, at path: ConfigKeyPath, checkedBy problem: (String) -> String?) -> String? {
+        guard let text = string(node, at: path) else { return nil }
+        if let problem = problem(text) {
+            report(problem, at: node, path)
+            return nil
+        }
+        return text
+    }
+
     /// Only `true` or `false`: YAML 1.1's `yes`/`on` are too easy to write by mistake, and a quoted
     /// "true" is a string.
     mutating func bool(_ node: Node, at path: ConfigKeyPath) -> Bool? {

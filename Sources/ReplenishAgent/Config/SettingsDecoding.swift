@@ -17,13 +17,8 @@ extension ConfigReader {
             }
         }
         let hasRTC = fields.optional("has_rtc").flatMap { bool($0, at: path.appending("has_rtc")) }
-        var endpointID: String?
-        if let value = fields.optional("alexa_endpoint_id") {
-            endpointID = string(value, at: path.appending("alexa_endpoint_id"))
-            if let text = endpointID, let problem = AlexaDiscovery.endpointIDProblem(text) {
-                report(problem, at: value, path.appending("alexa_endpoint_id"))
-                endpointID = nil
-            }
+        let endpointID = fields.optional("alexa_endpoint_id").flatMap {
+            string($0, at: path.appending("alexa_endpoint_id"), checkedBy: AlexaDiscovery.endpointIDProblem)
         }
         guard let idNode = required("id", in: fields), let id = string(idNode, at: path.appending("id")) else {
             return nil

@@ -86,11 +86,7 @@ extension ConfigReader {
         }
         var alexaInstance: String?
         if let value = fields.optional("alexa_instance") {
-            alexaInstance = string(value, at: path.appending("alexa_instance"))
-            if let text = alexaInstance, let problem = Self.alexaInstanceProblem(text) {
-                report(problem, at: value, path.appending("alexa_instance"))
-                alexaInstance = nil
-            }
+            alexaInstance = string(value, at: path.appending("alexa_instance"), checkedBy: Self.alexaInstanceProblem)
             failed = failed || alexaInstance == nil
         }
         var alexaLevelStep: Double?
